@@ -1,0 +1,36 @@
+// Booking records and their status history.
+//
+// The wiring spawns several shards and routes each booking by its id
+// (`shard_for`). The saga coordinator is the only writer of a booking's
+// status; readers (HTTP, reports) get copies.
+
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/store/repositories.hpp"
+
+namespace booking {
+
+/// Interface of one booking shard.
+using booking_actor = caf::typed_actor<
+  // Stores a new pending booking.
+  caf::replies_to<create_atom, booking_record>::with<booking_record>,
+  // Applies a status change and saga history entries at once.
+  caf::replies_to<update_atom, booking_update>::with<booking_record>,
+  // One booking by id (fails with not_found).
+  caf::replies_to<caf::get_atom, std::string>::with<booking_record>,
+  // Bookings of this shard matching a filter, ordered by id.
+  caf::replies_to<list_atom,
+                  booking_filter>::with<std::vector<booking_record>>>;
+
+/// Spawns one booking shard owning `repo`.
+booking_actor spawn_booking(caf::actor_system& sys,
+                            std::shared_ptr<booking_repository> repo);
+
+} // namespace booking

@@ -1,0 +1,110 @@
+#include "actors/inventory_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/errors.hpp"
+#include "actors/faults.hpp"
+
+namespace booking {
+
+namespace {
+
+struct inventory_state {
+  std::shared_ptr<inventory_repository> repo;
+  inventory_options opts;
+  fault_dice dice{1};
+  delayed_replies delayed;
+  static inline const char* name = "inventory";
+};
+
+using inventory_pointer = inventory_actor::stateful_pointer<inventory_state>;
+
+// Injected faults fail before any effect, like a lost database connection.
+bool injected_failure(inventory_pointer self) {
+  return self->state.dice.roll(self->state.opts.error_rate);
+}
+
+void publish(inventory_pointer self, const departure_counts& c) {
+  self->send(self->state.opts.availability, c);
+}
+
+template <class T>
+caf::result<T> reply(inventory_pointer self, caf::expected<T> x) {
+  return self->state.delayed.reply(self, self->state.opts.latency,
+                                   std::move(x));
+}
+
+inventory_actor::behavior_type
+inventory_impl(inventory_pointer self,
+               std::shared_ptr<inventory_repository> repo,
+               inventory_options opts) {
+  self->state.repo = std::move(repo);
+  self->state.dice = fault_dice{opts.seed};
+  self->state.opts = std::move(opts);
+  return {
+    [=](caf::put_atom, const tour& t) -> caf::result<bool> {
+      auto created = self->state.repo->upsert_tour(t);
+      if (created) {
+        // Availability sees the tour before the caller gets the reply, so a
+        // booking sent after the reply finds it there.
+        self->send(self->state.opts.availability, caf::put_atom::value, t);
+        for (auto& c : self->state.repo->snapshot().departures)
+          if (c.tour_id == t.id)
+            publish(self, c);
+      }
+      return created;
+    },
+    [=](reserve_atom, const seat_hold& h) -> caf::result<departure_counts> {
+      if (injected_failure(self))
+        return reply<departure_counts>(
+          self, make_error(booking_errc::inventory_error, "injected"));
+      auto c = self->state.repo->reserve(h);
+      if (c)
+        publish(self, *c);
+      return reply(self, std::move(c));
+    },
+    [=](commit_atom,
+        const std::string& booking_id) -> caf::result<departure_counts> {
+      if (injected_failure(self))
+        return reply<departure_counts>(
+          self, make_error(booking_errc::inventory_error, "injected"));
+      auto c = self->state.repo->commit(booking_id);
+      if (c)
+        publish(self, *c);
+      return reply(self, std::move(c));
+    },
+    [=](release_atom, const std::string& booking_id) -> caf::result<bool> {
+      if (injected_failure(self))
+        return reply<bool>(self, make_error(booking_errc::inventory_error,
+                                            "injected"));
+      auto c = self->state.repo->release(booking_id);
+      if (c)
+        publish(self, *c);
+      return reply<bool>(self, static_cast<bool>(c));
+    },
+    [=](snapshot_atom) { return self->state.repo->snapshot(); },
+    [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
+  };
+}
+
+} // namespace
+
+inventory_actor spawn_inventory(caf::actor_system& sys,
+                                std::shared_ptr<inventory_repository> repo,
+                                inventory_options opts) {
+  return sys.spawn(inventory_impl, std::move(repo), std::move(opts));
+}
+
+size_t shard_index(const std::string& key, size_t n) {
+  // FNV-1a: stable across runs and platforms, unlike std::hash.
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return n == 0 ? 0 : static_cast<size_t>(h % n);
+}
+
+} // namespace booking

@@ -1,0 +1,60 @@
+// Inventory: seats per tour and date, with holds, commits and releases.
+//
+// The wiring spawns N shards and routes each tour to one of them by its id
+// (`shard_for`). Every operation is idempotent per booking id, so a saga may
+// retry it safely. Each change is forwarded to the availability read model.
+
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/availability_actor.hpp"
+#include "actors/messages.hpp"
+#include "actors/settings.hpp"
+#include "actors/store/repositories.hpp"
+
+namespace booking {
+
+/// Interface of one inventory shard.
+using inventory_actor = caf::typed_actor<
+  // Creates or replaces a tour; true if created.
+  caf::replies_to<caf::put_atom, tour>::with<bool>,
+  // Holds seats for a booking (fails with sold_out, unknown_tour/date).
+  caf::replies_to<reserve_atom, seat_hold>::with<departure_counts>,
+  // Turns a booking's hold into sold seats.
+  caf::replies_to<commit_atom, std::string>::with<departure_counts>,
+  // Frees a booking's seats, held or sold; true if it had any.
+  caf::replies_to<release_atom, std::string>::with<bool>,
+  // Everything this shard holds.
+  caf::replies_to<snapshot_atom>::with<inventory_snapshot>,
+  // Sends a reply parked for simulated latency.
+  caf::reacts_to<deliver_atom, uint64_t>>;
+
+/// What an inventory shard needs besides its repository.
+struct inventory_options {
+  availability_actor availability;
+  double error_rate = 0;
+  caf::timespan latency{0};
+  uint64_t seed = 1;
+};
+
+/// Spawns one inventory shard owning `repo`.
+inventory_actor spawn_inventory(caf::actor_system& sys,
+                                std::shared_ptr<inventory_repository> repo,
+                                inventory_options opts);
+
+/// Index of the shard that owns `key` among `n` shards.
+size_t shard_index(const std::string& key, size_t n);
+
+/// The shard that owns `key`.
+template <class Handle>
+const Handle& shard_for(const std::vector<Handle>& shards,
+                        const std::string& key) {
+  return shards[shard_index(key, shards.size())];
+}
+
+} // namespace booking

@@ -1,0 +1,37 @@
+// Structured logging: one JSON object per line on stderr.
+//
+// Every line has `level`, `time` and `message`; callers add fields such as
+// `correlation_id` and `booking_id`. Never pass secrets or payment tokens.
+
+#pragma once
+
+#include <chrono>
+#include <initializer_list>
+#include <string>
+#include <utility>
+
+namespace booking {
+
+/// Severity of a log line.
+enum class log_level { debug, info, warn, error, off };
+
+/// Lines below `x` are dropped (default: info).
+void set_log_level(log_level x);
+
+/// True if a line at `x` would be written.
+bool log_enabled(log_level x);
+
+/// A key and its value, written as a JSON string.
+using log_field = std::pair<const char*, std::string>;
+
+/// Writes one line if `level` is enabled.
+void log_line(log_level level, const std::string& message,
+              std::initializer_list<log_field> fields = {});
+
+/// Escapes `x` for use inside a JSON string.
+std::string json_escape(const std::string& x);
+
+/// Formats a timestamp as RFC 3339 in UTC with milliseconds.
+std::string rfc3339(std::chrono::system_clock::time_point t);
+
+} // namespace booking

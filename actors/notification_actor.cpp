@@ -1,0 +1,131 @@
+#include "actors/notification_actor.hpp"
+
+#include <cstdio>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/errors.hpp"
+#include "actors/faults.hpp"
+#include "actors/log.hpp"
+
+namespace booking {
+
+namespace {
+
+struct notification_state {
+  std::shared_ptr<notification_repository> repo;
+  notification_options opts;
+  fault_dice dice{1};
+  delayed_replies delayed;
+  static inline const char* name = "notification";
+};
+
+std::string money(int64_t cents, const std::string& currency) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%lld.%02lld %s",
+                static_cast<long long>(cents / 100),
+                static_cast<long long>(cents % 100), currency.c_str());
+  return buf;
+}
+
+std::string reason_text(const std::string& reason) {
+  if (reason == "sold_out")
+    return "the departure is sold out";
+  if (reason == "payment_declined")
+    return "your payment was declined";
+  if (reason == "timeout")
+    return "the payment provider did not answer in time";
+  return "of a technical problem on our side";
+}
+
+} // namespace
+
+notification_sink log_sink() {
+  return [](const notification_record& rec) {
+    log_line(log_level::info, "notification delivered",
+             {{"booking_id", rec.booking_id},
+              {"notification_id", rec.id},
+              {"kind", to_string(rec.kind)},
+              {"channel", rec.channel}});
+    return true;
+  };
+}
+
+notification_record render(const notification_request& req) {
+  notification_record rec;
+  rec.id = "ntf-" + req.booking_id + "-" + to_string(req.kind);
+  rec.booking_id = req.booking_id;
+  rec.kind = req.kind;
+  rec.channel = "email";
+  rec.to = req.to;
+  auto seats = std::to_string(req.seats) + (req.seats == 1 ? " seat" : " seats");
+  auto what = seats + " on " + req.tour_id + " on " + req.date;
+  auto hello = "Hello " + req.customer_name + ",\n\n";
+  auto bye = "\n\nBooking reference: " + req.booking_id + "\n";
+  switch (req.kind) {
+    case notification_kind::booking_confirmed:
+      rec.subject = "Your booking is confirmed";
+      rec.body = hello + "your booking of " + what + " is confirmed. We charged "
+                 + money(req.amount_cents, req.currency) + "." + bye;
+      break;
+    case notification_kind::booking_failed:
+      rec.subject = "Your booking could not be completed";
+      rec.body = hello + "we could not book " + what + " because "
+                 + reason_text(req.reason)
+                 + ". You have not been charged." + bye;
+      break;
+    case notification_kind::booking_cancelled:
+      rec.subject = "Your booking is cancelled";
+      rec.body = hello + "your booking of " + what + " is cancelled. We refunded "
+                 + money(req.amount_cents, req.currency) + "." + bye;
+      break;
+  }
+  return rec;
+}
+
+namespace {
+
+notification_actor::behavior_type
+notification_impl(notification_actor::stateful_pointer<notification_state> self,
+                  std::shared_ptr<notification_repository> repo,
+                  notification_options opts) {
+  self->state.repo = std::move(repo);
+  self->state.dice = fault_dice{opts.seed};
+  self->state.opts = std::move(opts);
+  return {
+    [=](send_atom,
+        const notification_request& req) -> caf::result<notification_record> {
+      auto& st = self->state;
+      auto done = [&](caf::expected<notification_record> x) {
+        return st.delayed.reply(self, st.opts.latency, std::move(x));
+      };
+      if (auto prev = st.repo->find(req.booking_id, req.kind);
+          prev && prev->status == "sent")
+        return done(std::move(*prev));
+      auto rec = render(req);
+      rec.created_at = caf::make_timestamp();
+      auto delivered = !st.dice.roll(st.opts.error_rate)
+                       && (!st.opts.sink || st.opts.sink(rec));
+      rec.status = delivered ? "sent" : "failed";
+      auto stored = st.repo->record_attempt(std::move(rec));
+      if (!delivered)
+        return done(make_error(booking_errc::notification_error,
+                               "delivery failed"));
+      return done(std::move(stored));
+    },
+    [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
+  };
+}
+
+} // namespace
+
+notification_actor
+spawn_notification_worker(caf::actor_system& sys,
+                          std::shared_ptr<notification_repository> repo,
+                          notification_options opts) {
+  return sys.spawn(notification_impl, std::move(repo), std::move(opts));
+}
+
+} // namespace booking

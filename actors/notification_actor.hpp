@@ -1,0 +1,51 @@
+// Notification workers: render the outcome email and deliver it.
+//
+// Delivery contract: idempotent per booking and kind. A request for a
+// notification that was already sent returns the stored record and sends
+// nothing. A failed delivery is recorded (status "failed", attempts counted)
+// and answered with `notification_error`, so the saga retries it. The
+// wiring puts K workers behind one pool handle; they share the repository.
+
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/store/repositories.hpp"
+
+namespace booking {
+
+/// Interface of a notification worker (and of the pool in front of them).
+using notification_actor = caf::typed_actor<
+  caf::replies_to<send_atom, notification_request>::with<notification_record>,
+  caf::reacts_to<deliver_atom, uint64_t>>;
+
+/// Delivers a rendered notification (the email or SMS provider); returns
+/// false if delivery failed.
+using notification_sink = std::function<bool(const notification_record&)>;
+
+/// A sink that delivers by writing one log line per notification.
+notification_sink log_sink();
+
+/// Fault injection and delivery of one notification worker.
+struct notification_options {
+  double error_rate = 0;
+  caf::timespan latency{0};
+  uint64_t seed = 1;
+  notification_sink sink;
+};
+
+/// Renders the subject and body of a notification.
+notification_record render(const notification_request& req);
+
+/// Spawns one notification worker.
+notification_actor
+spawn_notification_worker(caf::actor_system& sys,
+                          std::shared_ptr<notification_repository> repo,
+                          notification_options opts);
+
+} // namespace booking

@@ -1,0 +1,94 @@
+#include "actors/payment_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/errors.hpp"
+#include "actors/faults.hpp"
+
+namespace booking {
+
+namespace {
+
+struct payment_state_t {
+  std::shared_ptr<payment_gateway> gateway;
+  payment_options opts;
+  fault_dice dice{1};
+  delayed_replies delayed;
+  static inline const char* name = "payment";
+};
+
+using payment_pointer = payment_actor::stateful_pointer<payment_state_t>;
+
+injected_fault roll(payment_pointer self, bool authorization) {
+  auto& st = self->state;
+  if (st.dice.roll(st.opts.error_rate))
+    return injected_fault::error;
+  if (authorization) {
+    if (st.dice.roll(st.opts.decline_rate))
+      return injected_fault::decline;
+    if (st.dice.roll(st.opts.timeout_rate))
+      return injected_fault::timeout;
+  }
+  return injected_fault::none;
+}
+
+caf::result<payment_intent> answer(payment_pointer self, gateway_result r) {
+  caf::expected<payment_intent> value{r.intent};
+  switch (r.kind) {
+    case gateway_result::ok:
+      break;
+    case gateway_result::declined:
+      value = make_error(r.intent.state == payment_state::declined
+                           ? booking_errc::payment_declined
+                           : booking_errc::payment_conflict,
+                         r.detail);
+      break;
+    case gateway_result::error:
+      value = make_error(booking_errc::payment_error, r.detail);
+      break;
+    case gateway_result::no_answer:
+      // The requester's timeout fires: the answer is lost on the way.
+      return self->make_response_promise<payment_intent>();
+  }
+  return self->state.delayed.reply(self, self->state.opts.latency,
+                                   std::move(value));
+}
+
+payment_actor::behavior_type
+payment_impl(payment_pointer self, std::shared_ptr<payment_gateway> gateway,
+             payment_options opts) {
+  self->state.gateway = std::move(gateway);
+  self->state.dice = fault_dice{opts.seed};
+  self->state.opts = opts;
+  auto& gw = *self->state.gateway;
+  return {
+    [=, &gw](authorize_atom, const payment_request& req) {
+      return answer(self, gw.authorize(req, roll(self, true)));
+    },
+    [=, &gw](capture_atom, const std::string& id) {
+      return answer(self, gw.capture(id, roll(self, false)));
+    },
+    [=, &gw](void_atom, const std::string& id) {
+      return answer(self, gw.void_payment(id, roll(self, false)));
+    },
+    [=, &gw](refund_atom, const std::string& id) {
+      return answer(self, gw.refund(id, roll(self, false)));
+    },
+    [=, &gw](status_atom, const std::string& id) {
+      return answer(self, gw.status(id, roll(self, false)));
+    },
+    [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
+  };
+}
+
+} // namespace
+
+payment_actor spawn_payment_worker(caf::actor_system& sys,
+                                   std::shared_ptr<payment_gateway> gateway,
+                                   payment_options opts) {
+  return sys.spawn(payment_impl, std::move(gateway), opts);
+}
+
+} // namespace booking

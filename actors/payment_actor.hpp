@@ -1,0 +1,44 @@
+// Payment workers in front of the payment gateway.
+//
+// The wiring puts M workers behind one pool handle with this same interface
+// (round robin). Workers keep no state of their own: the gateway holds the
+// payment intents, keyed by booking id, so any worker can serve any call.
+// Injected faults (decline, timeout, transient error, latency) apply here;
+// the test tokens are handled by the gateway and work whatever the rates.
+
+#pragma once
+
+#include <memory>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/payment_gateway.hpp"
+
+namespace booking {
+
+/// Interface of a payment worker (and of the pool in front of them).
+using payment_actor = caf::typed_actor<
+  caf::replies_to<authorize_atom, payment_request>::with<payment_intent>,
+  caf::replies_to<capture_atom, std::string>::with<payment_intent>,
+  caf::replies_to<void_atom, std::string>::with<payment_intent>,
+  caf::replies_to<refund_atom, std::string>::with<payment_intent>,
+  caf::replies_to<status_atom, std::string>::with<payment_intent>,
+  caf::reacts_to<deliver_atom, uint64_t>>;
+
+/// Fault injection of one payment worker.
+struct payment_options {
+  double decline_rate = 0;
+  double timeout_rate = 0;
+  double error_rate = 0;
+  caf::timespan latency{0};
+  uint64_t seed = 1;
+};
+
+/// Spawns one payment worker.
+payment_actor spawn_payment_worker(caf::actor_system& sys,
+                                   std::shared_ptr<payment_gateway> gateway,
+                                   payment_options opts);
+
+} // namespace booking

@@ -1,0 +1,96 @@
+#include "actors/saga/booking_saga.hpp"
+
+namespace booking {
+
+std::string to_string(saga_command x) {
+  switch (x) {
+    case saga_command::none:
+      return "none";
+    case saga_command::reserve_seats:
+      return "reserve_seats";
+    case saga_command::release_seats:
+      return "release_seats";
+    case saga_command::authorize_payment:
+      return "authorize_payment";
+    case saga_command::void_payment:
+      return "void_payment";
+    case saga_command::query_payment:
+      return "query_payment";
+    case saga_command::capture_and_commit:
+      return "capture_and_commit";
+    case saga_command::refund_payment:
+      return "refund_payment";
+    case saga_command::notify:
+      return "notify";
+  }
+  return "unknown";
+}
+
+saga_definition booking_saga(const saga_settings& cfg) {
+  using c = saga_command;
+  saga_definition def;
+  def.name = "booking";
+  def.failure_status = booking_status::failed;
+  //             step                          participant
+  //             command                 compensation        query
+  //             timeout                 retry               compensation retry
+  //             reason when exhausted   status on success   pivot  final
+  def.steps = {
+    {saga_step::reserve_seats, "inventory",
+     c::reserve_seats, c::release_seats, c::none,
+     cfg.inventory_timeout, cfg.step_retry, cfg.compensation_retry,
+     "inventory_error", booking_status::pending, false, false},
+    {saga_step::authorize_payment, "payment",
+     c::authorize_payment, c::void_payment, c::query_payment,
+     cfg.payment_timeout, cfg.step_retry, cfg.compensation_retry,
+     "payment_error", booking_status::pending, false, false},
+    // Capture and commit are idempotent, so the whole step is retried; its
+    // compensation refunds whatever was captured (or voids the rest).
+    {saga_step::confirm_booking, "payment, inventory, booking",
+     c::capture_and_commit, c::refund_payment, c::none,
+     cfg.payment_timeout, cfg.compensation_retry, cfg.compensation_retry,
+     "payment_error", booking_status::confirmed, true, false},
+    {saga_step::send_notification, "notification",
+     c::notify, c::none, c::none,
+     cfg.notification_timeout, cfg.notification_retry, cfg.notification_retry,
+     "", booking_status::pending, false, true},
+  };
+  return def;
+}
+
+saga_definition cancellation_saga(const saga_settings& cfg) {
+  using c = saga_command;
+  saga_definition def;
+  def.name = "cancellation";
+  // Nothing here is undone: a step that keeps failing leaves the booking
+  // for an operator, visibly.
+  def.failure_status = booking_status::compensation_failed;
+  def.steps = {
+    {saga_step::refund_payment, "payment",
+     c::refund_payment, c::none, c::none,
+     cfg.payment_timeout, cfg.compensation_retry, cfg.compensation_retry,
+     "payment_error", booking_status::pending, false, false},
+    {saga_step::release_seats, "inventory",
+     c::release_seats, c::none, c::none,
+     cfg.inventory_timeout, cfg.compensation_retry, cfg.compensation_retry,
+     "inventory_error", booking_status::pending, false, false},
+    {saga_step::cancel_booking, "booking",
+     c::none, c::none, c::none,
+     cfg.inventory_timeout, cfg.compensation_retry, cfg.compensation_retry,
+     "", booking_status::cancelled, true, false},
+    {saga_step::send_notification, "notification",
+     c::notify, c::none, c::none,
+     cfg.notification_timeout, cfg.notification_retry, cfg.notification_retry,
+     "", booking_status::pending, false, true},
+  };
+  return def;
+}
+
+size_t find_step(const saga_definition& def, saga_step step) {
+  for (size_t i = 0; i < def.steps.size(); ++i)
+    if (def.steps[i].step == step)
+      return i;
+  return def.steps.size();
+}
+
+} // namespace booking

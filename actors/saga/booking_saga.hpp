@@ -1,0 +1,85 @@
+// The booking and cancellation sagas as data.
+//
+// A saga is a table of steps. Each row names the participant, the command
+// that executes the step, the command that compensates it, the command that
+// resolves an uncertain outcome, its timeout and its retry policy. The saga
+// coordinator runs any such table; adding a step means adding a row (and, for
+// a new kind of call, one case in the coordinator's command dispatch).
+//
+// Example: the booking saga's second row is
+//   {authorize_payment, "payment", authorize_payment, void_payment,
+//    query_payment, payment timeout, step retry policy}
+// so a timeout runs `query_payment`, never a second authorization.
+
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "actors/settings.hpp"
+
+namespace booking {
+
+/// A call the coordinator knows how to make.
+enum class saga_command : uint8_t {
+  /// Nothing to call; succeeds at once (the row only changes the status).
+  none,
+  reserve_seats,
+  release_seats,
+  authorize_payment,
+  void_payment,
+  query_payment,
+  /// Capture the payment, then commit the held seats.
+  capture_and_commit,
+  refund_payment,
+  /// Send the notification that matches the booking's outcome.
+  notify,
+};
+
+std::string to_string(saga_command x);
+
+/// One row of a saga table.
+struct saga_step_def {
+  saga_step step = saga_step::reserve_seats;
+  /// Who takes part, for docs and logs.
+  std::string participant;
+  saga_command command = saga_command::none;
+  /// Undoes a completed step; `none` if nothing needs undoing.
+  saga_command compensation = saga_command::none;
+  /// Resolves a timeout instead of retrying; `none` to retry.
+  saga_command query = saga_command::none;
+  /// Timeout of one call.
+  caf::timespan timeout{0};
+  /// Retries of the command and of the query.
+  retry_policy retry;
+  /// Retries of the compensation (until it succeeds or the budget ends).
+  retry_policy compensation_retry;
+  /// Reason a booking fails with when this step's retries run out.
+  std::string error_reason;
+  /// Status the booking takes when this step succeeds (`pending` = none).
+  booking_status on_success = booking_status::pending;
+  /// After this row succeeds the outcome stands: later rows never undo it.
+  bool pivot = false;
+  /// Runs after the outcome is known, on success and failure alike.
+  bool final = false;
+};
+
+/// A saga: its steps and the status a failure ends in.
+struct saga_definition {
+  std::string name;
+  std::vector<saga_step_def> steps;
+  /// Status once a failure before the pivot has been compensated.
+  booking_status failure_status = booking_status::failed;
+};
+
+/// Reserve seats, authorize payment, confirm (pivot), notify.
+saga_definition booking_saga(const saga_settings& cfg);
+
+/// Refund, release seats, mark cancelled (pivot), notify.
+saga_definition cancellation_saga(const saga_settings& cfg);
+
+/// Index of the row for `step`, or the table size if absent.
+size_t find_step(const saga_definition& def, saga_step step);
+
+} // namespace booking

@@ -1,0 +1,793 @@
+#include "actors/saga/saga_coordinator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <unordered_map>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/errors.hpp"
+#include "actors/faults.hpp"
+#include "actors/log.hpp"
+
+namespace booking {
+
+namespace {
+
+// -- saga instances -------------------------------------------------------------
+
+/// Where an instance is in its table.
+enum class saga_phase : uint8_t {
+  /// Running rows in order.
+  forward,
+  /// Resolving an uncertain outcome of the current row.
+  query,
+  /// Undoing completed rows, last first.
+  compensating,
+  /// Running the final rows after a failure.
+  finishing,
+  /// Nothing left to run.
+  done,
+};
+
+/// The outcome of one call to a participant.
+struct attempt_result {
+  step_outcome outcome = step_outcome::ok;
+  /// Short text for the history; empty when ok.
+  std::string error;
+  /// Failure reason this result implies, if it ends the saga.
+  std::string reason;
+};
+
+/// One running saga.
+struct saga_instance {
+  bool cancellation = false;
+  booking_request req;
+  int64_t amount_cents = 0;
+  std::string currency;
+  saga_phase phase = saga_phase::forward;
+  /// Current row.
+  size_t row = 0;
+  /// Attempt of the current (row, action), from 1.
+  int32_t attempt = 1;
+  /// Increments with every call issued; a reply for an older epoch is late.
+  uint64_t epoch = 0;
+  /// Rows to compensate; the last one first.
+  std::vector<uint8_t> to_compensate;
+  /// Set when a compensation ran out of retries.
+  bool compensation_failed = false;
+  std::string reason;
+  /// The outcome, once known (`pending` until then).
+  booking_status outcome = booking_status::pending;
+  /// The booking as stored with its outcome, once the store confirmed it.
+  caf::optional<booking_record> final_record;
+  std::vector<caf::typed_response_promise<booking_record>> awaiters;
+  caf::actor_clock::time_point started;
+};
+
+std::string saga_key(const std::string& booking_id, bool cancellation) {
+  return cancellation ? booking_id + "#cancel" : booking_id;
+}
+
+attempt_result classify(const caf::error& e) {
+  attempt_result r;
+  r.error = describe(e);
+  if (e == caf::sec::request_timeout) {
+    r.outcome = step_outcome::timeout;
+    r.reason = "timeout";
+    return r;
+  }
+  r.outcome = step_outcome::error;
+  if (e.category() != booking_error_category)
+    return r;
+  switch (static_cast<booking_errc>(e.code())) {
+    case booking_errc::sold_out:
+      r.outcome = step_outcome::declined;
+      r.reason = "sold_out";
+      break;
+    case booking_errc::payment_declined:
+      r.outcome = step_outcome::declined;
+      r.reason = "payment_declined";
+      break;
+    case booking_errc::payment_conflict:
+      r.outcome = step_outcome::declined;
+      r.reason = "payment_error";
+      break;
+    case booking_errc::unknown_tour:
+    case booking_errc::unknown_date:
+      r.outcome = step_outcome::declined;
+      r.reason = "inventory_error";
+      break;
+    case booking_errc::payment_error:
+      r.reason = "payment_error";
+      break;
+    case booking_errc::inventory_error:
+      r.reason = "inventory_error";
+      break;
+    default:
+      break;
+  }
+  return r;
+}
+
+// -- coordinator state ------------------------------------------------------------
+
+struct coordinator_state {
+  saga_participants peers;
+  coordinator_options opts;
+  std::unordered_map<std::string, saga_instance> sagas;
+  /// Bookings being priced and stored, counted against the in-flight limit.
+  size_t starting = 0;
+  /// Awaiters of bookings still being priced and stored, by booking id.
+  std::unordered_map<std::string,
+                     std::vector<caf::typed_response_promise<booking_record>>>
+    early_awaiters;
+  saga_stats stats;
+  fault_dice dice{1};
+  static inline const char* name = "saga_coordinator";
+};
+
+using coordinator_pointer
+  = saga_coordinator_actor::stateful_pointer<coordinator_state>;
+
+using result_handler = std::function<void(attempt_result)>;
+
+const saga_definition& definition(coordinator_pointer self,
+                                  const saga_instance& s) {
+  return s.cancellation ? self->state.opts.cancellation
+                        : self->state.opts.booking;
+}
+
+const saga_step_def& current_row(coordinator_pointer self,
+                                 const saga_instance& s) {
+  auto& def = definition(self, s);
+  if (s.phase == saga_phase::compensating)
+    return def.steps[s.to_compensate.back()];
+  return def.steps[s.row];
+}
+
+saga_action current_action(const saga_instance& s) {
+  switch (s.phase) {
+    case saga_phase::query:
+      return saga_action::query;
+    case saga_phase::compensating:
+      return saga_action::compensate;
+    default:
+      return saga_action::execute;
+  }
+}
+
+saga_command current_command(coordinator_pointer self,
+                             const saga_instance& s) {
+  auto& row = current_row(self, s);
+  switch (s.phase) {
+    case saga_phase::query:
+      return row.query;
+    case saga_phase::compensating:
+      return row.compensation;
+    default:
+      return row.command;
+  }
+}
+
+const retry_policy& current_policy(coordinator_pointer self,
+                                   const saga_instance& s) {
+  auto& row = current_row(self, s);
+  return s.phase == saga_phase::compensating ? row.compensation_retry
+                                             : row.retry;
+}
+
+caf::timespan backoff(coordinator_pointer self, const retry_policy& p,
+                      int32_t attempt) {
+  // attempt is the attempt that just failed, so the first retry waits
+  // initial_backoff.
+  auto base = static_cast<double>(p.initial_backoff.count())
+              * std::pow(p.multiplier, std::max(0, attempt - 1));
+  base = std::min(base, static_cast<double>(p.max_backoff.count()));
+  auto jittered = base * (1.0 - p.jitter * self->state.dice.uniform());
+  return caf::timespan{static_cast<int64_t>(jittered)};
+}
+
+/// The notification an outcome calls for, if any.
+caf::optional<notification_kind> notification_for(const saga_instance& s) {
+  switch (s.outcome) {
+    case booking_status::confirmed:
+      return notification_kind::booking_confirmed;
+    case booking_status::cancelled:
+      return notification_kind::booking_cancelled;
+    case booking_status::failed:
+      return notification_kind::booking_failed;
+    case booking_status::compensation_failed:
+      // The customer of a booking that never stood learns it failed; a
+      // stuck cancellation is for an operator, not a second email.
+      if (!s.cancellation)
+        return notification_kind::booking_failed;
+      return caf::none;
+    default:
+      return caf::none;
+  }
+}
+
+// -- forward declarations ---------------------------------------------------------
+
+void issue(coordinator_pointer self, const std::string& key);
+void on_result(coordinator_pointer self, const std::string& key,
+               uint64_t epoch, attempt_result r);
+
+// -- talking to participants ------------------------------------------------------
+
+template <class T>
+auto on_reply(result_handler done) {
+  return [done](T&) { done(attempt_result{}); };
+}
+
+auto on_error(result_handler done) {
+  return [done](caf::error& e) { done(classify(e)); };
+}
+
+void dispatch(coordinator_pointer self, const saga_instance& s,
+              saga_command cmd, caf::timespan timeout, result_handler done) {
+  auto& peers = self->state.peers;
+  auto& id = s.req.id;
+  switch (cmd) {
+    case saga_command::none:
+      done(attempt_result{});
+      return;
+    case saga_command::reserve_seats: {
+      seat_hold h{id, s.req.tour_id, s.req.date, s.req.seats, false};
+      self->request(shard_for(peers.inventory, s.req.tour_id), timeout,
+                    reserve_atom::value, std::move(h))
+        .then(on_reply<departure_counts>(done), on_error(done));
+      return;
+    }
+    case saga_command::release_seats:
+      self->request(shard_for(peers.inventory, s.req.tour_id), timeout,
+                    release_atom::value, id)
+        .then(on_reply<bool>(done), on_error(done));
+      return;
+    case saga_command::authorize_payment: {
+      payment_request req{id, s.amount_cents, s.currency,
+                          s.req.payment_token};
+      self->request(peers.payment, timeout, authorize_atom::value,
+                    std::move(req))
+        .then(on_reply<payment_intent>(done), on_error(done));
+      return;
+    }
+    case saga_command::void_payment:
+      self->request(peers.payment, timeout, void_atom::value, id)
+        .then(on_reply<payment_intent>(done), on_error(done));
+      return;
+    case saga_command::query_payment:
+      self->request(peers.payment, timeout, status_atom::value, id)
+        .then(on_reply<payment_intent>(done), on_error(done));
+      return;
+    case saga_command::refund_payment:
+      self->request(peers.payment, timeout, refund_atom::value, id)
+        .then(on_reply<payment_intent>(done), on_error(done));
+      return;
+    case saga_command::capture_and_commit: {
+      auto inventory = shard_for(peers.inventory, s.req.tour_id);
+      self->request(peers.payment, timeout, capture_atom::value, id)
+        .then(
+          [=](payment_intent&) {
+            self->request(inventory, timeout, commit_atom::value, id)
+              .then(on_reply<departure_counts>(done), on_error(done));
+          },
+          on_error(done));
+      return;
+    }
+    case saga_command::notify: {
+      auto kind = notification_for(s);
+      if (!kind) {
+        done(attempt_result{});
+        return;
+      }
+      notification_request req;
+      req.booking_id = id;
+      req.kind = *kind;
+      req.to = s.req.cust.email;
+      req.customer_name = s.req.cust.name;
+      req.tour_id = s.req.tour_id;
+      req.date = s.req.date;
+      req.seats = s.req.seats;
+      req.amount_cents = s.amount_cents;
+      req.currency = s.currency;
+      req.reason = s.reason;
+      req.correlation_id = s.req.correlation_id;
+      self->request(peers.notification, timeout, send_atom::value,
+                    std::move(req))
+        .then(on_reply<notification_record>(done), on_error(done));
+      return;
+    }
+  }
+}
+
+// -- recording ----------------------------------------------------------------------
+
+void serve_awaiters(saga_instance& s, const booking_record& rec) {
+  for (auto& rp : s.awaiters)
+    rp.deliver(rec);
+  s.awaiters.clear();
+}
+
+void finish(coordinator_pointer self, const std::string& key);
+
+/// Records one history entry, and the outcome status if `status` is set.
+void record(coordinator_pointer self, saga_instance& s,
+            caf::optional<saga_entry> entry,
+            caf::optional<booking_status> status) {
+  booking_update upd;
+  upd.id = s.req.id;
+  if (entry)
+    upd.entries.push_back(std::move(*entry));
+  if (status) {
+    upd.has_status = true;
+    upd.status = *status;
+    upd.reason = s.reason;
+  }
+  auto is_outcome = status && is_terminal(*status);
+  auto key = saga_key(s.req.id, s.cancellation);
+  self
+    ->request(shard_for(self->state.peers.bookings, s.req.id), caf::infinite,
+              update_atom::value, std::move(upd))
+    .then(
+      [=](booking_record& rec) {
+        if (!is_outcome)
+          return;
+        auto i = self->state.sagas.find(key);
+        if (i == self->state.sagas.end())
+          return;
+        auto& inst = i->second;
+        serve_awaiters(inst, rec);
+        inst.final_record = std::move(rec);
+        if (inst.phase == saga_phase::done)
+          finish(self, key);
+      },
+      [=](caf::error& e) {
+        log_line(log_level::error, "booking update failed",
+                 {{"booking_id", key}, {"error", describe(e)}});
+      });
+}
+
+saga_entry make_entry(const saga_instance& s, saga_step step,
+                      const attempt_result& r) {
+  saga_entry e;
+  e.step = step;
+  e.action = current_action(s);
+  e.outcome = r.outcome;
+  e.attempt = s.attempt;
+  e.at = caf::make_timestamp();
+  e.error = r.outcome == step_outcome::ok ? std::string{} : r.error;
+  return e;
+}
+
+void set_outcome(coordinator_pointer self, saga_instance& s,
+                 booking_status status, caf::optional<saga_entry> entry) {
+  s.outcome = status;
+  log_line(log_level::info, "booking " + to_string(status),
+           {{"booking_id", s.req.id},
+            {"correlation_id", s.req.correlation_id},
+            {"reason", s.reason}});
+  record(self, s, std::move(entry), status);
+}
+
+// -- moving through the table ---------------------------------------------------------
+
+/// Removes a finished instance once its outcome is stored.
+void finish(coordinator_pointer self, const std::string& key) {
+  auto i = self->state.sagas.find(key);
+  if (i == self->state.sagas.end())
+    return;
+  if (i->second.outcome != booking_status::pending && !i->second.final_record)
+    return; // the outcome's reply will call us again
+  self->state.sagas.erase(i);
+}
+
+void complete(coordinator_pointer self, const std::string& key,
+              saga_instance& s) {
+  s.phase = saga_phase::done;
+  auto& st = self->state.stats;
+  --st.in_flight;
+  ++st.completed;
+  finish(self, key);
+}
+
+/// Starts the first final row at or after `from`, or completes the saga.
+void run_final_rows(coordinator_pointer self, const std::string& key,
+                    saga_instance& s, size_t from) {
+  auto& def = definition(self, s);
+  while (from < def.steps.size() && !def.steps[from].final)
+    ++from;
+  if (from == def.steps.size()) {
+    complete(self, key, s);
+    return;
+  }
+  s.phase = saga_phase::finishing;
+  s.row = from;
+  s.attempt = 1;
+  issue(self, key);
+}
+
+/// Compensation is over: the saga ends in `status`.
+void end_failed(coordinator_pointer self, const std::string& key,
+                saga_instance& s, booking_status status,
+                caf::optional<saga_entry> entry) {
+  set_outcome(self, s, status, std::move(entry));
+  run_final_rows(self, key, s, 0);
+}
+
+/// Starts compensating (or ends at once if nothing needs undoing).
+void fail(coordinator_pointer self, const std::string& key, saga_instance& s,
+          std::string reason, caf::optional<saga_entry> entry) {
+  s.reason = std::move(reason);
+  if (s.to_compensate.empty()) {
+    end_failed(self, key, s, definition(self, s).failure_status,
+               std::move(entry));
+    return;
+  }
+  if (entry)
+    record(self, s, std::move(entry), caf::none);
+  s.phase = saga_phase::compensating;
+  s.attempt = 1;
+  log_line(log_level::debug, "saga compensating",
+           {{"booking_id", s.req.id}, {"reason", s.reason}});
+  issue(self, key);
+}
+
+void retry_later(coordinator_pointer self, const std::string& key,
+                 saga_instance& s, saga_entry entry) {
+  record(self, s, std::move(entry), caf::none);
+  auto delay = backoff(self, current_policy(self, s), s.attempt);
+  ++s.attempt;
+  ++self->state.stats.retries;
+  self->delayed_send(self, delay, timer_atom::value, key, s.epoch);
+}
+
+void issue(coordinator_pointer self, const std::string& key) {
+  auto& s = self->state.sagas.at(key);
+  auto epoch = ++s.epoch;
+  dispatch(self, s, current_command(self, s), current_row(self, s).timeout,
+           [=](attempt_result r) { on_result(self, key, epoch, std::move(r)); });
+}
+
+void on_forward_result(coordinator_pointer self, const std::string& key,
+                       saga_instance& s, attempt_result r) {
+  auto& def = definition(self, s);
+  auto& row = def.steps[s.row];
+  auto entry = make_entry(s, row.step, r);
+  auto past_pivot = s.outcome != booking_status::pending;
+  if (r.outcome == step_outcome::ok) {
+    if (row.compensation != saga_command::none)
+      s.to_compensate.push_back(static_cast<uint8_t>(s.row));
+    if (row.on_success != booking_status::pending)
+      set_outcome(self, s, row.on_success, std::move(entry));
+    else
+      record(self, s, std::move(entry), caf::none);
+    if (++s.row == def.steps.size()) {
+      complete(self, key, s);
+      return;
+    }
+    s.attempt = 1;
+    issue(self, key);
+    return;
+  }
+  auto uncertain = r.outcome == step_outcome::timeout
+                   || r.outcome == step_outcome::error;
+  if (uncertain && r.outcome == step_outcome::timeout
+      && row.query != saga_command::none) {
+    record(self, s, std::move(entry), caf::none);
+    s.phase = saga_phase::query;
+    s.attempt = 1;
+    issue(self, key);
+    return;
+  }
+  if (uncertain && s.attempt < row.retry.max_attempts) {
+    retry_later(self, key, s, std::move(entry));
+    return;
+  }
+  if (past_pivot) {
+    // After the pivot nothing is undone: give up on this row, keep going.
+    record(self, s, std::move(entry), caf::none);
+    log_line(log_level::warn, "saga step gave up after the pivot",
+             {{"booking_id", s.req.id}, {"step", to_string(row.step)}});
+    run_final_rows(self, key, s, s.row + 1);
+    return;
+  }
+  // The call may have taken effect: undo it too (compensations are
+  // idempotent, so undoing what never happened is harmless).
+  if (uncertain && row.compensation != saga_command::none)
+    s.to_compensate.push_back(static_cast<uint8_t>(s.row));
+  auto reason = r.reason.empty() ? row.error_reason : r.reason;
+  fail(self, key, s, std::move(reason), std::move(entry));
+}
+
+void on_query_result(coordinator_pointer self, const std::string& key,
+                     saga_instance& s, attempt_result r) {
+  auto& row = current_row(self, s);
+  auto entry = make_entry(s, row.step, r);
+  if (r.outcome != step_outcome::ok && s.attempt < row.retry.max_attempts) {
+    retry_later(self, key, s, std::move(entry));
+    return;
+  }
+  if (r.outcome == step_outcome::ok)
+    ++self->state.stats.uncertain_resolved;
+  // Whatever the answer, the step is compensated: a void also blocks an
+  // authorization still on its way to the gateway.
+  if (row.compensation != saga_command::none)
+    s.to_compensate.push_back(static_cast<uint8_t>(s.row));
+  fail(self, key, s, "timeout", std::move(entry));
+}
+
+void on_compensation_result(coordinator_pointer self, const std::string& key,
+                            saga_instance& s, attempt_result r) {
+  auto& row = current_row(self, s);
+  auto entry = make_entry(s, row.step, r);
+  if (r.outcome != step_outcome::ok
+      && s.attempt < row.compensation_retry.max_attempts) {
+    retry_later(self, key, s, std::move(entry));
+    return;
+  }
+  if (r.outcome == step_outcome::ok) {
+    ++self->state.stats.compensations;
+  } else {
+    // Out of retries: leave this one for an operator, but still undo the
+    // other steps, so as little as possible stays taken.
+    s.compensation_failed = true;
+    log_line(log_level::error, "compensation failed",
+             {{"booking_id", s.req.id},
+              {"correlation_id", s.req.correlation_id},
+              {"step", to_string(row.step)}});
+  }
+  s.to_compensate.pop_back();
+  if (s.to_compensate.empty()) {
+    auto status = s.compensation_failed ? booking_status::compensation_failed
+                                        : definition(self, s).failure_status;
+    end_failed(self, key, s, status, std::move(entry));
+    return;
+  }
+  record(self, s, std::move(entry), caf::none);
+  s.attempt = 1;
+  issue(self, key);
+}
+
+void on_final_result(coordinator_pointer self, const std::string& key,
+                     saga_instance& s, attempt_result r) {
+  auto& row = current_row(self, s);
+  auto entry = make_entry(s, row.step, r);
+  if (r.outcome != step_outcome::ok && s.attempt < row.retry.max_attempts) {
+    retry_later(self, key, s, std::move(entry));
+    return;
+  }
+  record(self, s, std::move(entry), caf::none);
+  if (r.outcome != step_outcome::ok)
+    log_line(log_level::warn, "final saga step gave up",
+             {{"booking_id", s.req.id}, {"step", to_string(row.step)}});
+  run_final_rows(self, key, s, s.row + 1);
+}
+
+void on_result(coordinator_pointer self, const std::string& key,
+               uint64_t epoch, attempt_result r) {
+  auto i = self->state.sagas.find(key);
+  if (i == self->state.sagas.end() || i->second.epoch != epoch
+      || i->second.phase == saga_phase::done) {
+    ++self->state.stats.late_replies;
+    return;
+  }
+  auto& s = i->second;
+  switch (s.phase) {
+    case saga_phase::forward:
+      on_forward_result(self, key, s, std::move(r));
+      break;
+    case saga_phase::query:
+      on_query_result(self, key, s, std::move(r));
+      break;
+    case saga_phase::compensating:
+      on_compensation_result(self, key, s, std::move(r));
+      break;
+    case saga_phase::finishing:
+      on_final_result(self, key, s, std::move(r));
+      break;
+    case saga_phase::done:
+      break;
+  }
+}
+
+/// Registers a new instance; runs its first row unless `defer` is set.
+void start(coordinator_pointer self, saga_instance s, bool defer = false) {
+  auto key = saga_key(s.req.id, s.cancellation);
+  s.started = self->clock().now();
+  auto& st = self->state;
+  ++st.stats.started;
+  ++st.stats.in_flight;
+  st.sagas.emplace(key, std::move(s));
+  if (!defer)
+    issue(self, key);
+}
+
+bool at_capacity(coordinator_pointer self) {
+  auto& st = self->state;
+  return static_cast<size_t>(st.stats.in_flight) + st.starting
+         >= st.opts.max_in_flight;
+}
+
+// -- behavior -----------------------------------------------------------------------
+
+saga_coordinator_actor::behavior_type
+coordinator_impl(coordinator_pointer self, saga_participants peers,
+                 coordinator_options opts) {
+  self->state.peers = std::move(peers);
+  self->state.dice = fault_dice{opts.seed};
+  self->state.opts = std::move(opts);
+  return {
+    [=](create_atom, booking_request& req) -> caf::result<booking_record> {
+      auto& st = self->state;
+      if (at_capacity(self))
+        return make_error(booking_errc::overloaded);
+      if (st.sagas.count(saga_key(req.id, false)) > 0
+          || st.early_awaiters.count(req.id) > 0)
+        return make_error(booking_errc::duplicate, req.id);
+      ++st.starting;
+      log_line(log_level::info, "booking requested",
+               {{"booking_id", req.id},
+                {"correlation_id", req.correlation_id}});
+      auto rp = self->make_response_promise<booking_record>();
+      st.early_awaiters[req.id];
+      auto fail_start = [=](caf::error& e) mutable {
+        auto& st = self->state;
+        --st.starting;
+        for (auto& waiter : st.early_awaiters[req.id])
+          waiter.deliver(e);
+        st.early_awaiters.erase(req.id);
+        rp.deliver(std::move(e));
+      };
+      auto timeout = st.opts.lookup_timeout;
+      self
+        ->request(st.peers.availability, timeout, quote_atom::value,
+                  req.tour_id, req.date, req.seats)
+        .then(
+          [=](quote& q) mutable {
+            booking_record rec;
+            rec.id = req.id;
+            rec.tour_id = req.tour_id;
+            rec.date = req.date;
+            rec.seats = req.seats;
+            rec.amount_cents = q.amount_cents;
+            rec.currency = q.currency;
+            rec.cust = req.cust;
+            rec.correlation_id = req.correlation_id;
+            rec.created_at = rec.updated_at = caf::make_timestamp();
+            self
+              ->request(shard_for(self->state.peers.bookings, req.id),
+                        timeout, create_atom::value, std::move(rec))
+              .then(
+                [=](booking_record& stored) mutable {
+                  auto& st = self->state;
+                  --st.starting;
+                  saga_instance s;
+                  s.awaiters = std::move(st.early_awaiters[req.id]);
+                  st.early_awaiters.erase(req.id);
+                  s.req = std::move(req);
+                  s.amount_cents = stored.amount_cents;
+                  s.currency = stored.currency;
+                  start(self, std::move(s));
+                  rp.deliver(std::move(stored));
+                },
+                fail_start);
+          },
+          fail_start);
+      return rp;
+    },
+    [=](await_atom, const std::string& id) -> caf::result<booking_record> {
+      auto& sagas = self->state.sagas;
+      if (auto i = self->state.early_awaiters.find(id);
+          i != self->state.early_awaiters.end()) {
+        auto rp = self->make_response_promise<booking_record>();
+        i->second.push_back(rp);
+        return rp;
+      }
+      for (auto cancellation : {true, false}) {
+        auto i = sagas.find(saga_key(id, cancellation));
+        if (i == sagas.end())
+          continue;
+        auto& s = i->second;
+        if (s.final_record)
+          return *s.final_record;
+        auto rp = self->make_response_promise<booking_record>();
+        s.awaiters.push_back(rp);
+        return rp;
+      }
+      return self->delegate(shard_for(self->state.peers.bookings, id),
+                            caf::get_atom::value, id);
+    },
+    [=](cancel_atom, const std::string& id,
+        const std::string& correlation_id) -> caf::result<booking_record> {
+      auto& st = self->state;
+      auto shard = shard_for(st.peers.bookings, id);
+      if (st.sagas.count(saga_key(id, true)) > 0)
+        return self->delegate(shard, caf::get_atom::value, id);
+      if (auto i = st.sagas.find(saga_key(id, false));
+          i != st.sagas.end() && i->second.outcome == booking_status::pending)
+        return make_error(booking_errc::wrong_status, "pending");
+      if (at_capacity(self))
+        return make_error(booking_errc::overloaded);
+      ++st.starting;
+      auto rp = self->make_response_promise<booking_record>();
+      auto fail_start = [=](caf::error& e) mutable {
+        --self->state.starting;
+        rp.deliver(std::move(e));
+      };
+      self->request(shard, st.opts.lookup_timeout, caf::get_atom::value, id)
+        .then(
+          [=](booking_record& rec) mutable {
+            auto& st = self->state;
+            auto key = saga_key(id, true);
+            if (st.sagas.count(key) > 0
+                || rec.status == booking_status::cancelled
+                || rec.status == booking_status::cancelling) {
+              --st.starting;
+              rp.deliver(std::move(rec));
+              return;
+            }
+            if (rec.status != booking_status::confirmed) {
+              --st.starting;
+              rp.deliver(
+                make_error(booking_errc::wrong_status, to_string(rec.status)));
+              return;
+            }
+            saga_instance s;
+            s.cancellation = true;
+            s.req.id = rec.id;
+            s.req.tour_id = rec.tour_id;
+            s.req.date = rec.date;
+            s.req.seats = rec.seats;
+            s.req.cust = rec.cust;
+            s.req.correlation_id = correlation_id;
+            s.amount_cents = rec.amount_cents;
+            s.currency = rec.currency;
+            --st.starting;
+            // Registered before the status change, so a second cancel sees
+            // it at once; the first row runs once `cancelling` is stored.
+            start(self, std::move(s), true);
+            log_line(log_level::info, "booking cancelling",
+                     {{"booking_id", id}, {"correlation_id", correlation_id}});
+            booking_update upd;
+            upd.id = id;
+            upd.has_status = true;
+            upd.status = booking_status::cancelling;
+            self->request(shard, caf::infinite, update_atom::value, upd)
+              .then(
+                [=](booking_record& updated) mutable {
+                  rp.deliver(std::move(updated));
+                  issue(self, key);
+                },
+                [=](caf::error& e) mutable {
+                  auto& st = self->state;
+                  st.sagas.erase(key);
+                  --st.stats.in_flight;
+                  rp.deliver(std::move(e));
+                });
+          },
+          fail_start);
+      return rp;
+    },
+    [=](caf::get_atom) { return self->state.stats; },
+    [=](timer_atom, const std::string& key, uint64_t epoch) {
+      auto i = self->state.sagas.find(key);
+      if (i != self->state.sagas.end() && i->second.epoch == epoch)
+        issue(self, key);
+    },
+  };
+}
+
+} // namespace
+
+saga_coordinator_actor spawn_saga_coordinator(caf::actor_system& sys,
+                                              saga_participants peers,
+                                              coordinator_options opts) {
+  return sys.spawn(coordinator_impl, std::move(peers), std::move(opts));
+}
+
+} // namespace booking

@@ -1,0 +1,76 @@
+// The saga coordinator: runs one saga instance per booking (and one per
+// cancellation) over the tables of `booking_saga.hpp`.
+//
+// The wiring spawns several coordinators and routes each booking by its id
+// (`shard_for`), so every message about one booking reaches the same one.
+// A coordinator keeps its instances as plain data (no actor per saga), issues
+// each step as a request with the row's timeout, retries with exponential
+// backoff and jitter, resolves uncertain outcomes with the row's query, and
+// compensates completed steps in reverse order. Each attempt is recorded in
+// the booking's saga history with one update call to the booking actor.
+// Replies that arrive after their attempt was abandoned are counted and
+// ignored.
+
+#pragma once
+
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/availability_actor.hpp"
+#include "actors/booking_actor.hpp"
+#include "actors/inventory_actor.hpp"
+#include "actors/messages.hpp"
+#include "actors/notification_actor.hpp"
+#include "actors/payment_actor.hpp"
+#include "actors/saga/booking_saga.hpp"
+
+namespace booking {
+
+/// Interface of a saga coordinator.
+using saga_coordinator_actor = caf::typed_actor<
+  // Prices and stores a new booking, starts its saga and answers with the
+  // pending booking. Fails with unknown_tour / unknown_date, overloaded or
+  // duplicate.
+  caf::replies_to<create_atom, booking_request>::with<booking_record>,
+  // Answers once the booking has an outcome (confirmed, failed, cancelled,
+  // compensation_failed), without waiting for the notification.
+  caf::replies_to<await_atom, std::string>::with<booking_record>,
+  // Starts the cancellation saga of a confirmed booking (second argument:
+  // the correlation id of the cancel request) and answers with the booking
+  // in status cancelling; a cancelled or cancelling booking is returned as
+  // is; any other status fails with wrong_status.
+  caf::replies_to<cancel_atom, std::string, std::string>::with<booking_record>,
+  // Counters.
+  caf::replies_to<caf::get_atom>::with<saga_stats>,
+  // Internal: a retry timer fired (saga key, attempt epoch).
+  caf::reacts_to<timer_atom, std::string, uint64_t>>;
+
+/// The actors a coordinator talks to.
+struct saga_participants {
+  std::vector<booking_actor> bookings;
+  std::vector<inventory_actor> inventory;
+  availability_actor availability;
+  payment_actor payment;
+  notification_actor notification;
+};
+
+/// How a coordinator runs its sagas.
+struct coordinator_options {
+  saga_definition booking;
+  saga_definition cancellation;
+  /// Sagas this coordinator runs at once before refusing new ones.
+  size_t max_in_flight = 10000;
+  /// Timeout of lookups (pricing, storing the new booking).
+  caf::timespan lookup_timeout = std::chrono::seconds(5);
+  /// Seed of the backoff jitter.
+  uint64_t seed = 1;
+};
+
+/// Spawns one saga coordinator.
+saga_coordinator_actor spawn_saga_coordinator(caf::actor_system& sys,
+                                              saga_participants peers,
+                                              coordinator_options opts);
+
+} // namespace booking

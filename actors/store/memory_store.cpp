@@ -1,0 +1,216 @@
+#include "actors/store/memory_store.hpp"
+
+#include <algorithm>
+
+#include "actors/errors.hpp"
+
+namespace booking {
+
+// -- bookings -------------------------------------------------------------------
+
+caf::expected<booking_record>
+memory_booking_repository::insert(booking_record rec) {
+  auto [i, added] = records_.emplace(rec.id, std::move(rec));
+  if (!added)
+    return make_error(booking_errc::duplicate, i->first);
+  return i->second;
+}
+
+caf::expected<booking_record>
+memory_booking_repository::apply(const booking_update& upd,
+                                 caf::timestamp now) {
+  auto i = records_.find(upd.id);
+  if (i == records_.end())
+    return make_error(booking_errc::not_found, upd.id);
+  auto& rec = i->second;
+  if (upd.has_status) {
+    rec.status = upd.status;
+    rec.reason = upd.reason;
+  }
+  rec.saga.insert(rec.saga.end(), upd.entries.begin(), upd.entries.end());
+  rec.updated_at = now;
+  return rec;
+}
+
+caf::optional<booking_record>
+memory_booking_repository::find(const std::string& id) const {
+  auto i = records_.find(id);
+  if (i == records_.end())
+    return caf::none;
+  return i->second;
+}
+
+std::vector<booking_record>
+memory_booking_repository::list(const booking_filter& filter) const {
+  std::vector<booking_record> result;
+  auto i = filter.after_id.empty() ? records_.begin()
+                                   : records_.upper_bound(filter.after_id);
+  for (; i != records_.end() && result.size() < size_t(filter.limit); ++i) {
+    auto& rec = i->second;
+    if ((filter.status.empty() || to_string(rec.status) == filter.status)
+        && (filter.tour_id.empty() || rec.tour_id == filter.tour_id)
+        && (filter.email.empty() || rec.cust.email == filter.email))
+      result.push_back(rec);
+  }
+  return result;
+}
+
+// -- inventory ------------------------------------------------------------------
+
+caf::expected<bool> memory_inventory_repository::upsert_tour(const tour& t) {
+  auto& dates = counts_[t.id];
+  // Check every departure first, so a rejected replace changes nothing.
+  for (auto& [date, c] : dates) {
+    auto taken = c.held + c.sold;
+    if (taken == 0)
+      continue;
+    auto i = std::find_if(t.departures.begin(), t.departures.end(),
+                          [&](const departure& d) { return d.date == date; });
+    if (i == t.departures.end() || i->capacity < taken)
+      return make_error(booking_errc::capacity_conflict, date);
+  }
+  std::map<std::string, departure_counts> next;
+  for (auto& d : t.departures) {
+    auto& c = next[d.date];
+    auto old = dates.find(d.date);
+    if (old != dates.end())
+      c = old->second;
+    c.tour_id = t.id;
+    c.date = d.date;
+    c.capacity = d.capacity;
+  }
+  dates = std::move(next);
+  auto created = tours_.count(t.id) == 0;
+  tours_[t.id] = t;
+  return created;
+}
+
+caf::optional<tour>
+memory_inventory_repository::find_tour(const std::string& id) const {
+  auto i = tours_.find(id);
+  if (i == tours_.end())
+    return caf::none;
+  return i->second;
+}
+
+departure_counts*
+memory_inventory_repository::counts(const std::string& tour_id,
+                                    const std::string& date) {
+  auto i = counts_.find(tour_id);
+  if (i == counts_.end())
+    return nullptr;
+  auto j = i->second.find(date);
+  return j == i->second.end() ? nullptr : &j->second;
+}
+
+caf::expected<departure_counts>
+memory_inventory_repository::reserve(const seat_hold& h) {
+  if (tours_.count(h.tour_id) == 0)
+    return make_error(booking_errc::unknown_tour, h.tour_id);
+  auto c = counts(h.tour_id, h.date);
+  if (c == nullptr)
+    return make_error(booking_errc::unknown_date, h.date);
+  if (holds_.count(h.booking_id) > 0)
+    return *c;
+  if (c->capacity - c->held - c->sold < h.seats)
+    return make_error(booking_errc::sold_out);
+  c->held += h.seats;
+  auto& stored = holds_[h.booking_id];
+  stored = h;
+  stored.sold = false;
+  return *c;
+}
+
+caf::expected<departure_counts>
+memory_inventory_repository::commit(const std::string& booking_id) {
+  auto i = holds_.find(booking_id);
+  if (i == holds_.end())
+    return make_error(booking_errc::not_found, booking_id);
+  auto c = counts(i->second.tour_id, i->second.date);
+  if (!i->second.sold) {
+    c->held -= i->second.seats;
+    c->sold += i->second.seats;
+    i->second.sold = true;
+  }
+  return *c;
+}
+
+caf::optional<departure_counts>
+memory_inventory_repository::release(const std::string& booking_id) {
+  auto i = holds_.find(booking_id);
+  if (i == holds_.end())
+    return caf::none;
+  auto c = counts(i->second.tour_id, i->second.date);
+  if (i->second.sold)
+    c->sold -= i->second.seats;
+  else
+    c->held -= i->second.seats;
+  holds_.erase(i);
+  return *c;
+}
+
+inventory_snapshot memory_inventory_repository::snapshot() const {
+  inventory_snapshot result;
+  for (auto& [tour_id, dates] : counts_)
+    for (auto& [date, c] : dates)
+      result.departures.push_back(c);
+  for (auto& [id, h] : holds_)
+    result.holds.push_back(h);
+  return result;
+}
+
+// -- notifications ----------------------------------------------------------------
+
+std::string memory_notification_repository::key(const std::string& booking_id,
+                                                notification_kind kind) {
+  return booking_id + '/' + to_string(kind);
+}
+
+caf::optional<notification_record>
+memory_notification_repository::find(const std::string& booking_id,
+                                     notification_kind kind) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = id_by_key_.find(key(booking_id, kind));
+  if (i == id_by_key_.end())
+    return caf::none;
+  return by_id_.at(i->second);
+}
+
+notification_record
+memory_notification_repository::record_attempt(notification_record rec) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto [i, added] = id_by_key_.emplace(key(rec.booking_id, rec.kind), rec.id);
+  if (added) {
+    rec.attempts = 1;
+    return by_id_[rec.id] = std::move(rec);
+  }
+  auto& stored = by_id_.at(i->second);
+  // A delivered notification stays delivered: a late retry never flips it.
+  if (stored.status != "sent") {
+    stored.status = rec.status;
+    stored.subject = std::move(rec.subject);
+    stored.body = std::move(rec.body);
+  }
+  ++stored.attempts;
+  return stored;
+}
+
+caf::optional<notification_record>
+memory_notification_repository::get(const std::string& id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = by_id_.find(id);
+  if (i == by_id_.end())
+    return caf::none;
+  return i->second;
+}
+
+std::vector<notification_record> memory_notification_repository::all() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<notification_record> result;
+  result.reserve(by_id_.size());
+  for (auto& [id, rec] : by_id_)
+    result.push_back(rec);
+  return result;
+}
+
+} // namespace booking

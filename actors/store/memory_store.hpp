@@ -1,0 +1,71 @@
+// In-memory implementations of the repository interfaces.
+//
+// They keep everything in standard containers and lose it on exit; the
+// durable store replaces them behind the same interfaces.
+
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "actors/store/repositories.hpp"
+
+namespace booking {
+
+/// Bookings in an ordered map (ordered by id, for cursor pagination).
+class memory_booking_repository : public booking_repository {
+public:
+  caf::expected<booking_record> insert(booking_record rec) override;
+  caf::expected<booking_record> apply(const booking_update& upd,
+                                      caf::timestamp now) override;
+  caf::optional<booking_record> find(const std::string& id) const override;
+  std::vector<booking_record>
+  list(const booking_filter& filter) const override;
+
+private:
+  std::map<std::string, booking_record> records_;
+};
+
+/// Tours, departures and holds of one inventory shard.
+class memory_inventory_repository : public inventory_repository {
+public:
+  caf::expected<bool> upsert_tour(const tour& t) override;
+  caf::optional<tour> find_tour(const std::string& id) const override;
+  caf::expected<departure_counts> reserve(const seat_hold& h) override;
+  caf::expected<departure_counts>
+  commit(const std::string& booking_id) override;
+  caf::optional<departure_counts>
+  release(const std::string& booking_id) override;
+  inventory_snapshot snapshot() const override;
+
+private:
+  departure_counts* counts(const std::string& tour_id, const std::string& date);
+
+  std::map<std::string, tour> tours_;
+  /// Keyed by tour id, then date.
+  std::map<std::string, std::map<std::string, departure_counts>> counts_;
+  std::unordered_map<std::string, seat_hold> holds_;
+};
+
+/// Notifications behind a mutex, shared by the notification workers.
+class memory_notification_repository : public notification_repository {
+public:
+  caf::optional<notification_record>
+  find(const std::string& booking_id, notification_kind kind) const override;
+  notification_record record_attempt(notification_record rec) override;
+  caf::optional<notification_record>
+  get(const std::string& id) const override;
+  std::vector<notification_record> all() const override;
+
+private:
+  static std::string key(const std::string& booking_id,
+                         notification_kind kind);
+
+  mutable std::mutex mtx_;
+  std::map<std::string, notification_record> by_id_;
+  std::unordered_map<std::string, std::string> id_by_key_;
+};
+
+} // namespace booking

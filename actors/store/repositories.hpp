@@ -1,0 +1,90 @@
+// Narrow repository interfaces behind which the actors keep their state.
+//
+// Each call is one state change a saga step makes, so a durable store can
+// implement it as one transaction. The in-memory implementations live in
+// `memory_store.hpp`. A repository instance is owned by one actor, except
+// the notification repository, which the pooled notification workers share
+// (as they would share a database); that one must be thread-safe.
+
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <caf/optional.hpp>
+
+#include "actors/messages.hpp"
+
+namespace booking {
+
+/// Booking records with their saga history.
+class booking_repository {
+public:
+  virtual ~booking_repository() = default;
+
+  /// Stores a new booking; fails with `duplicate` if the id exists.
+  virtual caf::expected<booking_record> insert(booking_record rec) = 0;
+
+  /// Applies a status change and history entries in one step.
+  virtual caf::expected<booking_record> apply(const booking_update& upd,
+                                              caf::timestamp now)
+    = 0;
+
+  /// Looks a booking up by id.
+  virtual caf::optional<booking_record> find(const std::string& id) const = 0;
+
+  /// Bookings matching `filter`, ordered by id, at most `filter.limit`.
+  virtual std::vector<booking_record> list(const booking_filter& filter) const
+    = 0;
+};
+
+/// Tours, seat counts per departure and per-booking holds.
+class inventory_repository {
+public:
+  virtual ~inventory_repository() = default;
+
+  /// Creates or replaces a tour. Returns true if it was created. Fails with
+  /// `capacity_conflict` if a departure would drop below its taken seats.
+  virtual caf::expected<bool> upsert_tour(const tour& t) = 0;
+
+  /// Looks a tour up by id.
+  virtual caf::optional<tour> find_tour(const std::string& id) const = 0;
+
+  /// Holds seats for a booking; idempotent per booking id.
+  virtual caf::expected<departure_counts> reserve(const seat_hold& h) = 0;
+
+  /// Turns a booking's hold into sold seats; idempotent.
+  virtual caf::expected<departure_counts> commit(const std::string& booking_id)
+    = 0;
+
+  /// Frees a booking's seats, held or sold; none if it had none.
+  virtual caf::optional<departure_counts> release(const std::string& booking_id)
+    = 0;
+
+  /// Every departure and hold.
+  virtual inventory_snapshot snapshot() const = 0;
+};
+
+/// Outgoing notifications and their delivery log. Thread-safe.
+class notification_repository {
+public:
+  virtual ~notification_repository() = default;
+
+  /// The notification of `booking_id` and `kind`, if one was recorded.
+  virtual caf::optional<notification_record>
+  find(const std::string& booking_id, notification_kind kind) const = 0;
+
+  /// Records one delivery attempt. Creates the record on the first attempt
+  /// and updates status and attempt count on later ones.
+  virtual notification_record record_attempt(notification_record rec) = 0;
+
+  /// Looks a notification up by its id.
+  virtual caf::optional<notification_record> get(const std::string& id) const
+    = 0;
+
+  /// Every notification, ordered by id.
+  virtual std::vector<notification_record> all() const = 0;
+};
+
+} // namespace booking

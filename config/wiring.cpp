@@ -1,0 +1,199 @@
+#include "config/wiring.hpp"
+
+#include <limits>
+#include <stdexcept>
+#include <thread>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_pool.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+
+#include "actors/errors.hpp"
+#include "actors/faults.hpp"
+#include "actors/store/memory_store.hpp"
+
+namespace booking {
+
+namespace {
+
+// Seed streams per role, so that adding a worker of one role does not shift
+// the faults another role sees.
+constexpr uint64_t inventory_stream = 1000;
+constexpr uint64_t payment_stream = 2000;
+constexpr uint64_t notification_stream = 3000;
+constexpr uint64_t coordinator_stream = 4000;
+
+constexpr auto ask_timeout = std::chrono::seconds(60);
+
+/// One blocking request; `pump` runs a test scheduler in between.
+template <class T, class Handle, class... Ts>
+T ask(caf::scoped_actor& self, const pump_fn& pump, const Handle& dest,
+      Ts&&... xs) {
+  auto handle = self->request(dest, ask_timeout, std::forward<Ts>(xs)...);
+  if (pump)
+    pump();
+  T result;
+  handle.receive([&](T& x) { result = std::move(x); },
+                 [&](caf::error& e) {
+                   throw std::runtime_error("request failed: " + describe(e));
+                 });
+  return result;
+}
+
+template <class Handle, class Factory>
+Handle make_pool(caf::actor_system& sys, size_t n, Factory factory) {
+  size_t index = 0;
+  auto pool = caf::actor_pool::make(
+    sys.dummy_execution_unit(), n,
+    [&]() mutable { return caf::actor_cast<caf::actor>(factory(index++)); },
+    caf::actor_pool::round_robin());
+  return caf::actor_cast<Handle>(pool);
+}
+
+} // namespace
+
+const saga_coordinator_actor&
+engine::coordinator_for(const std::string& id) const {
+  return shard_for(coordinators, id);
+}
+
+const inventory_actor& engine::inventory_for(const std::string& tour_id) const {
+  return shard_for(inventory, tour_id);
+}
+
+std::vector<std::pair<std::string, size_t>> engine::actor_counts() const {
+  return {{"booking", bookings.size()},     {"inventory", inventory.size()},
+          {"availability", 1},              {"payment", payment_workers},
+          {"notification", notification_workers},
+          {"saga", coordinators.size()}};
+}
+
+void engine::stop() {
+  auto bye = [](const auto& h) {
+    if (h)
+      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+  };
+  for (auto& h : coordinators)
+    bye(h);
+  for (auto& h : bookings)
+    bye(h);
+  for (auto& h : inventory)
+    bye(h);
+  bye(availability);
+  bye(payment);
+  bye(payment_pool);
+  bye(notification_pool);
+}
+
+engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
+                    engine_options opts) {
+  auto& w = cfg.workers;
+  auto& f = cfg.faults;
+  engine e;
+  e.gateway = std::make_shared<payment_gateway>();
+  e.notifications = std::make_shared<memory_notification_repository>();
+  e.availability = spawn_availability(sys);
+  for (size_t i = 0; i < w.booking_shards; ++i)
+    e.bookings.push_back(
+      spawn_booking(sys, std::make_shared<memory_booking_repository>()));
+  for (size_t i = 0; i < w.inventory_shards; ++i) {
+    inventory_options io{e.availability, f.inventory_error_rate,
+                         f.inventory_latency,
+                         derive_seed(f.seed, inventory_stream + i)};
+    e.inventory.push_back(spawn_inventory(
+      sys, std::make_shared<memory_inventory_repository>(), std::move(io)));
+  }
+  e.payment_workers = w.payment_workers;
+  e.payment = make_pool<payment_actor>(sys, w.payment_workers, [&](size_t i) {
+    payment_options po{f.payment_decline_rate, f.payment_timeout_rate,
+                       f.payment_error_rate, f.payment_latency,
+                       derive_seed(f.seed, payment_stream + i)};
+    return spawn_payment_worker(sys, e.gateway, po);
+  });
+  e.payment_pool = caf::actor_cast<caf::actor>(e.payment);
+  if (opts.wrap_payment)
+    e.payment = opts.wrap_payment(sys, e.payment);
+  e.notification_workers = w.notification_workers;
+  e.notification = make_pool<notification_actor>(
+    sys, w.notification_workers, [&](size_t i) {
+      notification_options no{f.notification_error_rate,
+                              f.notification_latency,
+                              derive_seed(f.seed, notification_stream + i),
+                              opts.sink};
+      return spawn_notification_worker(sys, e.notifications, no);
+    });
+  e.notification_pool = caf::actor_cast<caf::actor>(e.notification);
+  saga_participants peers{e.bookings, e.inventory, e.availability, e.payment,
+                          e.notification};
+  auto booking_def = booking_saga(cfg.saga);
+  if (opts.adjust_booking_saga)
+    opts.adjust_booking_saga(booking_def);
+  auto share = (cfg.saga.max_in_flight + w.saga_coordinators - 1)
+               / w.saga_coordinators;
+  for (size_t i = 0; i < w.saga_coordinators; ++i) {
+    coordinator_options co;
+    co.booking = booking_def;
+    co.cancellation = cancellation_saga(cfg.saga);
+    co.max_in_flight = share;
+    co.lookup_timeout = cfg.saga.inventory_timeout;
+    co.seed = derive_seed(cfg.saga.seed, coordinator_stream + i);
+    e.coordinators.push_back(spawn_saga_coordinator(sys, peers, co));
+  }
+  return e;
+}
+
+void load_tours(caf::scoped_actor& self, const engine& e,
+                const std::vector<tour>& tours, const pump_fn& pump) {
+  for (auto& t : tours)
+    ask<bool>(self, pump, e.inventory_for(t.id), caf::put_atom::value, t);
+}
+
+saga_stats collect_stats(caf::scoped_actor& self, const engine& e,
+                         const pump_fn& pump) {
+  saga_stats total;
+  for (auto& c : e.coordinators) {
+    auto s = ask<saga_stats>(self, pump, c, caf::get_atom::value);
+    total.started += s.started;
+    total.in_flight += s.in_flight;
+    total.completed += s.completed;
+    total.retries += s.retries;
+    total.compensations += s.compensations;
+    total.uncertain_resolved += s.uncertain_resolved;
+    total.late_replies += s.late_replies;
+  }
+  return total;
+}
+
+bool wait_idle(caf::scoped_actor& self, const engine& e,
+               caf::timespan timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (collect_stats(self, e).in_flight > 0) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+world_snapshot collect_world(caf::scoped_actor& self, const engine& e,
+                             const pump_fn& pump) {
+  world_snapshot w;
+  booking_filter all;
+  all.limit = std::numeric_limits<int32_t>::max();
+  for (auto& shard : e.bookings) {
+    auto part = ask<std::vector<booking_record>>(self, pump, shard,
+                                                 list_atom::value, all);
+    w.bookings.insert(w.bookings.end(), part.begin(), part.end());
+  }
+  for (auto& shard : e.inventory)
+    w.inventory.push_back(
+      ask<inventory_snapshot>(self, pump, shard, snapshot_atom::value));
+  w.sagas_in_flight = collect_stats(self, e, pump).in_flight;
+  w.quiescent = w.sagas_in_flight == 0;
+  w.payments = e.gateway->intents();
+  w.notifications = e.notifications->all();
+  return w;
+}
+
+} // namespace booking

@@ -1,0 +1,100 @@
+// The one place that builds the engine: it spawns every actor, hands each
+// the handles of the actors it talks to, and decides the threading (pools,
+// shards). Actors never look their peers up.
+//
+//   booking::engine e = booking::start_engine(sys, settings);
+//   ... e.coordinator_for(id) ...
+//   e.stop();
+
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/availability_actor.hpp"
+#include "actors/booking_actor.hpp"
+#include "actors/inventory_actor.hpp"
+#include "actors/notification_actor.hpp"
+#include "actors/payment_actor.hpp"
+#include "actors/payment_gateway.hpp"
+#include "actors/saga/invariants.hpp"
+#include "actors/saga/saga_coordinator.hpp"
+#include "actors/settings.hpp"
+#include "actors/store/repositories.hpp"
+
+namespace booking {
+
+/// Handles of every actor of a running engine.
+struct engine {
+  std::vector<booking_actor> bookings;
+  std::vector<inventory_actor> inventory;
+  availability_actor availability;
+  /// Pool of payment workers (same interface as one worker).
+  payment_actor payment;
+  size_t payment_workers = 0;
+  /// The pools themselves (untyped), e.g. to list their workers.
+  caf::actor payment_pool;
+  caf::actor notification_pool;
+  /// Pool of notification workers (same interface as one worker).
+  notification_actor notification;
+  size_t notification_workers = 0;
+  std::vector<saga_coordinator_actor> coordinators;
+  /// The simulated card processor.
+  std::shared_ptr<payment_gateway> gateway;
+  /// The notification store the workers share.
+  std::shared_ptr<notification_repository> notifications;
+
+  /// The coordinator that runs the sagas of `booking_id`.
+  const saga_coordinator_actor& coordinator_for(const std::string& id) const;
+
+  /// The inventory shard that owns `tour_id`.
+  const inventory_actor& inventory_for(const std::string& tour_id) const;
+
+  /// Number of actors per role, as spawned.
+  std::vector<std::pair<std::string, size_t>> actor_counts() const;
+
+  /// Asks every actor to exit.
+  void stop();
+};
+
+/// Knobs for tests and tools on top of the validated settings.
+struct engine_options {
+  /// Where delivered notifications go besides the store (default: log).
+  notification_sink sink = log_sink();
+  /// Applied to the booking saga table before use (tests break it here).
+  std::function<void(saga_definition&)> adjust_booking_saga;
+  /// Puts an actor in front of the payment pool (tests delay replies here).
+  std::function<payment_actor(caf::actor_system&, payment_actor)>
+    wrap_payment;
+};
+
+/// Spawns the whole engine in `sys`.
+engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
+                    engine_options opts = {});
+
+/// Runs the actors of a test scheduler until idle; empty on real threads.
+using pump_fn = std::function<void()>;
+
+/// Creates or replaces tours; throws on failure.
+void load_tours(caf::scoped_actor& self, const engine& e,
+                const std::vector<tour>& tours, const pump_fn& pump = {});
+
+/// Sums the counters of every coordinator.
+saga_stats collect_stats(caf::scoped_actor& self, const engine& e,
+                         const pump_fn& pump = {});
+
+/// Waits (on real threads) until no saga runs, or `timeout` passes; returns
+/// true if the engine went idle.
+bool wait_idle(caf::scoped_actor& self, const engine& e,
+               caf::timespan timeout);
+
+/// Reads everything the invariant checker needs.
+world_snapshot collect_world(caf::scoped_actor& self, const engine& e,
+                             const pump_fn& pump = {});
+
+} // namespace booking

@@ -1,0 +1,398 @@
+#define CAF_SUITE actors.saga_coordinator
+#include "actors/saga/saga_coordinator.hpp"
+
+#include "tests/actors/engine_fixture.hpp"
+
+using namespace booking;
+using namespace booking::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+using ss = saga_step;
+using sa = saga_action;
+using so = step_outcome;
+
+using outcome_list = std::vector<step_outcome>;
+
+/// A payment pool whose first authorization answers only after `delay`.
+struct slow_state {
+  bool first = true;
+  uint64_t next = 0;
+  std::unordered_map<uint64_t, std::function<void()>> parked;
+  static inline const char* name = "slow_payment";
+};
+
+payment_actor::behavior_type
+slow_first_authorize(payment_actor::stateful_pointer<slow_state> self,
+                     payment_actor real, caf::timespan delay) {
+  return {
+    [=](authorize_atom a, payment_request& req) -> caf::result<payment_intent> {
+      if (!self->state.first)
+        return self->delegate(real, a, std::move(req));
+      self->state.first = false;
+      auto rp = self->make_response_promise<payment_intent>();
+      self->request(real, caf::infinite, a, std::move(req))
+        .then(
+          [=](payment_intent& p) mutable {
+            auto id = self->state.next++;
+            self->state.parked[id] = [rp, p]() mutable { rp.deliver(p); };
+            self->delayed_send(self, delay, deliver_atom::value, id);
+          },
+          [=](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
+    [=](capture_atom a, std::string& id) {
+      return self->delegate(real, a, std::move(id));
+    },
+    [=](void_atom a, std::string& id) {
+      return self->delegate(real, a, std::move(id));
+    },
+    [=](refund_atom a, std::string& id) {
+      return self->delegate(real, a, std::move(id));
+    },
+    [=](status_atom a, std::string& id) {
+      return self->delegate(real, a, std::move(id));
+    },
+    [=](deliver_atom, uint64_t id) {
+      auto f = std::move(self->state.parked[id]);
+      self->state.parked.erase(id);
+      f();
+    },
+  };
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(saga_tests, engine_fixture)
+
+CAF_TEST(happy path) {
+  boot();
+  auto pending = book("tok_ok");
+  CAF_CHECK_EQUAL(pending.status, booking_status::pending);
+  CAF_CHECK_EQUAL(pending.amount_cents, 9000);
+  auto rec = get(pending.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
+  CAF_CHECK_EQUAL(rec.reason, "");
+  CAF_REQUIRE_EQUAL(rec.saga.size(), 4u);
+  CAF_CHECK_EQUAL(rec.saga[0].step, ss::reserve_seats);
+  CAF_CHECK_EQUAL(rec.saga[1].step, ss::authorize_payment);
+  CAF_CHECK_EQUAL(rec.saga[2].step, ss::confirm_booking);
+  CAF_CHECK_EQUAL(rec.saga[3].step, ss::send_notification);
+  for (auto& x : rec.saga) {
+    CAF_CHECK_EQUAL(x.outcome, so::ok);
+    CAF_CHECK_EQUAL(x.attempt, 1);
+    CAF_CHECK_EQUAL(x.error, "");
+  }
+  auto d = seats();
+  CAF_CHECK_EQUAL(d.sold, 2);
+  CAF_CHECK_EQUAL(d.held, 0);
+  auto p = payment_of(rec.id);
+  CAF_REQUIRE(p);
+  CAF_CHECK_EQUAL(p->state, payment_state::captured);
+  CAF_CHECK_EQUAL(p->captured_cents, 9000);
+  auto n = e.notifications->find(rec.id, notification_kind::booking_confirmed);
+  CAF_REQUIRE(n);
+  CAF_CHECK_EQUAL(n->status, "sent");
+  CAF_CHECK_EQUAL(n->to, "ana@example.com");
+  CAF_CHECK(n->body.find("90.00 EUR") != std::string::npos);
+  CAF_CHECK_EQUAL(stats().in_flight, 0);
+  CHECK_INVARIANTS({rec.id});
+}
+
+CAF_TEST(sold out attempts no payment) {
+  boot(1);
+  auto rec = get(book("tok_ok", 2).id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::failed);
+  CAF_CHECK_EQUAL(rec.reason, "sold_out");
+  CAF_CHECK_EQUAL(outcomes(rec, ss::reserve_seats, sa::execute),
+                  outcome_list{so::declined});
+  CAF_CHECK(entries(rec, ss::authorize_payment, sa::execute).empty());
+  CAF_CHECK(!payment_of(rec.id));
+  auto n = e.notifications->find(rec.id, notification_kind::booking_failed);
+  CAF_REQUIRE(n);
+  CAF_CHECK(n->body.find("sold out") != std::string::npos);
+  CHECK_INVARIANTS({rec.id});
+}
+
+CAF_TEST(payment declined releases the hold) {
+  boot();
+  auto rec = get(book("tok_decline").id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::failed);
+  CAF_CHECK_EQUAL(rec.reason, "payment_declined");
+  CAF_CHECK_EQUAL(outcomes(rec, ss::authorize_payment, sa::execute),
+                  outcome_list{so::declined});
+  CAF_CHECK_EQUAL(outcomes(rec, ss::reserve_seats, sa::compensate),
+                  outcome_list{so::ok});
+  // The declined authorization itself is not voided: nothing to undo.
+  CAF_CHECK(entries(rec, ss::authorize_payment, sa::compensate).empty());
+  CAF_CHECK_EQUAL(seats().held, 0);
+  CHECK_INVARIANTS({rec.id});
+}
+
+CAF_TEST(payment timeout queries then voids) {
+  boot();
+  auto rec = get(book("tok_timeout").id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::failed);
+  CAF_CHECK_EQUAL(rec.reason, "timeout");
+  // One authorization only: an uncertain outcome is never retried blindly.
+  CAF_CHECK_EQUAL(outcomes(rec, ss::authorize_payment, sa::execute),
+                  outcome_list{so::timeout});
+  CAF_CHECK_EQUAL(outcomes(rec, ss::authorize_payment, sa::query),
+                  outcome_list{so::ok});
+  CAF_CHECK_EQUAL(outcomes(rec, ss::authorize_payment, sa::compensate),
+                  outcome_list{so::ok});
+  CAF_CHECK_EQUAL(outcomes(rec, ss::reserve_seats, sa::compensate),
+                  outcome_list{so::ok});
+  auto p = payment_of(rec.id);
+  CAF_REQUIRE(p);
+  CAF_CHECK_EQUAL(p->state, payment_state::voided);
+  CAF_CHECK_EQUAL(seats().held, 0);
+  CAF_CHECK_EQUAL(stats().uncertain_resolved, 1);
+  CHECK_INVARIANTS({rec.id});
+}
+
+CAF_TEST(flaky payment is retried then confirmed) {
+  boot();
+  auto rec = get(book("tok_flaky").id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
+  auto tries = entries(rec, ss::authorize_payment, sa::execute);
+  CAF_REQUIRE_EQUAL(tries.size(), 3u);
+  CAF_CHECK_EQUAL(tries[0].outcome, so::error);
+  CAF_CHECK_EQUAL(tries[0].attempt, 1);
+  CAF_CHECK_NOT_EQUAL(tries[0].error, "");
+  CAF_CHECK_EQUAL(tries[1].outcome, so::error);
+  CAF_CHECK_EQUAL(tries[1].attempt, 2);
+  CAF_CHECK_EQUAL(tries[2].outcome, so::ok);
+  CAF_CHECK_EQUAL(tries[2].attempt, 3);
+  CAF_CHECK_EQUAL(stats().retries, 2);
+  CHECK_INVARIANTS({rec.id});
+}
+
+CAF_TEST(retries wait for their backoff) {
+  cfg.saga.step_retry.initial_backoff = 1s;
+  cfg.saga.step_retry.jitter = 0;
+  boot();
+  auto req = request_for("tok_flaky");
+  submit(req);
+  sched.run(); // messages only: the retry timer stays pending
+  CAF_CHECK_EQUAL(entries(get(req.id), ss::authorize_payment, sa::execute).size(),
+                  1u);
+  advance_time(999ms);
+  sched.run();
+  CAF_CHECK_EQUAL(entries(get(req.id), ss::authorize_payment, sa::execute).size(),
+                  1u);
+  advance_time(1ms);
+  sched.run();
+  CAF_CHECK_EQUAL(entries(get(req.id), ss::authorize_payment, sa::execute).size(),
+                  2u);
+  run();
+  CAF_CHECK_EQUAL(get(req.id).status, booking_status::confirmed);
+  CHECK_INVARIANTS({req.id});
+}
+
+CAF_TEST(notification failure keeps the booking confirmed) {
+  // The email provider is down for the first two deliveries.
+  int failures_left = 2;
+  opts.sink = [&](const notification_record&) { return failures_left-- <= 0; };
+  boot();
+  auto rec = get(book("tok_ok").id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
+  CAF_CHECK_EQUAL(outcomes(rec, ss::send_notification, sa::execute),
+                  (outcome_list{so::error, so::error, so::ok}));
+  auto n = e.notifications->find(rec.id, notification_kind::booking_confirmed);
+  CAF_REQUIRE(n);
+  CAF_CHECK_EQUAL(n->status, "sent");
+  CAF_CHECK_EQUAL(n->attempts, 3);
+  CAF_CHECK(entries(rec, ss::reserve_seats, sa::compensate).empty());
+  CHECK_INVARIANTS({rec.id});
+}
+
+CAF_TEST(notification outage beyond the budget never undoes the booking) {
+  cfg.saga.notification_retry.max_attempts = 3;
+  opts.sink = [](const notification_record&) { return false; };
+  boot();
+  auto rec = get(book("tok_ok").id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
+  CAF_CHECK_EQUAL(outcomes(rec, ss::send_notification, sa::execute).size(),
+                  3u);
+  auto n = e.notifications->find(rec.id, notification_kind::booking_confirmed);
+  CAF_REQUIRE(n);
+  CAF_CHECK_EQUAL(n->status, "failed");
+  CAF_CHECK_EQUAL(stats().in_flight, 0);
+  // Only the notification invariant is broken, and the checker says so.
+  auto report = check_world({rec.id});
+  for (auto& r : report.results)
+    CAF_CHECK_EQUAL(r.passed, r.id != 5);
+}
+
+CAF_TEST(a compensation fails twice then succeeds) {
+  cfg.faults.payment_timeout_rate = 1.0;
+  boot();
+  auto rec = get(book("tok_refund_fail").id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::failed);
+  CAF_CHECK_EQUAL(rec.reason, "timeout");
+  CAF_CHECK_EQUAL(outcomes(rec, ss::authorize_payment, sa::compensate),
+                  (outcome_list{so::error, so::error, so::ok}));
+  auto voids = entries(rec, ss::authorize_payment, sa::compensate);
+  CAF_CHECK_EQUAL(voids.back().attempt, 3);
+  CAF_CHECK_EQUAL(outcomes(rec, ss::reserve_seats, sa::compensate),
+                  outcome_list{so::ok});
+  CAF_CHECK_EQUAL(state_of(rec.id), payment_state::voided);
+  CHECK_INVARIANTS({rec.id});
+}
+
+CAF_TEST(a compensation that always fails ends in compensation_failed) {
+  cfg.faults.payment_timeout_rate = 1.0;
+  cfg.saga.compensation_retry.max_attempts = 2;
+  boot();
+  auto rec = get(book("tok_refund_fail").id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::compensation_failed);
+  CAF_CHECK_EQUAL(rec.reason, "timeout");
+  CAF_CHECK_EQUAL(outcomes(rec, ss::authorize_payment, sa::compensate),
+                  (outcome_list{so::error, so::error}));
+  // The other compensations still ran: the seats are free again.
+  CAF_CHECK_EQUAL(outcomes(rec, ss::reserve_seats, sa::compensate),
+                  outcome_list{so::ok});
+  CAF_CHECK_EQUAL(seats().held, 0);
+  CAF_CHECK_EQUAL(state_of(rec.id), payment_state::authorized);
+  CAF_CHECK_EQUAL(stats().in_flight, 0);
+  CHECK_INVARIANTS({rec.id});
+}
+
+CAF_TEST(the cancellation saga refunds releases and notifies) {
+  boot();
+  auto id = book("tok_ok").id;
+  CAF_REQUIRE_EQUAL(get(id).status, booking_status::confirmed);
+  auto handle = self->request(e.coordinator_for(id), caf::infinite,
+                              cancel_atom::value, id, std::string{"req-cancel"});
+  sched.run_once(); // the coordinator asks the booking shard
+  sched.run();
+  booking_record reply;
+  handle.receive([&](booking_record& x) { reply = x; },
+                 [&](caf::error& err) { CAF_FAIL(describe(err)); });
+  CAF_CHECK_EQUAL(reply.status, booking_status::cancelling);
+  run();
+  auto rec = get(id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::cancelled);
+  for (auto step : {ss::refund_payment, ss::release_seats, ss::cancel_booking})
+    CAF_CHECK_EQUAL(outcomes(rec, step, sa::execute), outcome_list{so::ok});
+  CAF_CHECK_EQUAL(rec.saga.back().step, ss::send_notification);
+  auto p = payment_of(id);
+  CAF_CHECK_EQUAL(p->state, payment_state::refunded);
+  CAF_CHECK_EQUAL(p->refunded_cents, 9000);
+  CAF_CHECK_EQUAL(seats().sold, 0);
+  CAF_CHECK(e.notifications->find(id, notification_kind::booking_cancelled));
+  // Cancelling again is a no-op that returns the booking as it is.
+  auto again = call(e.coordinator_for(id), cancel_atom::value, id,
+                    std::string{"req-again"});
+  CAF_REQUIRE(again.record);
+  CAF_CHECK_EQUAL(again.record->status, booking_status::cancelled);
+  CHECK_INVARIANTS({id});
+}
+
+CAF_TEST(only confirmed bookings can be cancelled) {
+  boot();
+  auto id = book("tok_decline").id;
+  auto reply = call(e.coordinator_for(id), cancel_atom::value, id,
+                    std::string{"req"});
+  CAF_CHECK(!reply.record);
+  CAF_CHECK(is(reply.error, booking_errc::wrong_status));
+  auto unknown = call(e.coordinator_for("nope"), cancel_atom::value,
+                      std::string{"nope"}, std::string{"req"});
+  CAF_CHECK(is(unknown.error, booking_errc::not_found));
+  CHECK_INVARIANTS({id});
+}
+
+CAF_TEST(two bookings race for the last seat) {
+  boot(1);
+  auto a = request_for("tok_ok", 1);
+  auto b = request_for("tok_ok", 1);
+  submit(a);
+  submit(b);
+  run();
+  auto ra = get(a.id);
+  auto rb = get(b.id);
+  auto confirmed = (ra.status == booking_status::confirmed)
+                   + (rb.status == booking_status::confirmed);
+  CAF_CHECK_EQUAL(confirmed, 1);
+  auto& loser = ra.status == booking_status::confirmed ? rb : ra;
+  CAF_CHECK_EQUAL(loser.status, booking_status::failed);
+  CAF_CHECK_EQUAL(loser.reason, "sold_out");
+  CAF_CHECK_EQUAL(seats().sold, 1);
+  CHECK_INVARIANTS({a.id, b.id});
+}
+
+CAF_TEST(a late reply after a timeout is ignored) {
+  opts.wrap_payment = [](caf::actor_system& sys, payment_actor real) {
+    return sys.spawn(slow_first_authorize, real, caf::timespan{10s});
+  };
+  boot();
+  auto req = request_for("tok_ok");
+  submit(req);
+  sched.run();
+  advance_time(5s); // the authorization's timeout
+  sched.run();
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::failed);
+  CAF_CHECK_EQUAL(rec.reason, "timeout");
+  CAF_CHECK_EQUAL(state_of(req.id), payment_state::voided);
+  auto history = rec.saga.size();
+  advance_time(5s); // now the authorization's answer arrives
+  run();
+  rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::failed);
+  CAF_CHECK_EQUAL(rec.saga.size(), history);
+  CAF_CHECK_EQUAL(state_of(req.id), payment_state::voided);
+  CHECK_INVARIANTS({req.id});
+}
+
+CAF_TEST(await answers with the outcome) {
+  boot();
+  auto req = request_for("tok_ok");
+  submit(req);
+  auto handle = self->request(e.coordinator_for(req.id), caf::infinite,
+                              await_atom::value, req.id);
+  run();
+  booking_record rec;
+  handle.receive([&](booking_record& x) { rec = x; },
+                 [&](caf::error& err) { CAF_FAIL(describe(err)); });
+  CAF_CHECK_EQUAL(rec.id, req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
+  CHECK_INVARIANTS({req.id});
+}
+
+CAF_TEST(unknown tours are refused without a booking) {
+  boot();
+  auto req = request_for("tok_ok");
+  req.tour_id = "nowhere";
+  auto reply = call(e.coordinator_for(req.id), create_atom::value, req);
+  CAF_CHECK(is(reply.error, booking_errc::unknown_tour));
+  req.tour_id = "lisbon-food";
+  req.date = "2030-01-01";
+  reply = call(e.coordinator_for(req.id), create_atom::value, req);
+  CAF_CHECK(is(reply.error, booking_errc::unknown_date));
+  CAF_CHECK(collect_world(self, e, pump()).bookings.empty());
+}
+
+CAF_TEST(the in-flight limit refuses new sagas) {
+  cfg.saga.max_in_flight = 2;
+  cfg.workers.saga_coordinators = 1;
+  boot();
+  std::vector<booking_request> reqs;
+  for (int i = 0; i < 3; ++i) {
+    reqs.push_back(request_for("tok_timeout", 1));
+    submit(reqs.back());
+  }
+  sched.run();
+  std::vector<caf::error> errors;
+  for (int i = 0; i < 3; ++i)
+    self->receive([](booking_record&) {},
+                  [&](caf::error& err) { errors.push_back(err); });
+  CAF_REQUIRE_EQUAL(errors.size(), 1u);
+  CAF_CHECK(is(errors[0], booking_errc::overloaded));
+  run();
+  CHECK_INVARIANTS({reqs[0].id, reqs[1].id});
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
