@@ -1,0 +1,84 @@
+// booking-server: runs the booking engine until SIGINT or SIGTERM, or, with
+// `--demo N`, runs N demo bookings and exits with the invariant check.
+
+#include <csignal>
+#include <iostream>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/log.hpp"
+#include "config/booking_config.hpp"
+#include "config/demo.hpp"
+#include "config/wiring.hpp"
+
+using namespace booking;
+
+namespace {
+
+/// Blocks the stop signals in every thread started from now on, so that
+/// only `wait_for_stop_signal` sees them.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int wait_for_stop_signal(const sigset_t& set) {
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto stop_signals = block_stop_signals();
+  booking_config cfg;
+  auto loaded = load_config(cfg, argc, argv);
+  if (loaded.kind == config_outcome::help)
+    return 0;
+  if (loaded.kind == config_outcome::fail) {
+    std::cerr << loaded.message << std::endl;
+    return 2;
+  }
+  auto& settings = cfg.settings;
+  if (cfg.demo > 0) {
+    set_log_level(log_level::warn);
+    caf::actor_system sys{cfg};
+    engine_options opts;
+    opts.sink = nullptr; // deliver silently: the demo prints a summary
+    auto e = start_engine(sys, settings, opts);
+    auto rc = run_demo(sys, e, cfg.demo, settings.faults.seed, std::cout);
+    e.stop();
+    return rc;
+  }
+  caf::actor_system sys{cfg};
+  auto e = start_engine(sys, settings);
+  {
+    caf::scoped_actor self{sys};
+    load_tours(self, e, demo_tours());
+  }
+  std::string counts;
+  for (auto& [role, n] : e.actor_counts())
+    counts += (counts.empty() ? "" : ",") + role + "=" + std::to_string(n);
+  log_line(log_level::info, "engine started",
+           {{"config", cfg.config_file},
+            {"actors", counts},
+            {"scheduler_threads",
+             std::to_string(sys.scheduler().num_workers())}});
+  auto sig = wait_for_stop_signal(stop_signals);
+  log_line(log_level::info, "stopping",
+           {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  {
+    // Let running sagas reach their outcome before the actors go away.
+    caf::scoped_actor self{sys};
+    if (!wait_idle(self, e, std::chrono::seconds(30)))
+      log_line(log_level::warn, "sagas still running at shutdown");
+  }
+  e.stop();
+  log_line(log_level::info, "stopped");
+  return 0;
+}
