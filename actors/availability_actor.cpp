@@ -19,8 +19,8 @@ struct availability_state {
   static inline const char* name = "availability";
 };
 
-availability_actor::behavior_type
-availability_impl(availability_actor::stateful_pointer<availability_state> self) {
+availability_actor::behavior_type availability_impl(
+  availability_actor::stateful_pointer<availability_state> self) {
   return {
     [=](caf::put_atom, tour& t) {
       auto& st = self->state;

@@ -7,8 +7,8 @@
 
 #pragma once
 
-#include <caf/typed_actor.hpp>
 #include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "actors/messages.hpp"
 
@@ -26,8 +26,7 @@ using availability_actor = caf::typed_actor<
   // The tour as last seen.
   caf::replies_to<caf::get_atom, std::string>::with<tour>,
   // Price of `seats` seats on a tour and date; fails if either is unknown.
-  caf::replies_to<quote_atom, std::string, std::string,
-                  int32_t>::with<quote>>;
+  caf::replies_to<quote_atom, std::string, std::string, int32_t>::with<quote>>;
 
 /// Spawns the availability read model.
 availability_actor spawn_availability(caf::actor_system& sys);

@@ -23,8 +23,7 @@ booking_impl(booking_actor::stateful_pointer<booking_state> self,
     [=](create_atom, booking_record& rec) -> caf::result<booking_record> {
       return self->state.repo->insert(std::move(rec));
     },
-    [=](update_atom,
-        const booking_update& upd) -> caf::result<booking_record> {
+    [=](update_atom, const booking_update& upd) -> caf::result<booking_record> {
       return self->state.repo->apply(upd, caf::make_timestamp());
     },
     [=](caf::get_atom, const std::string& id) -> caf::result<booking_record> {

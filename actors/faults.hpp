@@ -58,8 +58,8 @@ class delayed_replies {
 public:
   /// Returns `value` now, or after `latency` if that is positive.
   template <class Self, class T>
-  caf::result<T> reply(Self* self, caf::timespan latency,
-                       caf::expected<T> value) {
+  caf::result<T>
+  reply(Self* self, caf::timespan latency, caf::expected<T> value) {
     if (latency.count() <= 0)
       return value;
     auto rp = self->template make_response_promise<T>();

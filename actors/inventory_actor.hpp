@@ -52,8 +52,8 @@ size_t shard_index(const std::string& key, size_t n);
 
 /// The shard that owns `key`.
 template <class Handle>
-const Handle& shard_for(const std::vector<Handle>& shards,
-                        const std::string& key) {
+const Handle&
+shard_for(const std::vector<Handle>& shards, const std::string& key) {
   return shards[shard_index(key, shards.size())];
 }
 

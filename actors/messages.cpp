@@ -28,8 +28,7 @@ std::string to_string(booking_status x) {
 std::string to_string(saga_step x) {
   static constexpr std::array<const char*, 7> names{
     {"reserve_seats", "authorize_payment", "confirm_booking",
-     "send_notification", "refund_payment", "release_seats",
-     "cancel_booking"}};
+     "send_notification", "refund_payment", "release_seats", "cancel_booking"}};
   return name_of(x, names);
 }
 
@@ -83,7 +82,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<notification_record>("notification_record");
   cfg.add_message_type<saga_stats>("saga_stats");
   cfg.add_error_category(booking_error_category,
-                         [](uint8_t code, caf::atom_value, const caf::message&) {
+                         [](uint8_t code, caf::atom_value,
+                            const caf::message&) {
                            return to_string(static_cast<booking_errc>(code));
                          });
 }

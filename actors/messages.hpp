@@ -182,8 +182,8 @@ struct booking_update {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, booking_update& x) {
-  return f(caf::meta::type_name("booking_update"), x.id, x.has_status,
-           x.status, x.reason, x.entries);
+  return f(caf::meta::type_name("booking_update"), x.id, x.has_status, x.status,
+           x.reason, x.entries);
 }
 
 /// Filter for listing bookings; empty fields match everything.
@@ -198,8 +198,8 @@ struct booking_filter {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, booking_filter& x) {
-  return f(caf::meta::type_name("booking_filter"), x.status, x.tour_id,
-           x.email, x.after_id, x.limit);
+  return f(caf::meta::type_name("booking_filter"), x.status, x.tour_id, x.email,
+           x.after_id, x.limit);
 }
 
 // -- tours and inventory ------------------------------------------------------
@@ -372,7 +372,8 @@ typename Inspector::result_type inspect(Inspector& f, notification_record& x) {
            x.created_at);
 }
 
-// -- sagas ----------------------------------------------------------------------
+// -- sagas
+// ----------------------------------------------------------------------
 
 /// Counters of one saga coordinator.
 struct saga_stats {

@@ -60,25 +60,28 @@ notification_record render(const notification_request& req) {
   rec.kind = req.kind;
   rec.channel = "email";
   rec.to = req.to;
-  auto seats = std::to_string(req.seats) + (req.seats == 1 ? " seat" : " seats");
+  auto seats = std::to_string(req.seats)
+               + (req.seats == 1 ? " seat" : " seats");
   auto what = seats + " on " + req.tour_id + " on " + req.date;
   auto hello = "Hello " + req.customer_name + ",\n\n";
   auto bye = "\n\nBooking reference: " + req.booking_id + "\n";
   switch (req.kind) {
     case notification_kind::booking_confirmed:
       rec.subject = "Your booking is confirmed";
-      rec.body = hello + "your booking of " + what + " is confirmed. We charged "
+      rec.body = hello + "your booking of " + what
+                 + " is confirmed. We charged "
                  + money(req.amount_cents, req.currency) + "." + bye;
       break;
     case notification_kind::booking_failed:
       rec.subject = "Your booking could not be completed";
       rec.body = hello + "we could not book " + what + " because "
-                 + reason_text(req.reason)
-                 + ". You have not been charged." + bye;
+                 + reason_text(req.reason) + ". You have not been charged."
+                 + bye;
       break;
     case notification_kind::booking_cancelled:
       rec.subject = "Your booking is cancelled";
-      rec.body = hello + "your booking of " + what + " is cancelled. We refunded "
+      rec.body = hello + "your booking of " + what
+                 + " is cancelled. We refunded "
                  + money(req.amount_cents, req.currency) + "." + bye;
       break;
   }
@@ -111,8 +114,8 @@ notification_impl(notification_actor::stateful_pointer<notification_state> self,
       rec.status = delivered ? "sent" : "failed";
       auto stored = st.repo->record_attempt(std::move(rec));
       if (!delivered)
-        return done(make_error(booking_errc::notification_error,
-                               "delivery failed"));
+        return done(
+          make_error(booking_errc::notification_error, "delivery failed"));
       return done(std::move(stored));
     },
     [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },

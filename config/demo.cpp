@@ -16,9 +16,9 @@ constexpr auto demo_timeout = std::chrono::minutes(5);
 
 const char* pick_token(std::mt19937_64& gen) {
   // Mostly good cards, plus every test token.
-  static constexpr const char* tokens[] = {
-    "tok_ok",      "tok_ok",    "tok_ok",    "tok_ok",         "tok_ok",
-    "tok_ok",      "tok_flaky", "tok_decline", "tok_timeout", "tok_refund_fail"};
+  static constexpr const char* tokens[]
+    = {"tok_ok", "tok_ok",    "tok_ok",      "tok_ok",      "tok_ok",
+       "tok_ok", "tok_flaky", "tok_decline", "tok_timeout", "tok_refund_fail"};
   return tokens[gen() % 10];
 }
 
@@ -26,10 +26,12 @@ const char* pick_token(std::mt19937_64& gen) {
 
 std::vector<tour> demo_tours() {
   return {
-    {"lisbon-food", "Lisbon Food Walk", 4500, "EUR",
+    {"lisbon-food",
+     "Lisbon Food Walk",
+     4500,
+     "EUR",
      {{"2026-12-01", 80}, {"2026-12-02", 80}}},
-    {"porto-wine", "Porto Wine Cellars", 6900, "EUR",
-     {{"2026-12-05", 60}}},
+    {"porto-wine", "Porto Wine Cellars", 6900, "EUR", {{"2026-12-05", 60}}},
     {"sintra-day", "Sintra Day Trip", 8900, "EUR", {{"2026-12-10", 40}}},
   };
 }
@@ -93,16 +95,17 @@ int run_demo(caf::actor_system& sys, const engine& e, int32_t bookings,
     ++by_outcome[key];
   }
   auto stats = collect_stats(self, e);
-  out << "Demo: " << bookings << " bookings over " << tours.size()
-      << " tours, " << acknowledged.size() << " accepted, " << refused
-      << " refused, " << cancels << " cancelled on request\n\n";
-  out << std::left << std::setw(40) << "outcome" << "bookings\n";
+  out << "Demo: " << bookings << " bookings over " << tours.size() << " tours, "
+      << acknowledged.size() << " accepted, " << refused << " refused, "
+      << cancels << " cancelled on request\n\n";
+  out << std::left << std::setw(40) << "outcome"
+      << "bookings\n";
   for (auto& [key, n] : by_outcome)
     out << std::left << std::setw(40) << key << n << '\n';
   out << "\nsagas started " << stats.started << ", completed "
-      << stats.completed << ", retries " << stats.retries
-      << ", compensations " << stats.compensations
-      << ", uncertain outcomes resolved " << stats.uncertain_resolved << "\n\n";
+      << stats.completed << ", retries " << stats.retries << ", compensations "
+      << stats.compensations << ", uncertain outcomes resolved "
+      << stats.uncertain_resolved << "\n\n";
   auto report = check_invariants(world);
   out << "Invariants:\n" << report.to_text();
   out << (report.ok() ? "\nAll invariants hold.\n"

@@ -64,11 +64,11 @@ int main(int argc, char** argv) {
   std::string counts;
   for (auto& [role, n] : e.actor_counts())
     counts += (counts.empty() ? "" : ",") + role + "=" + std::to_string(n);
-  log_line(log_level::info, "engine started",
-           {{"config", cfg.config_file},
-            {"actors", counts},
-            {"scheduler_threads",
-             std::to_string(sys.scheduler().num_workers())}});
+  log_line(
+    log_level::info, "engine started",
+    {{"config", cfg.config_file},
+     {"actors", counts},
+     {"scheduler_threads", std::to_string(sys.scheduler().num_workers())}});
   auto sig = wait_for_stop_signal(stop_signals);
   log_line(log_level::info, "stopping",
            {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});

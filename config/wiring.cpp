@@ -63,8 +63,10 @@ const inventory_actor& engine::inventory_for(const std::string& tour_id) const {
 }
 
 std::vector<std::pair<std::string, size_t>> engine::actor_counts() const {
-  return {{"booking", bookings.size()},     {"inventory", inventory.size()},
-          {"availability", 1},              {"payment", payment_workers},
+  return {{"booking", bookings.size()},
+          {"inventory", inventory.size()},
+          {"availability", 1},
+          {"payment", payment_workers},
           {"notification", notification_workers},
           {"saga", coordinators.size()}};
 }
@@ -117,8 +119,7 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
   e.notification_workers = w.notification_workers;
   e.notification = make_pool<notification_actor>(
     sys, w.notification_workers, [&](size_t i) {
-      notification_options no{f.notification_error_rate,
-                              f.notification_latency,
+      notification_options no{f.notification_error_rate, f.notification_latency,
                               derive_seed(f.seed, notification_stream + i),
                               opts.sink};
       return spawn_notification_worker(sys, e.notifications, no);

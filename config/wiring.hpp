@@ -69,8 +69,7 @@ struct engine_options {
   /// Applied to the booking saga table before use (tests break it here).
   std::function<void(saga_definition&)> adjust_booking_saga;
   /// Puts an actor in front of the payment pool (tests delay replies here).
-  std::function<payment_actor(caf::actor_system&, payment_actor)>
-    wrap_payment;
+  std::function<payment_actor(caf::actor_system&, payment_actor)> wrap_payment;
 };
 
 /// Spawns the whole engine in `sys`.
@@ -90,8 +89,7 @@ saga_stats collect_stats(caf::scoped_actor& self, const engine& e,
 
 /// Waits (on real threads) until no saga runs, or `timeout` passes; returns
 /// true if the engine went idle.
-bool wait_idle(caf::scoped_actor& self, const engine& e,
-               caf::timespan timeout);
+bool wait_idle(caf::scoped_actor& self, const engine& e, caf::timespan timeout);
 
 /// Reads everything the invariant checker needs.
 world_snapshot collect_world(caf::scoped_actor& self, const engine& e,

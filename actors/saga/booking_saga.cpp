@@ -28,61 +28,67 @@ std::string to_string(saga_command x) {
 
 saga_definition booking_saga(const saga_settings& cfg) {
   using c = saga_command;
+  using bs = booking_status;
   saga_definition def;
   def.name = "booking";
-  def.failure_status = booking_status::failed;
-  //             step                          participant
-  //             command                 compensation        query
-  //             timeout                 retry               compensation retry
-  //             reason when exhausted   status on success   pivot  final
+  def.failure_status = bs::failed;
+  // clang-format off
+  //   step                          participant
+  //   command                 compensation       query
+  //   timeout                 retry              compensation retry
+  //   reason when exhausted   status on success  pivot  final
   def.steps = {
-    {saga_step::reserve_seats, "inventory",
-     c::reserve_seats, c::release_seats, c::none,
-     cfg.inventory_timeout, cfg.step_retry, cfg.compensation_retry,
-     "inventory_error", booking_status::pending, false, false},
+    {saga_step::reserve_seats,     "inventory",
+     c::reserve_seats,         c::release_seats,  c::none,
+     cfg.inventory_timeout,    cfg.step_retry,    cfg.compensation_retry,
+     "inventory_error",        bs::pending,       false, false},
     {saga_step::authorize_payment, "payment",
-     c::authorize_payment, c::void_payment, c::query_payment,
-     cfg.payment_timeout, cfg.step_retry, cfg.compensation_retry,
-     "payment_error", booking_status::pending, false, false},
+     c::authorize_payment,     c::void_payment,   c::query_payment,
+     cfg.payment_timeout,      cfg.step_retry,    cfg.compensation_retry,
+     "payment_error",          bs::pending,       false, false},
     // Capture and commit are idempotent, so the whole step is retried; its
     // compensation refunds whatever was captured (or voids the rest).
-    {saga_step::confirm_booking, "payment, inventory, booking",
-     c::capture_and_commit, c::refund_payment, c::none,
-     cfg.payment_timeout, cfg.compensation_retry, cfg.compensation_retry,
-     "payment_error", booking_status::confirmed, true, false},
+    {saga_step::confirm_booking,   "payment, inventory, booking",
+     c::capture_and_commit,    c::refund_payment, c::none,
+     cfg.payment_timeout,      cfg.compensation_retry, cfg.compensation_retry,
+     "payment_error",          bs::confirmed,     true,  false},
     {saga_step::send_notification, "notification",
-     c::notify, c::none, c::none,
+     c::notify,                c::none,           c::none,
      cfg.notification_timeout, cfg.notification_retry, cfg.notification_retry,
-     "", booking_status::pending, false, true},
+     "",                       bs::pending,       false, true},
   };
+  // clang-format on
   return def;
 }
 
 saga_definition cancellation_saga(const saga_settings& cfg) {
   using c = saga_command;
+  using bs = booking_status;
   saga_definition def;
   def.name = "cancellation";
   // Nothing here is undone: a step that keeps failing leaves the booking
   // for an operator, visibly.
-  def.failure_status = booking_status::compensation_failed;
+  def.failure_status = bs::compensation_failed;
+  // clang-format off
   def.steps = {
-    {saga_step::refund_payment, "payment",
-     c::refund_payment, c::none, c::none,
-     cfg.payment_timeout, cfg.compensation_retry, cfg.compensation_retry,
-     "payment_error", booking_status::pending, false, false},
-    {saga_step::release_seats, "inventory",
-     c::release_seats, c::none, c::none,
-     cfg.inventory_timeout, cfg.compensation_retry, cfg.compensation_retry,
-     "inventory_error", booking_status::pending, false, false},
-    {saga_step::cancel_booking, "booking",
-     c::none, c::none, c::none,
-     cfg.inventory_timeout, cfg.compensation_retry, cfg.compensation_retry,
-     "", booking_status::cancelled, true, false},
+    {saga_step::refund_payment,    "payment",
+     c::refund_payment,        c::none,           c::none,
+     cfg.payment_timeout,      cfg.compensation_retry, cfg.compensation_retry,
+     "payment_error",          bs::pending,       false, false},
+    {saga_step::release_seats,     "inventory",
+     c::release_seats,         c::none,           c::none,
+     cfg.inventory_timeout,    cfg.compensation_retry, cfg.compensation_retry,
+     "inventory_error",        bs::pending,       false, false},
+    {saga_step::cancel_booking,    "booking",
+     c::none,                  c::none,           c::none,
+     cfg.inventory_timeout,    cfg.compensation_retry, cfg.compensation_retry,
+     "",                       bs::cancelled,     true,  false},
     {saga_step::send_notification, "notification",
-     c::notify, c::none, c::none,
+     c::notify,                c::none,           c::none,
      cfg.notification_timeout, cfg.notification_retry, cfg.notification_retry,
-     "", booking_status::pending, false, true},
+     "",                       bs::pending,       false, true},
   };
+  // clang-format on
   return def;
 }
 

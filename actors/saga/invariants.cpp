@@ -38,7 +38,8 @@ private:
 struct indexes {
   std::unordered_map<std::string, const seat_hold*> holds;
   std::unordered_map<std::string, const payment_intent*> payments;
-  std::map<std::pair<std::string, notification_kind>, std::vector<const notification_record*>>
+  std::map<std::pair<std::string, notification_kind>,
+           std::vector<const notification_record*>>
     notes;
 };
 
@@ -80,8 +81,7 @@ invariant_result check_confirmed(const world_snapshot& w, const indexes& ix) {
     if (b.status != booking_status::confirmed)
       continue;
     auto h = ix.holds.find(b.id);
-    if (h == ix.holds.end() || !h->second->sold
-        || h->second->seats != b.seats)
+    if (h == ix.holds.end() || !h->second->sold || h->second->seats != b.seats)
       c.fail(b.id, "seats not sold");
     auto p = ix.payments.find(b.id);
     if (p == ix.payments.end() || p->second->state != payment_state::captured
@@ -155,8 +155,8 @@ invariant_result check_notified(const world_snapshot& w, const indexes& ix) {
       auto [records, sent] = count(b.id, k);
       auto want = expected.count(k) > 0;
       if (records > 1)
-        c.fail(b.id, std::to_string(records) + " " + to_string(k)
-                       + " notifications");
+        c.fail(b.id,
+               std::to_string(records) + " " + to_string(k) + " notifications");
       if (want && w.quiescent && sent != 1)
         c.fail(b.id, to_string(k) + " not sent");
       if (!want && records > 0)

@@ -17,7 +17,8 @@ namespace booking {
 
 namespace {
 
-// -- saga instances -------------------------------------------------------------
+// -- saga instances
+// -------------------------------------------------------------
 
 /// Where an instance is in its table.
 enum class saga_phase : uint8_t {
@@ -113,7 +114,8 @@ attempt_result classify(const caf::error& e) {
   return r;
 }
 
-// -- coordinator state ------------------------------------------------------------
+// -- coordinator state
+// ------------------------------------------------------------
 
 struct coordinator_state {
   saga_participants peers;
@@ -160,8 +162,7 @@ saga_action current_action(const saga_instance& s) {
   }
 }
 
-saga_command current_command(coordinator_pointer self,
-                             const saga_instance& s) {
+saga_command current_command(coordinator_pointer self, const saga_instance& s) {
   auto& row = current_row(self, s);
   switch (s.phase) {
     case saga_phase::query:
@@ -211,13 +212,15 @@ caf::optional<notification_kind> notification_for(const saga_instance& s) {
   }
 }
 
-// -- forward declarations ---------------------------------------------------------
+// -- forward declarations
+// ---------------------------------------------------------
 
 void issue(coordinator_pointer self, const std::string& key);
-void on_result(coordinator_pointer self, const std::string& key,
-               uint64_t epoch, attempt_result r);
+void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
+               attempt_result r);
 
-// -- talking to participants ------------------------------------------------------
+// -- talking to participants
+// ------------------------------------------------------
 
 template <class T>
 auto on_reply(result_handler done) {
@@ -238,21 +241,22 @@ void dispatch(coordinator_pointer self, const saga_instance& s,
       return;
     case saga_command::reserve_seats: {
       seat_hold h{id, s.req.tour_id, s.req.date, s.req.seats, false};
-      self->request(shard_for(peers.inventory, s.req.tour_id), timeout,
-                    reserve_atom::value, std::move(h))
+      self
+        ->request(shard_for(peers.inventory, s.req.tour_id), timeout,
+                  reserve_atom::value, std::move(h))
         .then(on_reply<departure_counts>(done), on_error(done));
       return;
     }
     case saga_command::release_seats:
-      self->request(shard_for(peers.inventory, s.req.tour_id), timeout,
-                    release_atom::value, id)
+      self
+        ->request(shard_for(peers.inventory, s.req.tour_id), timeout,
+                  release_atom::value, id)
         .then(on_reply<bool>(done), on_error(done));
       return;
     case saga_command::authorize_payment: {
-      payment_request req{id, s.amount_cents, s.currency,
-                          s.req.payment_token};
-      self->request(peers.payment, timeout, authorize_atom::value,
-                    std::move(req))
+      payment_request req{id, s.amount_cents, s.currency, s.req.payment_token};
+      self
+        ->request(peers.payment, timeout, authorize_atom::value, std::move(req))
         .then(on_reply<payment_intent>(done), on_error(done));
       return;
     }
@@ -297,15 +301,16 @@ void dispatch(coordinator_pointer self, const saga_instance& s,
       req.currency = s.currency;
       req.reason = s.reason;
       req.correlation_id = s.req.correlation_id;
-      self->request(peers.notification, timeout, send_atom::value,
-                    std::move(req))
+      self
+        ->request(peers.notification, timeout, send_atom::value, std::move(req))
         .then(on_reply<notification_record>(done), on_error(done));
       return;
     }
   }
 }
 
-// -- recording ----------------------------------------------------------------------
+// -- recording
+// ----------------------------------------------------------------------
 
 void serve_awaiters(saga_instance& s, const booking_record& rec) {
   for (auto& rp : s.awaiters)
@@ -374,7 +379,8 @@ void set_outcome(coordinator_pointer self, saga_instance& s,
   record(self, s, std::move(entry), status);
 }
 
-// -- moving through the table ---------------------------------------------------------
+// -- moving through the table
+// ---------------------------------------------------------
 
 /// Removes a finished instance once its outcome is stored.
 void finish(coordinator_pointer self, const std::string& key) {
@@ -450,7 +456,9 @@ void issue(coordinator_pointer self, const std::string& key) {
   auto& s = self->state.sagas.at(key);
   auto epoch = ++s.epoch;
   dispatch(self, s, current_command(self, s), current_row(self, s).timeout,
-           [=](attempt_result r) { on_result(self, key, epoch, std::move(r)); });
+           [=](attempt_result r) {
+             on_result(self, key, epoch, std::move(r));
+           });
 }
 
 void on_forward_result(coordinator_pointer self, const std::string& key,
@@ -568,8 +576,8 @@ void on_final_result(coordinator_pointer self, const std::string& key,
   run_final_rows(self, key, s, s.row + 1);
 }
 
-void on_result(coordinator_pointer self, const std::string& key,
-               uint64_t epoch, attempt_result r) {
+void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
+               attempt_result r) {
   auto i = self->state.sagas.find(key);
   if (i == self->state.sagas.end() || i->second.epoch != epoch
       || i->second.phase == saga_phase::done) {
@@ -613,7 +621,8 @@ bool at_capacity(coordinator_pointer self) {
          >= st.opts.max_in_flight;
 }
 
-// -- behavior -----------------------------------------------------------------------
+// -- behavior
+// -----------------------------------------------------------------------
 
 saga_coordinator_actor::behavior_type
 coordinator_impl(coordinator_pointer self, saga_participants peers,
@@ -660,8 +669,8 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
             rec.correlation_id = req.correlation_id;
             rec.created_at = rec.updated_at = caf::make_timestamp();
             self
-              ->request(shard_for(self->state.peers.bookings, req.id),
-                        timeout, create_atom::value, std::move(rec))
+              ->request(shard_for(self->state.peers.bookings, req.id), timeout,
+                        create_atom::value, std::move(rec))
               .then(
                 [=](booking_record& stored) mutable {
                   auto& st = self->state;

@@ -21,8 +21,7 @@ public:
   caf::expected<booking_record> apply(const booking_update& upd,
                                       caf::timestamp now) override;
   caf::optional<booking_record> find(const std::string& id) const override;
-  std::vector<booking_record>
-  list(const booking_filter& filter) const override;
+  std::vector<booking_record> list(const booking_filter& filter) const override;
 
 private:
   std::map<std::string, booking_record> records_;
@@ -55,13 +54,11 @@ public:
   caf::optional<notification_record>
   find(const std::string& booking_id, notification_kind kind) const override;
   notification_record record_attempt(notification_record rec) override;
-  caf::optional<notification_record>
-  get(const std::string& id) const override;
+  caf::optional<notification_record> get(const std::string& id) const override;
   std::vector<notification_record> all() const override;
 
 private:
-  static std::string key(const std::string& booking_id,
-                         notification_kind kind);
+  static std::string key(const std::string& booking_id, notification_kind kind);
 
   mutable std::mutex mtx_;
   std::map<std::string, notification_record> by_id_;

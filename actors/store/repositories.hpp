@@ -27,16 +27,15 @@ public:
   virtual caf::expected<booking_record> insert(booking_record rec) = 0;
 
   /// Applies a status change and history entries in one step.
-  virtual caf::expected<booking_record> apply(const booking_update& upd,
-                                              caf::timestamp now)
-    = 0;
+  virtual caf::expected<booking_record>
+  apply(const booking_update& upd, caf::timestamp now) = 0;
 
   /// Looks a booking up by id.
   virtual caf::optional<booking_record> find(const std::string& id) const = 0;
 
   /// Bookings matching `filter`, ordered by id, at most `filter.limit`.
-  virtual std::vector<booking_record> list(const booking_filter& filter) const
-    = 0;
+  virtual std::vector<booking_record>
+  list(const booking_filter& filter) const = 0;
 };
 
 /// Tours, seat counts per departure and per-booking holds.
@@ -80,8 +79,8 @@ public:
   virtual notification_record record_attempt(notification_record rec) = 0;
 
   /// Looks a notification up by its id.
-  virtual caf::optional<notification_record> get(const std::string& id) const
-    = 0;
+  virtual caf::optional<notification_record>
+  get(const std::string& id) const = 0;
 
   /// Every notification, ordered by id.
   virtual std::vector<notification_record> all() const = 0;

@@ -46,7 +46,10 @@ struct engine_fixture : test_coordinator_fixture<> {
     e = start_engine(sys, cfg, opts);
     started = true;
     run();
-    tour t{"lisbon-food", "Lisbon Food Walk", 4500, "EUR",
+    tour t{"lisbon-food",
+           "Lisbon Food Walk",
+           4500,
+           "EUR",
            {{"2026-12-01", capacity}}};
     load_tours(self, e, {t}, pump());
   }
@@ -129,9 +132,8 @@ struct engine_fixture : test_coordinator_fixture<> {
     return result;
   }
 
-  static std::vector<step_outcome> outcomes(const booking_record& rec,
-                                            saga_step step,
-                                            saga_action action) {
+  static std::vector<step_outcome>
+  outcomes(const booking_record& rec, saga_step step, saga_action action) {
     std::vector<step_outcome> result;
     for (auto& x : entries(rec, step, action))
       result.push_back(x.outcome);
@@ -151,7 +153,7 @@ struct engine_fixture : test_coordinator_fixture<> {
 
 #define CHECK_INVARIANTS(...)                                                  \
   do {                                                                         \
-    auto report_ = check_world(__VA_ARGS__);                                         \
+    auto report_ = check_world(__VA_ARGS__);                                   \
     if (!report_.ok())                                                         \
       CAF_MESSAGE(report_.to_text());                                          \
     CAF_CHECK(report_.ok());                                                   \

@@ -37,8 +37,9 @@ struct census {
 
 size_t pool_size(caf::scoped_actor& self, const caf::actor& pool) {
   size_t n = 0;
-  self->request(pool, std::chrono::seconds(10), caf::sys_atom::value,
-                caf::get_atom::value)
+  self
+    ->request(pool, std::chrono::seconds(10), caf::sys_atom::value,
+              caf::get_atom::value)
     .receive([&](std::vector<caf::actor>& xs) { n = xs.size(); },
              [&](caf::error&) { n = 0; });
   return n;
@@ -71,16 +72,14 @@ census count_with(std::vector<std::string> args) {
 } // namespace
 
 CAF_TEST(worker counts and scheduler threads follow the configuration) {
-  auto small = count_with({"--scheduler.max-threads=1", "--workers.payment=1",
-                           "--workers.notification=1",
-                           "--workers.inventory-shards=1",
-                           "--workers.booking-shards=1",
-                           "--workers.saga-coordinators=1"});
-  auto large = count_with({"--scheduler.max-threads=3", "--workers.payment=6",
-                           "--workers.notification=4",
-                           "--workers.inventory-shards=3",
-                           "--workers.booking-shards=2",
-                           "--workers.saga-coordinators=5"});
+  auto small = count_with(
+    {"--scheduler.max-threads=1", "--workers.payment=1",
+     "--workers.notification=1", "--workers.inventory-shards=1",
+     "--workers.booking-shards=1", "--workers.saga-coordinators=1"});
+  auto large = count_with(
+    {"--scheduler.max-threads=3", "--workers.payment=6",
+     "--workers.notification=4", "--workers.inventory-shards=3",
+     "--workers.booking-shards=2", "--workers.saga-coordinators=5"});
   CAF_CHECK_EQUAL(small.scheduler_threads, 1u);
   CAF_CHECK_EQUAL(large.scheduler_threads, 3u);
   CAF_CHECK_EQUAL(large.os_threads - small.os_threads, 2u);

@@ -63,9 +63,8 @@ CAF_TEST(ten thousand concurrent bookings keep every invariant) {
   const char* tokens[] = {"tok_ok",      "tok_ok",         "tok_ok",
                           "tok_ok",      "tok_flaky",      "tok_decline",
                           "tok_timeout", "tok_refund_fail"};
-  using handle_t = decltype(self->request(e.coordinators[0], 60s,
-                                          create_atom::value,
-                                          booking_request{}));
+  using handle_t = decltype(self->request(
+    e.coordinators[0], 60s, create_atom::value, booking_request{}));
   std::vector<handle_t> handles;
   for (int32_t i = 0; i < bookings; ++i) {
     auto& t = tours[gen() % tours.size()];

@@ -176,16 +176,16 @@ CAF_TEST(retries wait for their backoff) {
   auto req = request_for("tok_flaky");
   submit(req);
   sched.run(); // messages only: the retry timer stays pending
-  CAF_CHECK_EQUAL(entries(get(req.id), ss::authorize_payment, sa::execute).size(),
-                  1u);
+  CAF_CHECK_EQUAL(
+    entries(get(req.id), ss::authorize_payment, sa::execute).size(), 1u);
   advance_time(999ms);
   sched.run();
-  CAF_CHECK_EQUAL(entries(get(req.id), ss::authorize_payment, sa::execute).size(),
-                  1u);
+  CAF_CHECK_EQUAL(
+    entries(get(req.id), ss::authorize_payment, sa::execute).size(), 1u);
   advance_time(1ms);
   sched.run();
-  CAF_CHECK_EQUAL(entries(get(req.id), ss::authorize_payment, sa::execute).size(),
-                  2u);
+  CAF_CHECK_EQUAL(
+    entries(get(req.id), ss::authorize_payment, sa::execute).size(), 2u);
   run();
   CAF_CHECK_EQUAL(get(req.id).status, booking_status::confirmed);
   CHECK_INVARIANTS({req.id});
@@ -214,8 +214,7 @@ CAF_TEST(notification outage beyond the budget never undoes the booking) {
   boot();
   auto rec = get(book("tok_ok").id);
   CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
-  CAF_CHECK_EQUAL(outcomes(rec, ss::send_notification, sa::execute).size(),
-                  3u);
+  CAF_CHECK_EQUAL(outcomes(rec, ss::send_notification, sa::execute).size(), 3u);
   auto n = e.notifications->find(rec.id, notification_kind::booking_confirmed);
   CAF_REQUIRE(n);
   CAF_CHECK_EQUAL(n->status, "failed");
@@ -265,7 +264,8 @@ CAF_TEST(the cancellation saga refunds releases and notifies) {
   auto id = book("tok_ok").id;
   CAF_REQUIRE_EQUAL(get(id).status, booking_status::confirmed);
   auto handle = self->request(e.coordinator_for(id), caf::infinite,
-                              cancel_atom::value, id, std::string{"req-cancel"});
+                              cancel_atom::value, id,
+                              std::string{"req-cancel"});
   sched.run_once(); // the coordinator asks the booking shard
   sched.run();
   booking_record reply;
@@ -375,7 +375,7 @@ CAF_TEST(unknown tours are refused without a booking) {
   CAF_CHECK(collect_world(self, e, pump()).bookings.empty());
 }
 
-CAF_TEST(the in-flight limit refuses new sagas) {
+CAF_TEST(the in - flight limit refuses new sagas) {
   cfg.saga.max_in_flight = 2;
   cfg.workers.saga_coordinators = 1;
   boot();
