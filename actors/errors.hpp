@@ -41,6 +41,8 @@ enum class booking_errc : uint8_t {
   overloaded,
   /// The id is already taken.
   duplicate,
+  /// A field of the request is invalid (the context names it).
+  invalid_request,
 };
 
 /// Category atom of `booking_errc`.

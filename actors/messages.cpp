@@ -134,6 +134,8 @@ std::string to_string(booking_errc x) {
       return "overloaded";
     case booking_errc::duplicate:
       return "duplicate";
+    case booking_errc::invalid_request:
+      return "invalid_request";
   }
   return "unknown";
 }

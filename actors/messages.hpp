@@ -383,14 +383,15 @@ struct saga_stats {
   int64_t retries = 0;
   int64_t compensations = 0;
   int64_t uncertain_resolved = 0;
-  int64_t late_replies = 0;
+  /// Bookings and cancellations accepted but not yet started.
+  int64_t starting = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, saga_stats& x) {
   return f(caf::meta::type_name("saga_stats"), x.started, x.in_flight,
            x.completed, x.retries, x.compensations, x.uncertain_resolved,
-           x.late_replies);
+           x.starting);
 }
 
 /// Registers every message type above with CAF.

@@ -104,9 +104,16 @@ notification_impl(notification_actor::stateful_pointer<notification_state> self,
       auto done = [&](caf::expected<notification_record> x) {
         return st.delayed.reply(self, st.opts.latency, std::move(x));
       };
-      if (auto prev = st.repo->find(req.booking_id, req.kind);
-          prev && prev->status == "sent")
-        return done(std::move(*prev));
+      using claim = notification_repository::claim_result;
+      switch (st.repo->claim(req.booking_id, req.kind)) {
+        case claim::already_sent:
+          return done(*st.repo->find(req.booking_id, req.kind));
+        case claim::busy:
+          return done(make_error(booking_errc::notification_error,
+                                 "delivery in progress"));
+        case claim::claimed:
+          break;
+      }
       auto rec = render(req);
       rec.created_at = caf::make_timestamp();
       auto delivered = !st.dice.roll(st.opts.error_rate)

@@ -161,7 +161,7 @@ saga_stats collect_stats(caf::scoped_actor& self, const engine& e,
     total.retries += s.retries;
     total.compensations += s.compensations;
     total.uncertain_resolved += s.uncertain_resolved;
-    total.late_replies += s.late_replies;
+    total.starting += s.starting;
   }
   return total;
 }
@@ -169,7 +169,10 @@ saga_stats collect_stats(caf::scoped_actor& self, const engine& e,
 bool wait_idle(caf::scoped_actor& self, const engine& e,
                caf::timespan timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (collect_stats(self, e).in_flight > 0) {
+  for (;;) {
+    auto stats = collect_stats(self, e);
+    if (stats.in_flight == 0 && stats.starting == 0)
+      break;
     if (std::chrono::steady_clock::now() > deadline)
       return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -190,7 +193,8 @@ world_snapshot collect_world(caf::scoped_actor& self, const engine& e,
   for (auto& shard : e.inventory)
     w.inventory.push_back(
       ask<inventory_snapshot>(self, pump, shard, snapshot_atom::value));
-  w.sagas_in_flight = collect_stats(self, e, pump).in_flight;
+  auto stats = collect_stats(self, e, pump);
+  w.sagas_in_flight = stats.in_flight + stats.starting;
   w.quiescent = w.sagas_in_flight == 0;
   w.payments = e.gateway->intents();
   w.notifications = e.notifications->all();

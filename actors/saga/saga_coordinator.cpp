@@ -354,6 +354,18 @@ void record(coordinator_pointer self, saga_instance& s,
       [=](caf::error& e) {
         log_line(log_level::error, "booking update failed",
                  {{"booking_id", key}, {"error", describe(e)}});
+        if (!is_outcome)
+          return;
+        auto i = self->state.sagas.find(key);
+        if (i == self->state.sagas.end())
+          return;
+        // Nobody may wait forever for an outcome that could not be stored.
+        for (auto& rp : i->second.awaiters)
+          rp.deliver(e);
+        i->second.awaiters.clear();
+        i->second.final_record = booking_record{};
+        if (i->second.phase == saga_phase::done)
+          finish(self, key);
       });
 }
 
@@ -405,7 +417,11 @@ void complete(coordinator_pointer self, const std::string& key,
 void run_final_rows(coordinator_pointer self, const std::string& key,
                     saga_instance& s, size_t from) {
   auto& def = definition(self, s);
-  while (from < def.steps.size() && !def.steps[from].final)
+  auto nothing_to_do = [&](const saga_step_def& row) {
+    return !row.final
+           || (row.command == saga_command::notify && !notification_for(s));
+  };
+  while (from < def.steps.size() && nothing_to_do(def.steps[from]))
     ++from;
   if (from == def.steps.size()) {
     complete(self, key, s);
@@ -580,10 +596,8 @@ void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
                attempt_result r) {
   auto i = self->state.sagas.find(key);
   if (i == self->state.sagas.end() || i->second.epoch != epoch
-      || i->second.phase == saga_phase::done) {
-    ++self->state.stats.late_replies;
-    return;
-  }
+      || i->second.phase == saga_phase::done)
+    return; // an abandoned attempt: its saga has moved on
   auto& s = i->second;
   switch (s.phase) {
     case saga_phase::forward:
@@ -633,6 +647,10 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
   return {
     [=](create_atom, booking_request& req) -> caf::result<booking_record> {
       auto& st = self->state;
+      if (req.seats < 1)
+        return make_error(booking_errc::invalid_request, "seats");
+      if (req.id.empty())
+        return make_error(booking_errc::invalid_request, "id");
       if (at_capacity(self))
         return make_error(booking_errc::overloaded);
       if (st.sagas.count(saga_key(req.id, false)) > 0
@@ -668,9 +686,11 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
             rec.cust = req.cust;
             rec.correlation_id = req.correlation_id;
             rec.created_at = rec.updated_at = caf::make_timestamp();
+            // No timeout on the write: giving up on it while the shard still
+            // stores the booking would leave a pending booking without saga.
             self
-              ->request(shard_for(self->state.peers.bookings, req.id), timeout,
-                        create_atom::value, std::move(rec))
+              ->request(shard_for(self->state.peers.bookings, req.id),
+                        caf::infinite, create_atom::value, std::move(rec))
               .then(
                 [=](booking_record& stored) mutable {
                   auto& st = self->state;
@@ -703,7 +723,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
           continue;
         auto& s = i->second;
         if (s.final_record)
-          return *s.final_record;
+          break; // the store has the outcome, or something newer
         auto rp = self->make_response_promise<booking_record>();
         s.awaiters.push_back(rp);
         return rp;
@@ -733,8 +753,14 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
           [=](booking_record& rec) mutable {
             auto& st = self->state;
             auto key = saga_key(id, true);
-            if (st.sagas.count(key) > 0
-                || rec.status == booking_status::cancelled
+            if (st.sagas.count(key) > 0) {
+              // Another cancel won the race; read again, so the answer shows
+              // its `cancelling` (messages to one shard stay in order).
+              --st.starting;
+              rp.delegate(shard, caf::get_atom::value, id);
+              return;
+            }
+            if (rec.status == booking_status::cancelled
                 || rec.status == booking_status::cancelling) {
               --st.starting;
               rp.deliver(std::move(rec));
@@ -774,7 +800,12 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
                 },
                 [=](caf::error& e) mutable {
                   auto& st = self->state;
-                  st.sagas.erase(key);
+                  if (auto i = st.sagas.find(key); i != st.sagas.end()) {
+                    for (auto& waiter : i->second.awaiters)
+                      waiter.deliver(e);
+                    st.sagas.erase(i);
+                  }
+                  --st.stats.started;
                   --st.stats.in_flight;
                   rp.deliver(std::move(e));
                 });
@@ -782,7 +813,11 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
           fail_start);
       return rp;
     },
-    [=](caf::get_atom) { return self->state.stats; },
+    [=](caf::get_atom) {
+      auto stats = self->state.stats;
+      stats.starting = static_cast<int64_t>(self->state.starting);
+      return stats;
+    },
     [=](timer_atom, const std::string& key, uint64_t epoch) {
       auto i = self->state.sagas.find(key);
       if (i != self->state.sagas.end() && i->second.epoch == epoch)

@@ -8,8 +8,8 @@
 // backoff and jitter, resolves uncertain outcomes with the row's query, and
 // compensates completed steps in reverse order. Each attempt is recorded in
 // the booking's saga history with one update call to the booking actor.
-// Replies that arrive after their attempt was abandoned are counted and
-// ignored.
+// A reply that arrives after its attempt was abandoned is ignored: CAF drops
+// responses to timed-out requests, and an epoch per attempt guards the rest.
 
 #pragma once
 

@@ -179,9 +179,23 @@ memory_notification_repository::find(const std::string& booking_id,
   return by_id_.at(i->second);
 }
 
+notification_repository::claim_result
+memory_notification_repository::claim(const std::string& booking_id,
+                                      notification_kind kind) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto k = key(booking_id, kind);
+  if (auto i = id_by_key_.find(k);
+      i != id_by_key_.end() && by_id_.at(i->second).status == "sent")
+    return claim_result::already_sent;
+  if (!claimed_.insert(k).second)
+    return claim_result::busy;
+  return claim_result::claimed;
+}
+
 notification_record
 memory_notification_repository::record_attempt(notification_record rec) {
   std::lock_guard<std::mutex> guard{mtx_};
+  claimed_.erase(key(rec.booking_id, rec.kind));
   auto [i, added] = id_by_key_.emplace(key(rec.booking_id, rec.kind), rec.id);
   if (added) {
     rec.attempts = 1;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "actors/store/repositories.hpp"
 
@@ -53,6 +54,8 @@ class memory_notification_repository : public notification_repository {
 public:
   caf::optional<notification_record>
   find(const std::string& booking_id, notification_kind kind) const override;
+  claim_result claim(const std::string& booking_id,
+                     notification_kind kind) override;
   notification_record record_attempt(notification_record rec) override;
   caf::optional<notification_record> get(const std::string& id) const override;
   std::vector<notification_record> all() const override;
@@ -63,6 +66,7 @@ private:
   mutable std::mutex mtx_;
   std::map<std::string, notification_record> by_id_;
   std::unordered_map<std::string, std::string> id_by_key_;
+  std::unordered_set<std::string> claimed_;
 };
 
 } // namespace booking

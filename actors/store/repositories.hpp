@@ -74,8 +74,24 @@ public:
   virtual caf::optional<notification_record>
   find(const std::string& booking_id, notification_kind kind) const = 0;
 
-  /// Records one delivery attempt. Creates the record on the first attempt
-  /// and updates status and attempt count on later ones.
+  /// Outcome of `claim`.
+  enum class claim_result {
+    /// The caller may deliver, then must call `record_attempt`.
+    claimed,
+    /// Delivered before: nothing to do.
+    already_sent,
+    /// Another worker is delivering it right now.
+    busy,
+  };
+
+  /// Reserves the delivery of (booking_id, kind) for the caller, so two
+  /// workers never deliver the same notification at once.
+  virtual claim_result
+  claim(const std::string& booking_id, notification_kind kind)
+    = 0;
+
+  /// Records one delivery attempt and releases the claim. Creates the record
+  /// on the first attempt and updates status and attempt count on later ones.
   virtual notification_record record_attempt(notification_record rec) = 0;
 
   /// Looks a notification up by its id.

@@ -395,4 +395,57 @@ CAF_TEST(the in - flight limit refuses new sagas) {
   CHECK_INVARIANTS({reqs[0].id, reqs[1].id});
 }
 
+CAF_TEST(invalid seat counts are refused without a booking) {
+  boot();
+  for (int32_t seats : {0, -3}) {
+    auto req = request_for("tok_ok", seats);
+    auto reply = call(e.coordinator_for(req.id), create_atom::value, req);
+    CAF_CHECK(is(reply.error, booking_errc::invalid_request));
+  }
+  CAF_CHECK(collect_world(self, e, pump()).bookings.empty());
+}
+
+CAF_TEST(concurrent cancels both answer cancelling) {
+  boot();
+  auto id = book("tok_ok").id;
+  auto& coordinator = e.coordinator_for(id);
+  auto first = self->request(coordinator, caf::infinite, cancel_atom::value, id,
+                             std::string{"c1"});
+  auto second = self->request(coordinator, caf::infinite, cancel_atom::value,
+                              id, std::string{"c2"});
+  sched.run();
+  for (auto* h : {&first, &second})
+    h->receive(
+      [&](booking_record& rec) {
+        CAF_CHECK_EQUAL(rec.status, booking_status::cancelling);
+      },
+      [&](caf::error& err) { CAF_FAIL(describe(err)); });
+  run();
+  CAF_CHECK_EQUAL(get(id).status, booking_status::cancelled);
+  CAF_CHECK_EQUAL(outcomes(get(id), ss::refund_payment, sa::execute).size(),
+                  1u);
+  CHECK_INVARIANTS({id});
+}
+
+CAF_TEST(await after a cancellation answers cancelled) {
+  // The confirmation email keeps failing, so the booking saga is still
+  // retrying it when the cancellation ends.
+  opts.sink = [](const notification_record& n) {
+    return n.kind != notification_kind::booking_confirmed;
+  };
+  boot();
+  auto req = request_for("tok_ok");
+  auto created = call(e.coordinator_for(req.id), create_atom::value, req);
+  CAF_REQUIRE(created.record);
+  CAF_REQUIRE_EQUAL(get(req.id).status, booking_status::confirmed);
+  auto cancelled = call(e.coordinator_for(req.id), cancel_atom::value, req.id,
+                        std::string{"c"});
+  CAF_REQUIRE(cancelled.record);
+  CAF_CHECK_EQUAL(get(req.id).status, booking_status::cancelled);
+  auto awaited = call(e.coordinator_for(req.id), await_atom::value, req.id);
+  CAF_REQUIRE(awaited.record);
+  CAF_CHECK_EQUAL(awaited.record->status, booking_status::cancelled);
+  run();
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
