@@ -5,6 +5,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/errors.hpp"
+#include "actors/log.hpp"
 
 namespace booking {
 
@@ -25,6 +26,11 @@ booking_impl(booking_actor::stateful_pointer<booking_state> self,
     },
     [=](update_atom, const booking_update& upd) -> caf::result<booking_record> {
       return self->state.repo->apply(upd, caf::make_timestamp());
+    },
+    [=](record_atom, const booking_update& upd) {
+      if (auto rec = self->state.repo->apply(upd, caf::make_timestamp()); !rec)
+        log_line(log_level::error, "booking update failed",
+                 {{"booking_id", upd.id}, {"error", describe(rec.error())}});
     },
     [=](caf::get_atom, const std::string& id) -> caf::result<booking_record> {
       if (auto rec = self->state.repo->find(id))

@@ -21,8 +21,11 @@ namespace booking {
 using booking_actor = caf::typed_actor<
   // Stores a new pending booking.
   caf::replies_to<create_atom, booking_record>::with<booking_record>,
-  // Applies a status change and saga history entries at once.
+  // Applies a status change and saga history entries at once; answers with
+  // the booking as stored.
   caf::replies_to<update_atom, booking_update>::with<booking_record>,
+  // The same without an answer, for history entries nobody waits on.
+  caf::reacts_to<record_atom, booking_update>,
   // One booking by id (fails with not_found).
   caf::replies_to<caf::get_atom, std::string>::with<booking_record>,
   // Bookings of this shard matching a filter, ordered by id.

@@ -24,6 +24,7 @@ using create_atom = caf::atom_constant<caf::atom("create")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using await_atom = caf::atom_constant<caf::atom("await")>;
 using update_atom = caf::atom_constant<caf::atom("update")>;
+using record_atom = caf::atom_constant<caf::atom("record")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using reserve_atom = caf::atom_constant<caf::atom("reserve")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;

@@ -333,11 +333,16 @@ void record(coordinator_pointer self, saga_instance& s,
     upd.status = *status;
     upd.reason = s.reason;
   }
-  auto is_outcome = status && is_terminal(*status);
+  auto& shard = shard_for(self->state.peers.bookings, s.req.id);
+  if (!status) {
+    // Nobody waits on a history entry; order with the status changes is
+    // kept because messages from one actor to another stay in order.
+    self->send(shard, record_atom::value, std::move(upd));
+    return;
+  }
+  auto is_outcome = is_terminal(*status);
   auto key = saga_key(s.req.id, s.cancellation);
-  self
-    ->request(shard_for(self->state.peers.bookings, s.req.id), caf::infinite,
-              update_atom::value, std::move(upd))
+  self->request(shard, caf::infinite, update_atom::value, std::move(upd))
     .then(
       [=](booking_record& rec) {
         if (!is_outcome)
