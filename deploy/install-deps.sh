@@ -9,6 +9,7 @@ packages=(
   libcaf-dev
   libboost1.81-dev
   rapidjson-dev
+  libjemalloc-dev
   librabbitmq-dev
   libsqlite3-dev sqlite3
   rabbitmq-server
