@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Runs the in-process saga benchmark the recommended way and prints the
+# figures: an optimized build, two scheduler threads, several repetitions,
+# median/min/max of each figure.
+#
+#   bench/run.sh                      # 3 runs with the defaults
+#   REPS=5 bench/run.sh --workers.saga-coordinators=1
+#   BUILD_DIR=build-release bench/run.sh --bookings=100000
+#
+# Extra arguments go to saga-throughput (benchmark and engine options alike).
+# BENCHMARKS.md explains what each figure means.
+
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${BUILD_DIR:-$repo/build}"
+reps="${REPS:-3}"
+jobs="${JOBS:-2}"
+
+if [[ ! -f "$build/CMakeCache.txt" ]]; then
+  cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")"
+case "$build_type" in
+  Release | RelWithDebInfo) ;;
+  *)
+    echo "run.sh: $build is a '$build_type' build; use Release or" \
+      "RelWithDebInfo (set BUILD_DIR to another build directory)" >&2
+    exit 2
+    ;;
+esac
+cmake --build "$build" --target saga-throughput -j "$jobs"
+
+# cpu_ticks: busy and total CPU time of the machine so far, in clock ticks.
+cpu_ticks() {
+  local x total=0
+  read -r -a x < <(head -n 1 /proc/stat)
+  for j in 1 2 3 4 5 6 7 8; do
+    total=$((total + x[j]))
+  done
+  echo $((total - x[4] - x[5])) "$total"
+}
+
+# Run from the repository root, so the engine reads config/booking.ini as
+# booking-server does.
+cd "$repo"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+hz="$(getconf CLK_TCK)"
+results=()
+for ((i = 1; i <= reps; ++i)); do
+  echo "== run $i of $reps"
+  read -r busy0 total0 < <(cpu_ticks)
+  rc=0
+  TIMEFORMAT='%U %S'
+  { time "$build/bench/saga-throughput" --scheduler.max-threads=2 "$@" \
+    --json >"$tmp/out" 2>"$tmp/err"; } 2>"$tmp/time" || rc=$?
+  read -r busy1 total1 < <(cpu_ticks)
+  cat "$tmp/err" >&2
+  sed '$d' "$tmp/out"
+  last="$(tail -n 1 "$tmp/out")"
+  if [[ "$last" != "{"* ]]; then
+    echo "run.sh: saga-throughput failed (exit status $rc)" >&2
+    exit "$rc"
+  fi
+  results+=("$last")
+  # On 2 cores anything else running skews the figures badly: compare the
+  # machine's busy time with the benchmark's own CPU time.
+  others="$(awk -v b=$((busy1 - busy0)) -v t=$((total1 - total0)) -v hz="$hz" \
+    '{ own = ($1 + $2) * hz; printf("%d", t > 0 ? 100 * (b - own) / t : 0) }' \
+    "$tmp/time")"
+  if ((others > 5)); then
+    echo "run.sh: warning: other processes used ${others}% of the CPU during" \
+      "this run; its figures are unreliable" >&2
+  fi
+done
+
+# field NAME: the value of NAME in each JSON line, one per line.
+field() {
+  for line in "${results[@]}"; do
+    echo "$line" | sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"
+  done
+}
+
+# stats NAME SCALE DIGITS: median, min and max of NAME divided by SCALE.
+stats() {
+  field "$1" | sort -g | awk -v s="$2" -v d="$3" '
+    { x[NR] = $1 / s }
+    END {
+      m = (NR % 2) ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2
+      f = "%." d "f"
+      printf(f "  (min " f ", max " f ")\n", m, x[1], x[NR])
+    }'
+}
+
+failed=$(field ok | grep -c false || true)
+echo
+echo "== $reps runs: median (min, max)"
+printf '%-46s %s\n' \
+  "sagas completed/s" "$(stats sagas_per_s 1 0)" \
+  "  / 50000 target" "$(stats target_ratio 1 3)" \
+  "  / ceiling round trips/s" "$(stats ceiling_ratio 1 4)" \
+  "ceiling round trips/s (no timeout)" "$(stats ceiling_rt_plain_per_s 1 0)" \
+  "ceiling round trips/s (with timeout)" "$(stats ceiling_rt_timeout_per_s 1 0)" \
+  "RSS per in-flight saga, KiB (upper bound)" "$(stats rss_per_inflight_bytes 1024 2)" \
+  "  / 2 KiB target" "$(stats rss_per_inflight_bytes 2048 2)" \
+  "heap per in-flight saga, KiB" "$(stats heap_per_inflight_bytes 1024 2)" \
+  "heap kept per finished booking, KiB" "$(stats heap_kept_per_booking_bytes 1024 2)" \
+  "heap transient per in-flight saga, KiB" "$(stats heap_transient_per_inflight_bytes 1024 2)" \
+  "peak RSS (VmHWM), MiB" "$(stats peak_rss_bytes 1048576 1)"
+if ((failed > 0)); then
+  echo "run.sh: $failed of $reps runs FAILED their checks" >&2
+  exit 1
+fi

@@ -1,0 +1,848 @@
+// saga-throughput: in-process booking sagas per second, a CAF round-trip
+// ceiling measured in the same run, and memory per in-flight saga.
+//
+// The engine is built as booking-server builds it (`start_engine`), from the
+// same options (`load_config`), so every engine option works here too:
+//
+//   saga-throughput --bookings=200000 --window=1000
+//     --scheduler.max-threads=2 --workers.saga-coordinators=2 [--json]
+//
+// Phases, in this order (so the memory phase sees a fresh heap):
+//   1. memory: a burst of K bookings fired at once on its own engine whose
+//      payment calls take `--mem-hold-ms`, so all K sagas sit in flight; RSS
+//      and heap in use are sampled while they do.
+//   2. ceiling: trivial typed request/response round trips (P echo pairs,
+//      C requests in flight each), once with and once without a request
+//      timeout, for `--ceiling-seconds` each, on the same scheduler.
+//   3. throughput: N bookings (`tok_ok`, 1 seat) with W in flight; the
+//      coordinator's `await` reply marks an outcome, `wait_idle` marks full
+//      completion (notifications included); then the invariant check.
+//
+// Between phases the benchmark waits until the previous phase's request
+// timeouts have fired (see `let_timeouts_expire`).
+//
+// Every driver is an event-based actor (no blocking on scheduler threads);
+// `main` waits on a scoped actor. Exit status: 0 on success, 1 if a booking
+// did not confirm or an invariant broke, 2 on bad options.
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/errors.hpp"
+#include "actors/log.hpp"
+#include "actors/saga/invariants.hpp"
+#include "config/booking_config.hpp"
+#include "config/wiring.hpp"
+
+namespace {
+
+using namespace booking;
+using clock_type = std::chrono::steady_clock;
+
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using created_atom = caf::atom_constant<caf::atom("created")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+
+/// The booking saga's performance target (product spec).
+constexpr double target_sagas_per_second = 50000;
+
+/// The memory target per in-flight saga (product spec).
+constexpr double target_bytes_per_saga = 2048;
+
+/// Request/response round trips one booking saga makes, counted in the
+/// coordinator: create, quote, store, await (client side); reserve,
+/// authorize, capture, commit, update (confirmed), notify. The history
+/// entries of the other steps go to the booking shard one-way.
+constexpr int round_trips_per_saga = 10;
+
+/// How long `main` waits for a phase's outcomes before it gives up.
+constexpr auto drive_limit = std::chrono::minutes(10);
+
+/// Timeout of the ceiling's timed requests, like a participant call's.
+constexpr auto echo_timeout = std::chrono::seconds(2);
+
+/// Waits until every request timeout armed so far has fired: CAF 0.17 keeps
+/// each one in its clock until then (a reply does not cancel it), and the
+/// next phase should not pay for the previous one's.
+void let_timeouts_expire(caf::timespan longest) {
+  std::this_thread::sleep_for(longest + std::chrono::milliseconds(200));
+}
+
+int64_t nanos(clock_type::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           t.time_since_epoch())
+    .count();
+}
+
+double seconds_between(int64_t from_ns, int64_t to_ns) {
+  return static_cast<double>(to_ns - from_ns) / 1e9;
+}
+
+// -- command line -------------------------------------------------------------
+
+/// The benchmark's own flags; everything else goes to `load_config`.
+struct bench_options {
+  int64_t bookings = 200000;
+  int64_t window = 1000;
+  int32_t tours = 4;
+  int64_t mem_burst = 20000;
+  int64_t mem_hold_ms = 5000;
+  int32_t drivers = 1;
+  int64_t client_timeout_ms = 0;
+  double ceiling_seconds = 2.0;
+  int32_t ceiling_pairs = 4;
+  int64_t ceiling_window = 50;
+  bool json = false;
+  bool help = false;
+};
+
+constexpr const char* usage
+  = R"(saga-throughput: in-process booking sagas per second
+
+Benchmark options (all other options go to the engine, as for booking-server):
+  --bookings=N         bookings driven in the throughput phase (200000)
+  --window=W           bookings the driver keeps in flight (1000)
+  --tours=T            tours the bookings are spread over (4)
+  --mem-burst=K        bookings fired at once in the memory phase, 0: skip (20000)
+  --mem-hold-ms=MS     payment latency that holds them in flight (5000)
+  --drivers=D          driver actors sharing the bookings and window (1)
+  --client-timeout-ms=MS  timeout of each driver request, 0: none (0)
+  --ceiling-seconds=S  duration of each round-trip ceiling run, 0: skip (2)
+  --ceiling-pairs=P    echo actor + driver pairs in the ceiling run (4)
+  --ceiling-window=C   requests each ceiling driver keeps in flight (50)
+  --json               also print one line of JSON with every figure
+
+Engine options (see below), e.g. --scheduler.max-threads=2,
+--scheduler.policy=sharing, --workers.saga-coordinators=4.
+
+)";
+
+/// Parses `--name=value` into `out`; false if `arg` is not that flag.
+template <class T>
+bool flag(const std::string& arg, const char* name, T& out, bool& bad) {
+  std::string prefix = std::string{"--"} + name + "=";
+  if (arg.compare(0, prefix.size(), prefix) != 0)
+    return false;
+  std::istringstream in{arg.substr(prefix.size())};
+  T value{};
+  if (!(in >> value) || !in.eof() || value < 0) {
+    std::cerr << name << ": expected a non-negative number, got \""
+              << arg.substr(prefix.size()) << "\"" << std::endl;
+    bad = true;
+    return true;
+  }
+  out = value;
+  return true;
+}
+
+/// Splits the command line; returns false on a bad benchmark flag.
+bool parse_bench_options(int argc, char** argv, bench_options& opts,
+                         std::vector<std::string>& rest) {
+  bool bad = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--json") {
+      opts.json = true;
+    } else if (arg == "--help" || arg == "-h") {
+      opts.help = true;
+    } else if (!flag(arg, "bookings", opts.bookings, bad)
+               && !flag(arg, "window", opts.window, bad)
+               && !flag(arg, "tours", opts.tours, bad)
+               && !flag(arg, "mem-burst", opts.mem_burst, bad)
+               && !flag(arg, "mem-hold-ms", opts.mem_hold_ms, bad)
+               && !flag(arg, "ceiling-seconds", opts.ceiling_seconds, bad)
+               && !flag(arg, "drivers", opts.drivers, bad)
+               && !flag(arg, "client-timeout-ms", opts.client_timeout_ms, bad)
+               && !flag(arg, "ceiling-pairs", opts.ceiling_pairs, bad)
+               && !flag(arg, "ceiling-window", opts.ceiling_window, bad)) {
+      rest.push_back(std::move(arg));
+    }
+  }
+  if (!bad
+      && (opts.bookings < 1 || opts.window < 1 || opts.tours < 1
+          || opts.drivers < 1 || opts.ceiling_pairs < 1
+          || opts.ceiling_window < 1)) {
+    std::cerr << "bookings, window, tours, drivers, ceiling-pairs and "
+                 "ceiling-window must be >= 1"
+              << std::endl;
+    bad = true;
+  }
+  return !bad;
+}
+
+// -- memory -------------------------------------------------------------------
+
+/// Reads one `kB` field of /proc/self/status, in bytes (0 if absent).
+int64_t proc_status_bytes(const char* field) {
+  std::ifstream in{"/proc/self/status"};
+  std::string line;
+  auto len = std::char_traits<char>::length(field);
+  while (std::getline(in, line))
+    if (line.compare(0, len, field) == 0 && line.size() > len
+        && line[len] == ':')
+      return std::atoll(line.c_str() + len + 1) * 1024;
+  return 0;
+}
+
+int64_t rss_bytes() {
+  return proc_status_bytes("VmRSS");
+}
+
+int64_t peak_rss_bytes() {
+  return proc_status_bytes("VmHWM");
+}
+
+/// Bytes the allocator has handed out and not taken back (all arenas).
+int64_t heap_in_use_bytes() {
+  auto info = mallinfo2();
+  return static_cast<int64_t>(info.uordblks + info.hblkhd);
+}
+
+// -- the saga driver ----------------------------------------------------------
+
+/// What a saga driver runs.
+struct saga_plan {
+  std::vector<saga_coordinator_actor> coordinators;
+  std::vector<std::string> tour_ids;
+  std::string date;
+  /// Number of this driver's first booking, for correlation ids.
+  int64_t first_index = 0;
+  int64_t bookings = 0;
+  int64_t window = 0;
+  /// Timeout of the driver's requests (infinite: none).
+  caf::duration timeout{caf::infinite};
+};
+
+struct saga_driver_state {
+  saga_plan plan;
+  caf::actor listener;
+  int64_t issued = 0;
+  int64_t acked = 0;
+  int64_t refused = 0;
+  int64_t finished = 0;
+  int64_t confirmed = 0;
+  int64_t not_confirmed = 0;
+  int64_t errors = 0;
+  std::string first_problem;
+  static inline const char* name = "saga_driver";
+};
+
+using saga_driver_pointer = caf::stateful_actor<saga_driver_state>*;
+
+void note_problem(saga_driver_pointer self, std::string what) {
+  if (self->state.first_problem.empty())
+    self->state.first_problem = std::move(what);
+}
+
+void launch_booking(saga_driver_pointer self);
+
+void on_created(saga_driver_pointer self) {
+  auto& st = self->state;
+  if (st.acked + st.refused == st.plan.bookings)
+    self->send(st.listener, created_atom::value, st.acked);
+}
+
+void on_outcome(saga_driver_pointer self) {
+  auto& st = self->state;
+  if (++st.finished == st.plan.bookings) {
+    self->send(st.listener, done_atom::value, st.confirmed,
+               st.not_confirmed + st.errors, nanos(clock_type::now()),
+               st.first_problem);
+    return;
+  }
+  if (st.issued < st.plan.bookings)
+    launch_booking(self);
+}
+
+/// Starts one booking: `create`, and right behind it `await`, whose reply
+/// is the outcome (the coordinator queues the awaiter while it stores the
+/// booking, since both arrive in order).
+void launch_booking(saga_driver_pointer self) {
+  auto& st = self->state;
+  auto n = st.issued++;
+  booking_request req;
+  req.id = new_booking_id();
+  req.tour_id
+    = st.plan.tour_ids[static_cast<size_t>(n) % st.plan.tour_ids.size()];
+  req.date = st.plan.date;
+  req.seats = 1;
+  req.cust = {"Bench Customer", "bench@example.com", ""};
+  req.payment_token = "tok_ok";
+  req.correlation_id = "bench-" + std::to_string(st.plan.first_index + n);
+  auto& coordinator = shard_for(st.plan.coordinators, req.id);
+  auto id = req.id;
+  self
+    ->request(coordinator, st.plan.timeout, create_atom::value, std::move(req))
+    .then(
+      [=](booking_record&) {
+        ++self->state.acked;
+        on_created(self);
+      },
+      [=](caf::error& e) {
+        ++self->state.refused;
+        note_problem(self, "create: " + describe(e));
+        on_created(self);
+      });
+  self->request(coordinator, st.plan.timeout, await_atom::value, std::move(id))
+    .then(
+      [=](booking_record& rec) {
+        if (rec.status == booking_status::confirmed) {
+          ++self->state.confirmed;
+        } else {
+          ++self->state.not_confirmed;
+          note_problem(self,
+                       "outcome: " + to_string(rec.status) + " " + rec.reason);
+        }
+        on_outcome(self);
+      },
+      [=](caf::error& e) {
+        ++self->state.errors;
+        note_problem(self, "await: " + describe(e));
+        on_outcome(self);
+      });
+}
+
+caf::behavior saga_driver(saga_driver_pointer self, saga_plan plan) {
+  self->state.plan = std::move(plan);
+  return {
+    [=](run_atom, caf::actor listener) {
+      auto& st = self->state;
+      st.listener = std::move(listener);
+      auto first = std::min(st.plan.window, st.plan.bookings);
+      for (int64_t i = 0; i < first; ++i)
+        launch_booking(self);
+    },
+  };
+}
+
+// -- the round-trip ceiling ---------------------------------------------------
+
+/// The least a request/response can do: answer its argument.
+using echo_actor = caf::typed_actor<caf::replies_to<int32_t>::with<int32_t>>;
+
+echo_actor::behavior_type echo() {
+  return {[](int32_t x) { return x; }};
+}
+
+struct echo_driver_state {
+  echo_actor echo;
+  caf::actor listener;
+  bool with_timeout = true;
+  clock_type::time_point deadline;
+  int64_t outstanding = 0;
+  int64_t replies = 0;
+  int64_t errors = 0;
+  static inline const char* name = "echo_driver";
+};
+
+using echo_driver_pointer = caf::stateful_actor<echo_driver_state>*;
+
+void echo_once(echo_driver_pointer self) {
+  auto on_reply = [=](int32_t) {
+    auto& st = self->state;
+    ++st.replies;
+    if (clock_type::now() < st.deadline) {
+      echo_once(self);
+    } else if (--st.outstanding == 0) {
+      self->send(st.listener, done_atom::value, st.replies, st.errors,
+                 nanos(clock_type::now()));
+    }
+  };
+  auto on_error = [=](caf::error&) {
+    auto& st = self->state;
+    ++st.errors;
+    if (--st.outstanding == 0)
+      self->send(st.listener, done_atom::value, st.replies, st.errors,
+                 nanos(clock_type::now()));
+  };
+  // Requests with a timeout arm a timer in CAF's clock per request, as every
+  // call the coordinator makes to a participant does.
+  auto& st = self->state;
+  if (st.with_timeout)
+    self->request(st.echo, echo_timeout, int32_t{1}).then(on_reply, on_error);
+  else
+    self->request(st.echo, caf::infinite, int32_t{1}).then(on_reply, on_error);
+}
+
+caf::behavior echo_driver(echo_driver_pointer self, echo_actor target,
+                          int64_t window, bool with_timeout) {
+  self->state.echo = std::move(target);
+  self->state.with_timeout = with_timeout;
+  return {
+    [=](run_atom, caf::actor listener, int64_t deadline_ns) {
+      auto& st = self->state;
+      st.listener = std::move(listener);
+      st.deadline
+        = clock_type::time_point{std::chrono::nanoseconds{deadline_ns}};
+      st.outstanding = window;
+      for (int64_t i = 0; i < window; ++i)
+        echo_once(self);
+    },
+  };
+}
+
+struct ceiling_result {
+  double round_trips_per_second = 0;
+  int64_t errors = 0;
+};
+
+/// Round trips per second of `pairs` echo pairs with `window` in flight each.
+ceiling_result measure_ceiling(caf::actor_system& sys, int32_t pairs,
+                               int64_t window, double seconds,
+                               bool with_timeout) {
+  caf::scoped_actor self{sys};
+  std::vector<caf::actor> drivers;
+  std::vector<echo_actor> echoes;
+  for (int32_t i = 0; i < pairs; ++i) {
+    echoes.push_back(sys.spawn(echo));
+    drivers.push_back(
+      sys.spawn(echo_driver, echoes.back(), window, with_timeout));
+  }
+  auto start = clock_type::now();
+  auto deadline = start
+                  + std::chrono::duration_cast<clock_type::duration>(
+                    std::chrono::duration<double>(seconds));
+  for (auto& d : drivers)
+    self->send(d, run_atom::value, caf::actor{self}, nanos(deadline));
+  ceiling_result result;
+  int64_t replies = 0;
+  int64_t last_ns = nanos(start);
+  for (int32_t i = 0; i < pairs; ++i)
+    self->receive([&](done_atom, int64_t n, int64_t errors, int64_t end_ns) {
+      replies += n;
+      result.errors += errors;
+      last_ns = std::max(last_ns, end_ns);
+    });
+  result.round_trips_per_second = static_cast<double>(replies)
+                                  / seconds_between(nanos(start), last_ns);
+  for (auto& d : drivers)
+    self->send_exit(d, caf::exit_reason::user_shutdown);
+  for (auto& e : echoes)
+    self->send_exit(e, caf::exit_reason::user_shutdown);
+  return result;
+}
+
+// -- phases -------------------------------------------------------------------
+
+constexpr const char* bench_date = "2030-01-01";
+
+std::vector<tour> bench_tours(int32_t n, int64_t capacity) {
+  std::vector<tour> result;
+  auto seats = static_cast<int32_t>(
+    std::min<int64_t>(capacity, std::numeric_limits<int32_t>::max()));
+  for (int32_t i = 0; i < n; ++i)
+    result.push_back({"bench-tour-" + std::to_string(i),
+                      "Bench Tour",
+                      1000,
+                      "EUR",
+                      {{bench_date, seats}}});
+  return result;
+}
+
+saga_plan make_plan(const engine& e, const std::vector<tour>& tours,
+                    int64_t bookings, int64_t window, int64_t timeout_ms) {
+  saga_plan plan;
+  if (timeout_ms > 0)
+    plan.timeout = caf::duration{std::chrono::milliseconds(timeout_ms)};
+  plan.coordinators = e.coordinators;
+  for (auto& t : tours)
+    plan.tour_ids.push_back(t.id);
+  plan.date = bench_date;
+  plan.bookings = bookings;
+  plan.window = window;
+  return plan;
+}
+
+/// What a saga driver reported at the end.
+struct drive_result {
+  int64_t confirmed = 0;
+  int64_t problems = 0;
+  int64_t start_ns = 0;
+  int64_t created_ns = 0;
+  int64_t outcome_ns = 0;
+  std::string first_problem;
+};
+
+/// Runs `drivers` saga drivers, which share the plan's bookings and window,
+/// to the end; calls `sample` about every 5 ms and `on_created` once every
+/// booking has been acknowledged or refused. Gives up after `limit`.
+template <class Sample, class OnCreated>
+drive_result drive(caf::actor_system& sys, caf::scoped_actor& self,
+                   const saga_plan& plan, int32_t drivers, caf::timespan limit,
+                   Sample sample, OnCreated on_created) {
+  drive_result r;
+  std::vector<caf::actor> spawned;
+  int64_t first = 0;
+  for (int32_t i = 0; i < drivers; ++i) {
+    auto part = plan;
+    part.first_index = first;
+    part.bookings = plan.bookings / drivers + (i < plan.bookings % drivers);
+    part.window = std::max<int64_t>(1, plan.window / drivers
+                                         + (i < plan.window % drivers));
+    first += part.bookings;
+    if (part.bookings > 0)
+      spawned.push_back(sys.spawn(saga_driver, std::move(part)));
+  }
+  auto start = clock_type::now();
+  r.start_ns = nanos(start);
+  for (auto& d : spawned)
+    self->send(d, run_atom::value, caf::actor{self});
+  size_t created = 0;
+  size_t done = 0;
+  while (done < spawned.size()) {
+    if (clock_type::now() - start > limit) {
+      r.problems = plan.bookings - r.confirmed;
+      r.first_problem = "gave up waiting for outcomes";
+      break;
+    }
+    self->receive(
+      [&](created_atom, int64_t) {
+        if (++created == spawned.size()) {
+          r.created_ns = nanos(clock_type::now());
+          on_created();
+        }
+      },
+      [&](done_atom, int64_t confirmed, int64_t problems, int64_t end_ns,
+          std::string& problem) {
+        ++done;
+        r.confirmed += confirmed;
+        r.problems += problems;
+        r.outcome_ns = std::max(r.outcome_ns, end_ns);
+        if (r.first_problem.empty())
+          r.first_problem = std::move(problem);
+      },
+      caf::after(std::chrono::milliseconds(5)) >> [&] { sample(); });
+  }
+  for (auto& d : spawned)
+    self->send_exit(d, caf::exit_reason::user_shutdown);
+  return r;
+}
+
+/// Checks the invariants and that every booking confirmed; prints failures.
+bool verify(caf::scoped_actor& self, const engine& e, int64_t bookings,
+            bool idle, const char* phase) {
+  auto world = collect_world(self, e);
+  world.quiescent = idle && world.quiescent;
+  auto report = check_invariants(world);
+  auto confirmed = std::count_if(world.bookings.begin(), world.bookings.end(),
+                                 [](auto& b) {
+                                   return b.status == booking_status::confirmed;
+                                 });
+  bool ok = idle && report.ok()
+            && static_cast<int64_t>(world.bookings.size()) == bookings
+            && confirmed == bookings;
+  if (!ok) {
+    std::cerr << phase << ": " << (idle ? "" : "engine did not go idle; ")
+              << world.bookings.size() << " bookings stored, " << confirmed
+              << " confirmed, " << bookings << " expected\n"
+              << report.to_text() << std::flush;
+  }
+  return ok;
+}
+
+struct memory_result {
+  bool ran = false;
+  bool ok = true;
+  int64_t burst = 0;
+  int64_t in_flight_at_sample = 0;
+  double seconds_to_acknowledge = 0;
+  int64_t rss_before = 0;
+  int64_t rss_peak = 0;
+  int64_t heap_before = 0;
+  int64_t heap_peak = 0;
+  int64_t heap_after = 0;
+  int64_t rss_after = 0;
+
+  double rss_per_saga() const {
+    return static_cast<double>(rss_peak - rss_before) / burst;
+  }
+  double heap_per_saga() const {
+    return static_cast<double>(heap_peak - heap_before) / burst;
+  }
+  double retained_per_booking() const {
+    return static_cast<double>(heap_after - heap_before) / burst;
+  }
+};
+
+/// Fires `burst` bookings at once on an engine whose payment calls take
+/// `hold`, and samples memory while they sit in flight.
+memory_result
+measure_memory(caf::actor_system& sys, const engine_settings& base,
+               const engine_options& opts, const bench_options& bo) {
+  memory_result m;
+  m.burst = bo.mem_burst;
+  if (bo.mem_burst <= 0)
+    return m;
+  m.ran = true;
+  auto settings = base;
+  auto hold = std::chrono::milliseconds(bo.mem_hold_ms);
+  settings.faults.payment_latency = hold;
+  // The held calls must not time out (under the burst a parked reply may
+  // come late by seconds), and no coordinator may refuse.
+  caf::timespan margin = std::max<caf::timespan>(2 * hold,
+                                                 std::chrono::seconds(1));
+  settings.saga.payment_timeout
+    = std::max<caf::timespan>(settings.saga.payment_timeout, hold + margin);
+  settings.saga.max_in_flight = std::max<size_t>(
+    settings.saga.max_in_flight,
+    static_cast<size_t>(bo.mem_burst) * settings.workers.saga_coordinators);
+  auto e = start_engine(sys, settings, opts);
+  auto tours = bench_tours(bo.tours, bo.mem_burst);
+  caf::scoped_actor self{sys};
+  load_tours(self, e, tours);
+  // Let the allocator settle, then take the baseline.
+  malloc_trim(0);
+  m.rss_before = rss_bytes();
+  m.heap_before = heap_in_use_bytes();
+  m.rss_peak = m.rss_before;
+  m.heap_peak = m.heap_before;
+  auto sample = [&] {
+    m.rss_peak = std::max(m.rss_peak, rss_bytes());
+    m.heap_peak = std::max(m.heap_peak, heap_in_use_bytes());
+  };
+  auto plan = make_plan(e, tours, bo.mem_burst, bo.mem_burst,
+                        bo.client_timeout_ms);
+  auto r = drive(sys, self, plan, bo.drivers, drive_limit, sample, [&] {
+    sample();
+    m.in_flight_at_sample = collect_stats(self, e).in_flight;
+  });
+  auto idle = wait_idle(self, e, std::chrono::seconds(120));
+  m.seconds_to_acknowledge = seconds_between(r.start_ns, r.created_ns);
+  if (m.seconds_to_acknowledge * 1000 > bo.mem_hold_ms)
+    std::cerr << "memory: creating the burst took longer than the hold; "
+                 "raise --mem-hold-ms for a cleaner figure\n";
+  m.ok = r.problems == 0 && verify(self, e, bo.mem_burst, idle, "memory");
+  if (r.problems > 0)
+    std::cerr << "memory: " << r.problems
+              << " bookings did not confirm; first: " << r.first_problem
+              << std::endl;
+  // What stays once the CAF clock has dropped the burst's request timeouts:
+  // the stored data alone.
+  auto& sc = settings.saga;
+  let_timeouts_expire(std::max(
+    {sc.inventory_timeout, sc.payment_timeout, sc.notification_timeout}));
+  malloc_trim(0);
+  m.heap_after = heap_in_use_bytes();
+  m.rss_after = rss_bytes();
+  e.stop();
+  return m;
+}
+
+struct throughput_result {
+  bool ok = true;
+  double outcome_seconds = 0;
+  double full_seconds = 0;
+  int64_t confirmed = 0;
+  int64_t problems = 0;
+  int64_t peak_rss = 0;
+  saga_stats stats;
+
+  double outcomes_per_second(int64_t n) const {
+    return static_cast<double>(n) / outcome_seconds;
+  }
+  double sagas_per_second(int64_t n) const {
+    return static_cast<double>(n) / full_seconds;
+  }
+};
+
+throughput_result
+measure_throughput(caf::actor_system& sys, const engine_settings& settings,
+                   const engine_options& opts, const bench_options& bo) {
+  throughput_result t;
+  auto e = start_engine(sys, settings, opts);
+  auto tours = bench_tours(bo.tours, bo.bookings);
+  caf::scoped_actor self{sys};
+  load_tours(self, e, tours);
+  auto plan = make_plan(e, tours, bo.bookings, bo.window, bo.client_timeout_ms);
+  auto r = drive(
+    sys, self, plan, bo.drivers, drive_limit, [] {}, [] {});
+  auto idle = wait_idle(self, e, std::chrono::seconds(300));
+  auto full_ns = nanos(clock_type::now());
+  t.outcome_seconds = seconds_between(r.start_ns, r.outcome_ns);
+  t.full_seconds = seconds_between(r.start_ns, full_ns);
+  t.confirmed = r.confirmed;
+  t.problems = r.problems;
+  // Before the check, which copies every booking.
+  t.peak_rss = peak_rss_bytes();
+  t.stats = collect_stats(self, e);
+  if (r.problems > 0)
+    std::cerr << "throughput: " << r.problems
+              << " bookings did not confirm; first: " << r.first_problem
+              << std::endl;
+  t.ok = r.problems == 0 && verify(self, e, bo.bookings, idle, "throughput");
+  e.stop();
+  return t;
+}
+
+// -- report -------------------------------------------------------------------
+
+std::string fixed(double x, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, x);
+  return buf;
+}
+
+std::string kib(double bytes) {
+  return fixed(bytes / 1024, 2) + " KiB";
+}
+
+std::string mib(double bytes) {
+  return fixed(bytes / (1024 * 1024), 1) + " MiB";
+}
+
+void row(const std::string& what, const std::string& value,
+         const std::string& note = {}) {
+  std::printf("  %-44s %16s  %s\n", what.c_str(), value.c_str(), note.c_str());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  bench_options bo;
+  std::vector<std::string> rest;
+  if (!parse_bench_options(argc, argv, bo, rest))
+    return 2;
+  booking_config cfg;
+  if (bo.help) {
+    std::cout << usage;
+    load_config(cfg, std::vector<std::string>{"--help"});
+    return 0;
+  }
+  auto loaded = load_config(cfg, rest);
+  if (loaded.kind == config_outcome::help)
+    return 0;
+  if (loaded.kind == config_outcome::fail) {
+    std::cerr << loaded.message << std::endl;
+    return 2;
+  }
+  auto& settings = cfg.settings;
+  if (static_cast<size_t>(bo.window) > settings.saga.max_in_flight)
+    std::cerr << "warning: --window exceeds saga.max-in-flight; expect "
+                 "overloaded refusals\n";
+  set_log_level(log_level::warn);
+  engine_options opts;
+  opts.sink = nullptr;
+  caf::actor_system sys{cfg};
+  auto policy
+    = to_string(caf::get_or(cfg, "scheduler.policy", caf::atom("stealing")));
+  auto threads = sys.scheduler().num_workers();
+
+  auto mem = measure_memory(sys, settings, opts, bo);
+  ceiling_result ceiling_timeout;
+  ceiling_result ceiling_plain;
+  if (bo.ceiling_seconds > 0) {
+    ceiling_plain = measure_ceiling(sys, bo.ceiling_pairs, bo.ceiling_window,
+                                    bo.ceiling_seconds, false);
+    ceiling_timeout = measure_ceiling(sys, bo.ceiling_pairs, bo.ceiling_window,
+                                      bo.ceiling_seconds, true);
+    let_timeouts_expire(echo_timeout);
+  }
+  auto tp = measure_throughput(sys, settings, opts, bo);
+
+  auto sagas = tp.sagas_per_second(bo.bookings);
+  auto outcomes = tp.outcomes_per_second(bo.bookings);
+  // The ceiling is the faster of the two round-trip runs.
+  auto ceiling = std::max(ceiling_timeout.round_trips_per_second,
+                          ceiling_plain.round_trips_per_second);
+  auto of_target = sagas / target_sagas_per_second;
+  auto of_ceiling = ceiling > 0 ? sagas / ceiling : 0.0;
+  auto rt_share = of_ceiling * round_trips_per_saga;
+  auto& w = settings.workers;
+
+  std::printf("saga-throughput: %lld bookings, window %lld, %d tours; "
+              "scheduler %s, %zu threads; coordinators %zu, booking %zu, "
+              "inventory %zu, payment %zu, notification %zu\n",
+              static_cast<long long>(bo.bookings),
+              static_cast<long long>(bo.window), bo.tours, policy.c_str(),
+              threads, w.saga_coordinators, w.booking_shards,
+              w.inventory_shards, w.payment_workers, w.notification_workers);
+  std::printf("throughput\n");
+  row("sagas completed/s (incl. notification)", fixed(sagas, 0),
+      fixed(of_target, 3) + " of the 50000/s target");
+  row("outcomes/s (await replies)", fixed(outcomes, 0),
+      fixed(tp.full_seconds, 2) + " s full, " + fixed(tp.outcome_seconds, 2)
+        + " s to last outcome");
+  if (ceiling > 0) {
+    std::printf("ceiling (%d echo pair(s), %lld in flight each)\n",
+                bo.ceiling_pairs, static_cast<long long>(bo.ceiling_window));
+    row("round trips/s, request with timeout",
+        fixed(ceiling_timeout.round_trips_per_second, 0));
+    row("round trips/s, request without timeout",
+        fixed(ceiling_plain.round_trips_per_second, 0));
+    auto timed = ceiling_timeout.round_trips_per_second;
+    auto rt_share_timed = timed > 0 ? sagas * round_trips_per_saga / timed
+                                    : 0.0;
+    row("sagas/s / ceiling round trips/s", fixed(of_ceiling, 4),
+        "x" + std::to_string(round_trips_per_saga)
+          + " round trips per saga: " + fixed(rt_share, 3) + " of the ceiling, "
+          + fixed(rt_share_timed, 3) + " of the rate with timeout");
+  }
+  if (mem.ran) {
+    std::printf("memory (burst of %lld held by a %lld ms payment latency; "
+                "%lld in flight when all were acknowledged, after %.2f s)\n",
+                static_cast<long long>(mem.burst),
+                static_cast<long long>(bo.mem_hold_ms),
+                static_cast<long long>(mem.in_flight_at_sample),
+                mem.seconds_to_acknowledge);
+    row("VmRSS before -> peak",
+        mib(mem.rss_before) + " -> " + mib(mem.rss_peak));
+    row("per in-flight saga, RSS (upper bound)", kib(mem.rss_per_saga()),
+        fixed(mem.rss_per_saga() / target_bytes_per_saga, 2)
+          + " of the 2 KiB target");
+    if (mem.heap_peak > mem.heap_before) {
+      row("per in-flight saga, heap in use", kib(mem.heap_per_saga()),
+          fixed(mem.heap_per_saga() / target_bytes_per_saga, 2)
+            + " of the 2 KiB target");
+      row("kept per finished booking, heap", kib(mem.retained_per_booking()),
+          "record + history, hold, payment, notification");
+      row("transient per in-flight saga, heap",
+          kib(mem.heap_per_saga() - mem.retained_per_booking()));
+    } else {
+      row("heap figures", "n/a", "glibc malloc is not in use");
+    }
+  }
+  row("peak RSS of the process (VmHWM)", mib(tp.peak_rss),
+      "before the final invariant check");
+  bool ok = tp.ok && mem.ok && ceiling_timeout.errors == 0
+            && ceiling_plain.errors == 0;
+  std::printf("invariants and outcomes: %s\n", ok ? "ok" : "FAILED");
+
+  if (bo.json) {
+    std::printf(
+      "{\"bookings\":%lld,\"window\":%lld,\"tours\":%d,\"policy\":\"%s\","
+      "\"threads\":%zu,\"coordinators\":%zu,"
+      "\"sagas_per_s\":%.1f,\"outcomes_per_s\":%.1f,\"full_s\":%.3f,"
+      "\"ceiling_rt_per_s\":%.1f,\"ceiling_rt_timeout_per_s\":%.1f,"
+      "\"ceiling_rt_plain_per_s\":%.1f,\"target_ratio\":%.4f,"
+      "\"ceiling_ratio\":%.5f,\"round_trips_per_saga\":%d,"
+      "\"mem_burst\":%lld,\"rss_per_inflight_bytes\":%.1f,"
+      "\"heap_per_inflight_bytes\":%.1f,\"heap_kept_per_booking_bytes\":%.1f,"
+      "\"heap_transient_per_inflight_bytes\":%.1f,"
+      "\"peak_rss_bytes\":%lld,\"ok\":%s}\n",
+      static_cast<long long>(bo.bookings), static_cast<long long>(bo.window),
+      bo.tours, policy.c_str(), threads, w.saga_coordinators, sagas, outcomes,
+      tp.full_seconds, ceiling, ceiling_timeout.round_trips_per_second,
+      ceiling_plain.round_trips_per_second, of_target, of_ceiling,
+      round_trips_per_saga, static_cast<long long>(mem.ran ? mem.burst : 0),
+      mem.ran ? mem.rss_per_saga() : 0.0, mem.ran ? mem.heap_per_saga() : 0.0,
+      mem.ran ? mem.retained_per_booking() : 0.0,
+      mem.ran ? mem.heap_per_saga() - mem.retained_per_booking() : 0.0,
+      static_cast<long long>(tp.peak_rss), ok ? "true" : "false");
+  }
+  std::fflush(stdout);
+  return ok ? 0 : 1;
+}
