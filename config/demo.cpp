@@ -36,6 +36,22 @@ std::vector<tour> demo_tours() {
   };
 }
 
+booking_request random_booking(std::mt19937_64& gen,
+                               const std::vector<tour>& tours, int32_t index,
+                               int32_t max_seats, const std::string& label) {
+  auto& t = tours[gen() % tours.size()];
+  auto n = std::to_string(index);
+  booking_request req;
+  req.id = new_booking_id();
+  req.tour_id = t.id;
+  req.date = t.departures[gen() % t.departures.size()].date;
+  req.seats = static_cast<int32_t>(1 + gen() % max_seats);
+  req.cust = {label + " customer " + n, label + n + "@example.com", ""};
+  req.payment_token = pick_token(gen);
+  req.correlation_id = label + "-" + n;
+  return req;
+}
+
 int run_demo(caf::actor_system& sys, const engine& e, int32_t bookings,
              uint64_t seed, std::ostream& out) {
   caf::scoped_actor self{sys};
@@ -44,16 +60,7 @@ int run_demo(caf::actor_system& sys, const engine& e, int32_t bookings,
   std::mt19937_64 gen{seed};
   std::vector<booking_request> reqs;
   for (int32_t i = 0; i < bookings; ++i) {
-    auto& t = tours[gen() % tours.size()];
-    booking_request req;
-    req.id = new_booking_id();
-    req.tour_id = t.id;
-    req.date = t.departures[gen() % t.departures.size()].date;
-    req.seats = static_cast<int32_t>(1 + gen() % 4);
-    req.cust = {"Demo Customer " + std::to_string(i),
-                "customer" + std::to_string(i) + "@example.com", ""};
-    req.payment_token = pick_token(gen);
-    req.correlation_id = "demo-" + std::to_string(i);
+    auto req = random_booking(gen, tours, i, 4, "demo");
     reqs.push_back(std::move(req));
   }
   // Everything goes out at once, so the sagas really run concurrently.

@@ -7,6 +7,9 @@
 
 #include <cstdint>
 #include <ostream>
+#include <random>
+#include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 
@@ -16,6 +19,13 @@ namespace booking {
 
 /// The tours the demo books on (also a starting catalog for a new user).
 std::vector<tour> demo_tours();
+
+/// The `index`-th of a stream of random bookings over `tours`: 1 to
+/// `max_seats` seats, mostly `tok_ok` plus every test token, ids and
+/// correlation ids that name `label`.
+booking_request random_booking(std::mt19937_64& gen,
+                               const std::vector<tour>& tours, int32_t index,
+                               int32_t max_seats, const std::string& label);
 
 /// Runs the demo on `e`; returns 0 if every invariant holds, else 1.
 int run_demo(caf::actor_system& sys, const engine& e, int32_t bookings,

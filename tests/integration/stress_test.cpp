@@ -11,6 +11,7 @@
 
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
+#include "config/demo.hpp"
 
 using namespace booking;
 using namespace std::chrono_literals;
@@ -60,22 +61,11 @@ CAF_TEST(ten thousand concurrent bookings keep every invariant) {
   };
   load_tours(self, e, tours);
   std::mt19937_64 gen{11};
-  const char* tokens[] = {"tok_ok",      "tok_ok",         "tok_ok",
-                          "tok_ok",      "tok_flaky",      "tok_decline",
-                          "tok_timeout", "tok_refund_fail"};
   using handle_t = decltype(self->request(
     e.coordinators[0], 60s, create_atom::value, booking_request{}));
   std::vector<handle_t> handles;
   for (int32_t i = 0; i < bookings; ++i) {
-    auto& t = tours[gen() % tours.size()];
-    booking_request req;
-    req.id = new_booking_id();
-    req.tour_id = t.id;
-    req.date = t.departures[gen() % t.departures.size()].date;
-    req.seats = static_cast<int32_t>(1 + gen() % 3);
-    req.cust = {"Stress", "stress" + std::to_string(i) + "@example.com", ""};
-    req.payment_token = tokens[gen() % 8];
-    req.correlation_id = "stress-" + std::to_string(i);
+    auto req = random_booking(gen, tours, i, 3, "stress");
     handles.push_back(self->request(e.coordinator_for(req.id), 60s,
                                     create_atom::value, std::move(req)));
   }
