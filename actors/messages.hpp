@@ -341,6 +341,8 @@ struct notification_request {
   int64_t amount_cents = 0;
   std::string currency;
   std::string reason;
+  /// False if a compensation failed, so money may still be reserved.
+  bool settled = true;
   std::string correlation_id;
 };
 
@@ -348,7 +350,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, notification_request& x) {
   return f(caf::meta::type_name("notification_request"), x.booking_id, x.kind,
            x.to, x.customer_name, x.tour_id, x.date, x.seats, x.amount_cents,
-           x.currency, x.reason, x.correlation_id);
+           x.currency, x.reason, x.settled, x.correlation_id);
 }
 
 /// A rendered notification and its delivery log.

@@ -75,7 +75,11 @@ notification_record render(const notification_request& req) {
     case notification_kind::booking_failed:
       rec.subject = "Your booking could not be completed";
       rec.body = hello + "we could not book " + what + " because "
-                 + reason_text(req.reason) + ". You have not been charged."
+                 + reason_text(req.reason)
+                 + (req.settled ? ". You have not been charged."
+                                : ". If an amount was reserved on your card, "
+                                  "we are releasing it and will confirm by "
+                                  "email.")
                  + bye;
       break;
     case notification_kind::booking_cancelled:

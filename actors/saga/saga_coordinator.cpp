@@ -300,6 +300,7 @@ void dispatch(coordinator_pointer self, const saga_instance& s,
       req.amount_cents = s.amount_cents;
       req.currency = s.currency;
       req.reason = s.reason;
+      req.settled = s.outcome != booking_status::compensation_failed;
       req.correlation_id = s.req.correlation_id;
       self
         ->request(peers.notification, timeout, send_atom::value, std::move(req))

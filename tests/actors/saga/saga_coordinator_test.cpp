@@ -112,6 +112,7 @@ CAF_TEST(sold out attempts no payment) {
   auto n = e.notifications->find(rec.id, notification_kind::booking_failed);
   CAF_REQUIRE(n);
   CAF_CHECK(n->body.find("sold out") != std::string::npos);
+  CAF_CHECK(n->body.find("not been charged") != std::string::npos);
   CHECK_INVARIANTS({rec.id});
 }
 
@@ -256,6 +257,10 @@ CAF_TEST(a compensation that always fails ends in compensation_failed) {
   CAF_CHECK_EQUAL(seats().held, 0);
   CAF_CHECK_EQUAL(state_of(rec.id), payment_state::authorized);
   CAF_CHECK_EQUAL(stats().in_flight, 0);
+  // The customer is told, without the promise that nothing was charged.
+  auto n = e.notifications->find(rec.id, notification_kind::booking_failed);
+  CAF_REQUIRE(n);
+  CAF_CHECK(n->body.find("not been charged") == std::string::npos);
   CHECK_INVARIANTS({rec.id});
 }
 
