@@ -265,7 +265,7 @@ const std::vector<option_spec>& option_table() {
            "share of authorizations the gateway declines")
       .bind([](auto& s) -> auto& { return s.faults.payment_decline_rate; }),
     number("faults.payment-timeout-rate", 0, 1,
-           "share of gateway calls that never answer")
+           "share of authorizations that take effect but never answer")
       .bind([](auto& s) -> auto& { return s.faults.payment_timeout_rate; }),
     number("faults.payment-error-rate", 0, 1,
            "share of gateway calls that fail transiently")
