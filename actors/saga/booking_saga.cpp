@@ -2,30 +2,6 @@
 
 namespace booking {
 
-std::string to_string(saga_command x) {
-  switch (x) {
-    case saga_command::none:
-      return "none";
-    case saga_command::reserve_seats:
-      return "reserve_seats";
-    case saga_command::release_seats:
-      return "release_seats";
-    case saga_command::authorize_payment:
-      return "authorize_payment";
-    case saga_command::void_payment:
-      return "void_payment";
-    case saga_command::query_payment:
-      return "query_payment";
-    case saga_command::capture_and_commit:
-      return "capture_and_commit";
-    case saga_command::refund_payment:
-      return "refund_payment";
-    case saga_command::notify:
-      return "notify";
-  }
-  return "unknown";
-}
-
 saga_definition booking_saga(const saga_settings& cfg) {
   using c = saga_command;
   using bs = booking_status;

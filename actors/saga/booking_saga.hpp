@@ -37,8 +37,6 @@ enum class saga_command : uint8_t {
   notify,
 };
 
-std::string to_string(saga_command x);
-
 /// One row of a saga table.
 struct saga_step_def {
   saga_step step = saga_step::reserve_seats;

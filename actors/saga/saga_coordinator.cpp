@@ -66,7 +66,6 @@ struct saga_instance {
   /// The booking as stored with its outcome, once the store confirmed it.
   caf::optional<booking_record> final_record;
   std::vector<caf::typed_response_promise<booking_record>> awaiters;
-  caf::actor_clock::time_point started;
 };
 
 std::string saga_key(const std::string& booking_id, bool cancellation) {
@@ -626,7 +625,6 @@ void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
 /// Registers a new instance; runs its first row unless `defer` is set.
 void start(coordinator_pointer self, saga_instance s, bool defer = false) {
   auto key = saga_key(s.req.id, s.cancellation);
-  s.started = self->clock().now();
   auto& st = self->state;
   ++st.stats.started;
   ++st.stats.in_flight;

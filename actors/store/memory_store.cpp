@@ -87,14 +87,6 @@ caf::expected<bool> memory_inventory_repository::upsert_tour(const tour& t) {
   return created;
 }
 
-caf::optional<tour>
-memory_inventory_repository::find_tour(const std::string& id) const {
-  auto i = tours_.find(id);
-  if (i == tours_.end())
-    return caf::none;
-  return i->second;
-}
-
 departure_counts*
 memory_inventory_repository::counts(const std::string& tour_id,
                                     const std::string& date) {

@@ -32,7 +32,6 @@ private:
 class memory_inventory_repository : public inventory_repository {
 public:
   caf::expected<bool> upsert_tour(const tour& t) override;
-  caf::optional<tour> find_tour(const std::string& id) const override;
   caf::expected<departure_counts> reserve(const seat_hold& h) override;
   caf::expected<departure_counts>
   commit(const std::string& booking_id) override;

@@ -47,9 +47,6 @@ public:
   /// `capacity_conflict` if a departure would drop below its taken seats.
   virtual caf::expected<bool> upsert_tour(const tour& t) = 0;
 
-  /// Looks a tour up by id.
-  virtual caf::optional<tour> find_tour(const std::string& id) const = 0;
-
   /// Holds seats for a booking; idempotent per booking id.
   virtual caf::expected<departure_counts> reserve(const seat_hold& h) = 0;
 
