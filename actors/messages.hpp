@@ -375,8 +375,7 @@ typename Inspector::result_type inspect(Inspector& f, notification_record& x) {
            x.created_at);
 }
 
-// -- sagas
-// ----------------------------------------------------------------------
+// -- sagas --------------------------------------------------------------------
 
 /// Counters of one saga coordinator.
 struct saga_stats {

@@ -17,8 +17,7 @@ namespace booking {
 
 namespace {
 
-// -- saga instances
-// -------------------------------------------------------------
+// -- saga instances -----------------------------------------------------------
 
 /// Where an instance is in its table.
 enum class saga_phase : uint8_t {
@@ -113,8 +112,7 @@ attempt_result classify(const caf::error& e) {
   return r;
 }
 
-// -- coordinator state
-// ------------------------------------------------------------
+// -- coordinator state --------------------------------------------------------
 
 struct coordinator_state {
   saga_participants peers;
@@ -211,15 +209,13 @@ caf::optional<notification_kind> notification_for(const saga_instance& s) {
   }
 }
 
-// -- forward declarations
-// ---------------------------------------------------------
+// -- forward declarations -----------------------------------------------------
 
 void issue(coordinator_pointer self, const std::string& key);
 void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
                attempt_result r);
 
-// -- talking to participants
-// ------------------------------------------------------
+// -- talking to participants --------------------------------------------------
 
 template <class T>
 auto on_reply(result_handler done) {
@@ -309,8 +305,7 @@ void dispatch(coordinator_pointer self, const saga_instance& s,
   }
 }
 
-// -- recording
-// ----------------------------------------------------------------------
+// -- recording ----------------------------------------------------------------
 
 void serve_awaiters(saga_instance& s, const booking_record& rec) {
   for (auto& rp : s.awaiters)
@@ -396,8 +391,7 @@ void set_outcome(coordinator_pointer self, saga_instance& s,
   record(self, s, std::move(entry), status);
 }
 
-// -- moving through the table
-// ---------------------------------------------------------
+// -- moving through the table -------------------------------------------------
 
 /// Removes a finished instance once its outcome is stored.
 void finish(coordinator_pointer self, const std::string& key) {
@@ -639,8 +633,7 @@ bool at_capacity(coordinator_pointer self) {
          >= st.opts.max_in_flight;
 }
 
-// -- behavior
-// -----------------------------------------------------------------------
+// -- behavior -----------------------------------------------------------------
 
 saga_coordinator_actor::behavior_type
 coordinator_impl(coordinator_pointer self, saga_participants peers,

@@ -6,8 +6,7 @@
 
 namespace booking {
 
-// -- bookings
-// -------------------------------------------------------------------
+// -- bookings -----------------------------------------------------------------
 
 caf::expected<booking_record>
 memory_booking_repository::insert(booking_record rec) {
@@ -56,8 +55,7 @@ memory_booking_repository::list(const booking_filter& filter) const {
   return result;
 }
 
-// -- inventory
-// ------------------------------------------------------------------
+// -- inventory ----------------------------------------------------------------
 
 caf::expected<bool> memory_inventory_repository::upsert_tour(const tour& t) {
   auto& dates = counts_[t.id];
@@ -153,8 +151,7 @@ inventory_snapshot memory_inventory_repository::snapshot() const {
   return result;
 }
 
-// -- notifications
-// ----------------------------------------------------------------
+// -- notifications ------------------------------------------------------------
 
 std::string memory_notification_repository::key(const std::string& booking_id,
                                                 notification_kind kind) {
