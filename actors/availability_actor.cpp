@@ -1,5 +1,6 @@
 #include "actors/availability_actor.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <caf/actor_system.hpp>
@@ -23,20 +24,16 @@ availability_actor::behavior_type availability_impl(
   availability_actor::stateful_pointer<availability_state> self) {
   return {
     [=](caf::put_atom, tour& t) {
-      auto& st = self->state;
-      auto& dates = st.counts[t.id];
-      std::map<std::string, departure_counts> next;
-      for (auto& d : t.departures) {
-        auto& c = next[d.date];
-        auto old = dates.find(d.date);
-        if (old != dates.end())
-          c = old->second;
-        c.tour_id = t.id;
-        c.date = d.date;
-        c.capacity = d.capacity;
+      // The seat counts follow as `departure_counts` events; here only the
+      // dates a replaced tour dropped go away.
+      auto& dates = self->state.counts[t.id];
+      for (auto i = dates.begin(); i != dates.end();) {
+        auto kept
+          = std::any_of(t.departures.begin(), t.departures.end(),
+                        [&](const departure& d) { return d.date == i->first; });
+        i = kept ? std::next(i) : dates.erase(i);
       }
-      dates = std::move(next);
-      st.tours[t.id] = std::move(t);
+      self->state.tours[t.id] = std::move(t);
     },
     [=](departure_counts& c) {
       self->state.counts[c.tour_id][c.date] = std::move(c);

@@ -50,9 +50,8 @@ inventory_impl(inventory_pointer self,
         // Availability sees the tour before the caller gets the reply, so a
         // booking sent after the reply finds it there.
         self->send(self->state.opts.availability, caf::put_atom::value, t);
-        for (auto& c : self->state.repo->snapshot().departures)
-          if (c.tour_id == t.id)
-            publish(self, c);
+        for (auto& c : self->state.repo->departures_of(t.id))
+          publish(self, c);
       }
       return created;
     },

@@ -85,6 +85,15 @@ caf::expected<bool> memory_inventory_repository::upsert_tour(const tour& t) {
   return created;
 }
 
+std::vector<departure_counts>
+memory_inventory_repository::departures_of(const std::string& tour_id) const {
+  std::vector<departure_counts> result;
+  if (auto i = counts_.find(tour_id); i != counts_.end())
+    for (auto& [date, c] : i->second)
+      result.push_back(c);
+  return result;
+}
+
 departure_counts*
 memory_inventory_repository::counts(const std::string& tour_id,
                                     const std::string& date) {

@@ -32,6 +32,8 @@ private:
 class memory_inventory_repository : public inventory_repository {
 public:
   caf::expected<bool> upsert_tour(const tour& t) override;
+  std::vector<departure_counts>
+  departures_of(const std::string& tour_id) const override;
   caf::expected<departure_counts> reserve(const seat_hold& h) override;
   caf::expected<departure_counts>
   commit(const std::string& booking_id) override;

@@ -47,6 +47,10 @@ public:
   /// `capacity_conflict` if a departure would drop below its taken seats.
   virtual caf::expected<bool> upsert_tour(const tour& t) = 0;
 
+  /// Seat counts of every departure of a tour.
+  virtual std::vector<departure_counts>
+  departures_of(const std::string& tour_id) const = 0;
+
   /// Holds seats for a booking; idempotent per booking id.
   virtual caf::expected<departure_counts> reserve(const seat_hold& h) = 0;
 

@@ -458,4 +458,49 @@ CAF_TEST(await after a cancellation answers cancelled) {
   CHECK_INVARIANTS({req.id});
 }
 
+CAF_TEST(availability follows inventory and tour replacements) {
+  boot();
+  auto id = book("tok_ok").id;
+  auto view = [&] {
+    availability_view v;
+    auto h = self->request(e.availability, caf::infinite, caf::get_atom::value,
+                           std::string{"lisbon-food"}, std::string{},
+                           std::string{});
+    run();
+    h.receive([&](availability_view& x) { v = x; },
+              [&](caf::error& err) { CAF_FAIL(describe(err)); });
+    return v;
+  };
+  auto v = view();
+  CAF_REQUIRE_EQUAL(v.dates.size(), 1u);
+  CAF_CHECK_EQUAL(v.dates[0].sold, 2);
+  tour t{"lisbon-food",
+         "Lisbon Food Walk",
+         4500,
+         "EUR",
+         {{"2026-12-01", 10}, {"2026-12-02", 5}}};
+  load_tours(self, e, {t}, pump());
+  v = view();
+  CAF_REQUIRE_EQUAL(v.dates.size(), 2u);
+  CAF_CHECK_EQUAL(v.dates[0].sold, 2);
+  CAF_CHECK_EQUAL(v.dates[1].date, "2026-12-02");
+  CAF_CHECK_EQUAL(v.dates[1].capacity, 5);
+  t.departures = {{"2026-12-02", 5}, {"2026-12-01", 10}};
+  t.departures.pop_back(); // drop the booked date: refused, nothing changes
+  auto refused = self->request(e.inventory_for(t.id), caf::infinite,
+                               caf::put_atom::value, t);
+  run();
+  refused.receive([](bool) { CAF_FAIL("replace accepted"); },
+                  [](caf::error& err) {
+                    CAF_CHECK(is(err, booking_errc::capacity_conflict));
+                  });
+  CAF_CHECK_EQUAL(view().dates.size(), 2u);
+  t.departures = {{"2026-12-01", 10}}; // drop the empty date
+  load_tours(self, e, {t}, pump());
+  v = view();
+  CAF_REQUIRE_EQUAL(v.dates.size(), 1u);
+  CAF_CHECK_EQUAL(v.dates[0].date, "2026-12-01");
+  CHECK_INVARIANTS({id});
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
