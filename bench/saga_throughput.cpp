@@ -722,13 +722,8 @@ int main(int argc, char** argv) {
     load_config(cfg, std::vector<std::string>{"--help"});
     return 0;
   }
-  auto loaded = load_config(cfg, rest);
-  if (loaded.kind == config_outcome::help)
-    return 0;
-  if (loaded.kind == config_outcome::fail) {
-    std::cerr << loaded.message << std::endl;
-    return 2;
-  }
+  if (auto rc = early_exit(load_config(cfg, rest)))
+    return *rc;
   auto& settings = cfg.settings;
   if (static_cast<size_t>(bo.window) > settings.saga.max_in_flight)
     std::cerr << "warning: --window exceeds saga.max-in-flight; expect "

@@ -906,4 +906,16 @@ std::vector<std::string> option_names() {
   return result;
 }
 
+caf::optional<int> early_exit(const config_outcome& x) {
+  switch (x.kind) {
+    case config_outcome::help:
+      return 0;
+    case config_outcome::fail:
+      std::cerr << x.message << std::endl;
+      return 2;
+    default:
+      return caf::none;
+  }
+}
+
 } // namespace booking

@@ -6,13 +6,8 @@
 // for the wiring. Secrets never live here: they come from the environment.
 //
 //   booking::booking_config cfg;
-//   auto res = booking::load_config(cfg, argc, argv);
-//   if (res.kind == booking::config_outcome::help)
-//     return 0;
-//   if (res.kind == booking::config_outcome::fail) {
-//     std::cerr << res.message << std::endl;
-//     return 2;
-//   }
+//   if (auto rc = booking::early_exit(booking::load_config(cfg, argc, argv)))
+//     return *rc;
 //   caf::actor_system sys{cfg};
 
 #pragma once
@@ -23,6 +18,7 @@
 
 #include <caf/actor_system_config.hpp>
 #include <caf/config_option_set.hpp>
+#include <caf/optional.hpp>
 
 #include "actors/settings.hpp"
 
@@ -55,6 +51,11 @@ struct config_outcome {
   /// `http.port: expected an integer in 0..65535, got "abc"`.
   std::string message;
 };
+
+/// The exit status a program returns right away after `load_config`: 0
+/// after `--help`, 2 after a bad option (whose message it prints to stderr),
+/// none if the program runs.
+caf::optional<int> early_exit(const config_outcome& x);
 
 /// Reads the INI file and the command line (without the program name),
 /// validates every key and fills `cfg.settings`. Prints the help text to

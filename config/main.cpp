@@ -37,13 +37,8 @@ int wait_for_stop_signal(const sigset_t& set) {
 int main(int argc, char** argv) {
   auto stop_signals = block_stop_signals();
   booking_config cfg;
-  auto loaded = load_config(cfg, argc, argv);
-  if (loaded.kind == config_outcome::help)
-    return 0;
-  if (loaded.kind == config_outcome::fail) {
-    std::cerr << loaded.message << std::endl;
-    return 2;
-  }
+  if (auto rc = early_exit(load_config(cfg, argc, argv)))
+    return *rc;
   auto& settings = cfg.settings;
   if (cfg.demo > 0) {
     set_log_level(log_level::warn);
