@@ -57,6 +57,13 @@ availability_actor::behavior_type availability_impl(
         return make_error(booking_errc::unknown_tour, tour_id);
       return i->second;
     },
+    [=](list_atom) {
+      std::vector<tour> result;
+      result.reserve(self->state.tours.size());
+      for (auto& [id, t] : self->state.tours)
+        result.push_back(t);
+      return result;
+    },
     [=](quote_atom, const std::string& tour_id, const std::string& date,
         int32_t seats) -> caf::result<quote> {
       auto& st = self->state;

@@ -7,6 +7,8 @@
 
 #pragma once
 
+#include <vector>
+
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -25,6 +27,8 @@ using availability_actor = caf::typed_actor<
                   std::string>::with<availability_view>,
   // The tour as last seen.
   caf::replies_to<caf::get_atom, std::string>::with<tour>,
+  // Every tour, ordered by id.
+  caf::replies_to<list_atom>::with<std::vector<tour>>,
   // Price of `seats` seats on a tour and date; fails if either is unknown.
   caf::replies_to<quote_atom, std::string, std::string, int32_t>::with<quote>>;
 

@@ -93,11 +93,16 @@ void log_line(log_level level, const std::string& message,
   line += "\",\"message\":\"";
   line += json_escape(message);
   line += '"';
-  for (auto& [key, value] : fields) {
+  for (auto& f : fields) {
     line += ",\"";
-    line += key;
-    line += "\":\"";
-    line += json_escape(value);
+    line += f.key;
+    line += "\":";
+    if (f.number) {
+      line += f.value;
+      continue;
+    }
+    line += '"';
+    line += json_escape(f.value);
     line += '"';
   }
   line += "}\n";

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <utility>
@@ -21,8 +22,18 @@ void set_log_level(log_level x);
 /// True if a line at `x` would be written.
 bool log_enabled(log_level x);
 
-/// A key and its value, written as a JSON string.
-using log_field = std::pair<const char*, std::string>;
+/// A key and its value, written as a JSON string (or as a number, see
+/// `log_number`).
+struct log_field {
+  const char* key;
+  std::string value;
+  bool number = false;
+};
+
+/// A field written as a JSON number.
+inline log_field log_number(const char* key, int64_t x) {
+  return {key, std::to_string(x), true};
+}
 
 /// Writes one line if `level` is enabled.
 void log_line(log_level level, const std::string& message,

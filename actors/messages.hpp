@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ using send_atom = caf::atom_constant<caf::atom("send")>;
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using claim_atom = caf::atom_constant<caf::atom("claim")>;
 
 // -- enums --------------------------------------------------------------------
 
@@ -375,26 +377,73 @@ typename Inspector::result_type inspect(Inspector& f, notification_record& x) {
            x.created_at);
 }
 
+/// Filter for listing notifications; empty fields match everything.
+struct notification_filter {
+  std::string booking_id;
+  /// Matches the recipient (`to`).
+  std::string email;
+  /// Exclusive lower bound of the id order (the cursor).
+  std::string after_id;
+  int32_t limit = 50;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, notification_filter& x) {
+  return f(caf::meta::type_name("notification_filter"), x.booking_id, x.email,
+           x.after_id, x.limit);
+}
+
 // -- sagas --------------------------------------------------------------------
 
-/// Counters of one saga coordinator.
+/// Upper bounds, in seconds, of the buckets of the saga duration histogram
+/// (ascending; the last bucket, +Inf, is implied).
+const std::vector<double>& saga_duration_buckets();
+
+/// Counters of one saga coordinator. Every field adds up across
+/// coordinators, so `+=` merges the stats of several.
 struct saga_stats {
   int64_t started = 0;
   int64_t in_flight = 0;
+  /// Sagas whose last row ran (after their outcome and final rows).
   int64_t completed = 0;
+  /// Retries of any call: a step, its query, its compensation or a final row.
   int64_t retries = 0;
+  /// Steps undone: one per compensation that succeeded, however many
+  /// attempts it took (one that runs out of retries ends the saga in
+  /// compensation_failed instead).
   int64_t compensations = 0;
   int64_t uncertain_resolved = 0;
   /// Bookings and cancellations accepted but not yet started.
   int64_t starting = 0;
+  /// Sagas by outcome, keyed "status/reason" (reason `none` if empty), e.g.
+  /// "confirmed/none" or "failed/sold_out"; counted when the outcome is set,
+  /// so before `completed`, which waits for the final rows.
+  std::map<std::string, int64_t> completed_by;
+  /// `compensations` by the step undone.
+  std::map<std::string, int64_t> compensations_by_step;
+  /// `retries` by the step of the row retried.
+  std::map<std::string, int64_t> retries_by_step;
+  /// Seconds from a saga's start to its outcome: counts per bucket of
+  /// `saga_duration_buckets()` (not cumulative), then one for +Inf.
+  std::vector<int64_t> duration_counts
+    = std::vector<int64_t>(saga_duration_buckets().size() + 1);
+  double duration_sum = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, saga_stats& x) {
   return f(caf::meta::type_name("saga_stats"), x.started, x.in_flight,
            x.completed, x.retries, x.compensations, x.uncertain_resolved,
-           x.starting);
+           x.starting, x.completed_by, x.compensations_by_step,
+           x.retries_by_step, x.duration_counts, x.duration_sum);
 }
+
+/// Adds the counters of `y` to `x`, maps key by key and the histogram bucket
+/// by bucket.
+saga_stats& operator+=(saga_stats& x, const saga_stats& y);
+
+/// Records one saga duration in the histogram of `x`.
+void observe_duration(saga_stats& x, double seconds);
 
 /// Registers every message type above with CAF.
 void register_message_types(caf::actor_system_config& cfg);

@@ -129,6 +129,15 @@ notification_impl(notification_actor::stateful_pointer<notification_state> self,
           make_error(booking_errc::notification_error, "delivery failed"));
       return done(std::move(stored));
     },
+    [=](caf::get_atom,
+        const std::string& id) -> caf::result<notification_record> {
+      if (auto rec = self->state.repo->get(id))
+        return std::move(*rec);
+      return make_error(booking_errc::not_found, id);
+    },
+    [=](list_atom, const notification_filter& filter) {
+      return self->state.repo->list(filter);
+    },
     [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
   };
 }

@@ -206,6 +206,8 @@ const std::vector<option_spec>& option_table() {
       .bind([](auto& s) -> auto& { return s.roles; }),
     integer("demo", 0, int32_max, "run N demo bookings, then exit (0: serve)")
       .bind_config([](auto& c) -> auto& { return c.demo; }),
+    text("tours", "JSON file of tours to create or replace at start")
+      .bind_config([](auto& c) -> auto& { return c.tours_file; }),
     // -- scheduler (CAF's own options, read by CAF) ---------------------------
     one_of("scheduler.policy", {"stealing", "sharing"},
            "CAF scheduler: work stealing or one shared queue"),

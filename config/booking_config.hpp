@@ -35,6 +35,9 @@ struct booking_config : caf::actor_system_config {
   /// `--demo N`: run N demo bookings, then exit (0: serve).
   int32_t demo = 0;
 
+  /// `--tours FILE`: tours to create or replace at start; empty = none.
+  std::string tours_file;
+
   /// The config file that was read; empty if none.
   std::string config_file;
 

@@ -2,7 +2,9 @@
 // `--demo N`, runs N demo bookings and exits with the invariant check.
 
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <caf/actor_system.hpp>
 
@@ -10,6 +12,8 @@
 #include "config/booking_config.hpp"
 #include "config/demo.hpp"
 #include "config/wiring.hpp"
+#include "http/json_codec.hpp"
+#include "http/server.hpp"
 
 using namespace booking;
 
@@ -32,6 +36,27 @@ int wait_for_stop_signal(const sigset_t& set) {
   return sig;
 }
 
+/// Reads the tours file; on failure prints why (naming the option) and
+/// returns false.
+bool read_tours(const std::string& path, std::vector<tour>& out) {
+  std::ifstream in{path};
+  if (!in) {
+    std::cerr << "tours: cannot read \"" << path << "\"\n";
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  problem err;
+  if (!parse_tours(text.str(), out, err)) {
+    std::cerr << "tours: " << path << ": " << err.detail;
+    for (auto& fe : err.errors)
+      std::cerr << " " << fe.field << " " << fe.message << ";";
+    std::cerr << "\n";
+    return false;
+  }
+  return true;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -50,11 +75,14 @@ int main(int argc, char** argv) {
     e.stop();
     return rc;
   }
+  std::vector<tour> tours;
+  if (!cfg.tours_file.empty() && !read_tours(cfg.tours_file, tours))
+    return 2;
   caf::actor_system sys{cfg};
   auto e = start_engine(sys, settings);
   {
     caf::scoped_actor self{sys};
-    load_tours(self, e, demo_tours());
+    load_tours(self, e, tours);
   }
   std::string counts;
   for (auto& [role, n] : e.actor_counts())
@@ -64,9 +92,21 @@ int main(int argc, char** argv) {
     {{"config", cfg.config_file},
      {"actors", counts},
      {"scheduler_threads", std::to_string(sys.scheduler().num_workers())}});
+  http_server api{sys, e, settings.http, http_options_from_env()};
+  try {
+    api.start();
+  } catch (const std::exception& ex) {
+    log_line(log_level::error, "cannot listen",
+             {{"address", settings.http.address},
+              {"port", std::to_string(settings.http.port)},
+              {"error", ex.what()}});
+    e.stop();
+    return 1;
+  }
   auto sig = wait_for_stop_signal(stop_signals);
   log_line(log_level::info, "stopping",
            {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  api.stop();
   {
     // Let running sagas reach their outcome before the actors go away.
     caf::scoped_actor self{sys};

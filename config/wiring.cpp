@@ -83,6 +83,7 @@ void engine::stop() {
   for (auto& h : inventory)
     bye(h);
   bye(availability);
+  bye(idempotency);
   bye(payment);
   bye(payment_pool);
   bye(notification_pool);
@@ -96,6 +97,8 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
   e.gateway = std::make_shared<payment_gateway>();
   e.notifications = std::make_shared<memory_notification_repository>();
   e.availability = spawn_availability(sys);
+  e.idempotency
+    = spawn_idempotency(sys, std::make_shared<memory_idempotency_repository>());
   for (size_t i = 0; i < w.booking_shards; ++i)
     e.bookings.push_back(
       spawn_booking(sys, std::make_shared<memory_booking_repository>()));
@@ -153,16 +156,8 @@ void load_tours(caf::scoped_actor& self, const engine& e,
 saga_stats collect_stats(caf::scoped_actor& self, const engine& e,
                          const pump_fn& pump) {
   saga_stats total;
-  for (auto& c : e.coordinators) {
-    auto s = ask<saga_stats>(self, pump, c, caf::get_atom::value);
-    total.started += s.started;
-    total.in_flight += s.in_flight;
-    total.completed += s.completed;
-    total.retries += s.retries;
-    total.compensations += s.compensations;
-    total.uncertain_resolved += s.uncertain_resolved;
-    total.starting += s.starting;
-  }
+  for (auto& c : e.coordinators)
+    total += ask<saga_stats>(self, pump, c, caf::get_atom::value);
   return total;
 }
 

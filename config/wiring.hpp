@@ -18,6 +18,7 @@
 
 #include "actors/availability_actor.hpp"
 #include "actors/booking_actor.hpp"
+#include "actors/idempotency_actor.hpp"
 #include "actors/inventory_actor.hpp"
 #include "actors/notification_actor.hpp"
 #include "actors/payment_actor.hpp"
@@ -34,6 +35,8 @@ struct engine {
   std::vector<booking_actor> bookings;
   std::vector<inventory_actor> inventory;
   availability_actor availability;
+  /// Idempotency keys of booking requests.
+  idempotency_actor idempotency;
   /// Pool of payment workers (same interface as one worker).
   payment_actor payment;
   size_t payment_workers = 0;

@@ -228,4 +228,47 @@ std::vector<notification_record> memory_notification_repository::all() const {
   return result;
 }
 
+std::vector<notification_record>
+memory_notification_repository::list(const notification_filter& filter) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<notification_record> result;
+  auto limit = static_cast<size_t>(std::max(filter.limit, 0));
+  for (auto i = by_id_.upper_bound(filter.after_id);
+       i != by_id_.end() && result.size() < limit; ++i) {
+    auto& rec = i->second;
+    if ((filter.booking_id.empty() || rec.booking_id == filter.booking_id)
+        && (filter.email.empty() || rec.to == filter.email))
+      result.push_back(rec);
+  }
+  return result;
+}
+
+caf::optional<idempotency_entry>
+memory_idempotency_repository::find(const std::string& key) const {
+  auto i = by_key_.find(key);
+  if (i == by_key_.end())
+    return caf::none;
+  return i->second;
+}
+
+void memory_idempotency_repository::insert(idempotency_entry entry) {
+  order_.push_back(entry.key);
+  by_key_.emplace(entry.key, std::move(entry));
+}
+
+size_t memory_idempotency_repository::expire(caf::timestamp cutoff) {
+  size_t n = 0;
+  while (!order_.empty()) {
+    auto i = by_key_.find(order_.front());
+    if (i != by_key_.end() && i->second.created_at >= cutoff)
+      break;
+    if (i != by_key_.end()) {
+      by_key_.erase(i);
+      ++n;
+    }
+    order_.pop_front();
+  }
+  return n;
+}
+
 } // namespace booking

@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,6 +61,8 @@ public:
   notification_record record_attempt(notification_record rec) override;
   caf::optional<notification_record> get(const std::string& id) const override;
   std::vector<notification_record> all() const override;
+  std::vector<notification_record>
+  list(const notification_filter& filter) const override;
 
 private:
   static std::string key(const std::string& booking_id, notification_kind kind);
@@ -68,6 +71,20 @@ private:
   std::map<std::string, notification_record> by_id_;
   std::unordered_map<std::string, std::string> id_by_key_;
   std::unordered_set<std::string> claimed_;
+};
+
+/// Idempotency keys in a hash map, with their insertion order for expiry.
+class memory_idempotency_repository : public idempotency_repository {
+public:
+  caf::optional<idempotency_entry>
+  find(const std::string& key) const override;
+  void insert(idempotency_entry entry) override;
+  size_t expire(caf::timestamp cutoff) override;
+
+private:
+  std::unordered_map<std::string, idempotency_entry> by_key_;
+  /// Keys oldest first (entries are inserted with a growing timestamp).
+  std::deque<std::string> order_;
 };
 
 } // namespace booking

@@ -101,6 +101,35 @@ public:
 
   /// Every notification, ordered by id.
   virtual std::vector<notification_record> all() const = 0;
+
+  /// Notifications matching `filter`, ordered by id, at most `filter.limit`.
+  virtual std::vector<notification_record>
+  list(const notification_filter& filter) const = 0;
+};
+
+/// A client's idempotency key and the booking it created.
+struct idempotency_entry {
+  std::string key;
+  /// Hash of the request the key was first used with.
+  std::string fingerprint;
+  std::string booking_id;
+  caf::timestamp created_at;
+};
+
+/// Idempotency keys of booking requests, kept for a retention period.
+class idempotency_repository {
+public:
+  virtual ~idempotency_repository() = default;
+
+  /// The entry of `key`, if it is known.
+  virtual caf::optional<idempotency_entry>
+  find(const std::string& key) const = 0;
+
+  /// Stores a new entry (the key is not known yet).
+  virtual void insert(idempotency_entry entry) = 0;
+
+  /// Forgets the entries created before `cutoff`; returns how many.
+  virtual size_t expire(caf::timestamp cutoff) = 0;
 };
 
 } // namespace booking

@@ -1,0 +1,59 @@
+#include "actors/idempotency_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/errors.hpp"
+
+namespace booking {
+
+namespace {
+
+/// Expired keys are swept every this many new keys, so a sweep costs little
+/// per claim and the map never holds more than a day plus one sweep.
+constexpr size_t sweep_interval = 1024;
+
+struct idempotency_state {
+  std::shared_ptr<idempotency_repository> repo;
+  size_t since_sweep = 0;
+  static inline const char* name = "idempotency";
+};
+
+idempotency_actor::behavior_type
+idempotency_impl(idempotency_actor::stateful_pointer<idempotency_state> self,
+                 std::shared_ptr<idempotency_repository> repo) {
+  self->state.repo = std::move(repo);
+  return {
+    [=](claim_atom, const std::string& key, const std::string& fingerprint,
+        const std::string& candidate) -> caf::result<std::string> {
+      auto& st = self->state;
+      auto now = caf::make_timestamp();
+      if (auto known = st.repo->find(key)) {
+        if (known->created_at >= now - idempotency_retention) {
+          if (known->fingerprint != fingerprint)
+            return make_error(booking_errc::invalid_request,
+                              "Idempotency-Key");
+          return known->booking_id;
+        }
+        st.repo->expire(now - idempotency_retention);
+      }
+      if (++st.since_sweep >= sweep_interval) {
+        st.since_sweep = 0;
+        st.repo->expire(now - idempotency_retention);
+      }
+      st.repo->insert({key, fingerprint, candidate, now});
+      return candidate;
+    },
+  };
+}
+
+} // namespace
+
+idempotency_actor
+spawn_idempotency(caf::actor_system& sys,
+                  std::shared_ptr<idempotency_repository> repo) {
+  return sys.spawn(idempotency_impl, std::move(repo));
+}
+
+} // namespace booking
