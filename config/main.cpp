@@ -1,6 +1,8 @@
 // booking-server: runs the booking engine until SIGINT or SIGTERM, or, with
 // `--demo N`, runs N demo bookings and exits with the invariant check.
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -34,6 +36,16 @@ int wait_for_stop_signal(const sigset_t& set) {
   int sig = 0;
   sigwait(&set, &sig);
   return sig;
+}
+
+/// Raises the open-file limit to its maximum: every HTTP connection takes a
+/// descriptor, and the default soft limit is far below http.max-connections.
+void raise_file_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
 }
 
 /// Reads the tours file; on failure prints why (naming the option) and
@@ -92,6 +104,7 @@ int main(int argc, char** argv) {
     {{"config", cfg.config_file},
      {"actors", counts},
      {"scheduler_threads", std::to_string(sys.scheduler().num_workers())}});
+  raise_file_limit();
   http_server api{sys, e, settings.http, http_options_from_env()};
   try {
     api.start();

@@ -64,16 +64,35 @@ check "--demo prints the invariant check" $?
 grep -q "^confirmed" "$tmp/demo"
 check "--demo confirms bookings" $?
 
-"$server" >"$tmp/srv.out" 2>"$tmp/srv.err" &
+printf '[{"id": "Bad Id"}]' >"$tmp/bad-tours.json"
+expect_exit "invalid tours file" 2 "tours: $tmp/bad-tours.json" \
+  --http.port=0 --tours="$tmp/bad-tours.json"
+expect_exit "missing tours file" 2 "tours: cannot read" \
+  --http.port=0 --tours="$tmp/none.json"
+
+"$server" --http.port=0 >"$tmp/srv.out" 2>"$tmp/srv.err" &
 pid=$!
 for _ in $(seq 1 100); do
-  grep -q '"engine started"' "$tmp/srv.err" && break
+  grep -q '"listening"' "$tmp/srv.err" && break
   sleep 0.1
 done
 grep -q '"engine started"' "$tmp/srv.err"
 check "server logs that it started" $?
 head -n 1 "$tmp/srv.err" | grep -q '^{"level":"info","time":"[0-9T:.-]*Z","message":'
 check "logs are JSON lines" $?
+port=$(sed -n 's/.*"message":"listening".*"port":\([0-9][0-9]*\).*/\1/p' \
+  "$tmp/srv.err")
+[ -n "$port" ] && [ "$port" != 0 ]
+check "--http.port=0 logs the chosen port as a number ($port)" $?
+code=$(curl -s -o "$tmp/tours" -w '%{http_code}' \
+  "http://127.0.0.1:${port:-1}/api/v1/tours")
+[ "$code" = 200 ] && grep -q '"lisbon-food"' "$tmp/tours"
+check "serves the tours of config/tours.json" $?
+
+"$server" --http.port="${port:-1}" >"$tmp/busy.out" 2>"$tmp/busy.err" </dev/null
+rc=$?
+[ "$rc" != 0 ] && grep -q '"cannot listen"' "$tmp/busy.err"
+check "a port in use fails with a clear message (exit $rc)" $?
 kill -TERM "$pid"
 for _ in $(seq 1 100); do
   kill -0 "$pid" 2>/dev/null || break
