@@ -148,7 +148,7 @@ void observe_duration(saga_stats& x, double seconds) {
   auto& bounds = saga_duration_buckets();
   if (x.duration_counts.size() <= bounds.size())
     x.duration_counts.resize(bounds.size() + 1);
-  // Bounds are inclusive ("le"), as Prometheus counts them.
+  // Bounds are inclusive: a sample on a bound counts in that bucket.
   auto i = std::lower_bound(bounds.begin(), bounds.end(), seconds);
   ++x.duration_counts[static_cast<size_t>(i - bounds.begin())];
   x.duration_sum += seconds;

@@ -25,8 +25,8 @@ using notification_actor = caf::typed_actor<
   // One notification by id (fails with not_found).
   caf::replies_to<caf::get_atom, std::string>::with<notification_record>,
   // Notifications matching a filter, ordered by id.
-  caf::replies_to<list_atom, notification_filter>::with<
-    std::vector<notification_record>>,
+  caf::replies_to<list_atom,
+                  notification_filter>::with<std::vector<notification_record>>,
   caf::reacts_to<deliver_atom, uint64_t>>;
 
 /// Delivers a rendered notification (the email or SMS provider); returns

@@ -28,6 +28,8 @@ using caf::config_value;
 
 constexpr const char* default_config_file = "config/booking.ini";
 
+constexpr const char* default_tours_file = "config/tours.json";
+
 constexpr double unbounded = std::numeric_limits<double>::infinity();
 
 /// Why an input was rejected: one line that starts with the key.
@@ -206,8 +208,12 @@ const std::vector<option_spec>& option_table() {
       .bind([](auto& s) -> auto& { return s.roles; }),
     integer("demo", 0, int32_max, "run N demo bookings, then exit (0: serve)")
       .bind_config([](auto& c) -> auto& { return c.demo; }),
-    text("tours", "JSON file of tours to create or replace at start")
-      .bind_config([](auto& c) -> auto& { return c.tours_file; }),
+    [] {
+      auto x = text("tours", "JSON file of tours to create or replace at start")
+                 .bind_config([](auto& c) -> auto& { return c.tours_file; });
+      x.default_text = std::string{default_tours_file} + ", if it exists";
+      return x;
+    }(),
     // -- scheduler (CAF's own options, read by CAF) ---------------------------
     one_of("scheduler.policy", {"stealing", "sharing"},
            "CAF scheduler: work stealing or one shared queue"),
@@ -834,6 +840,9 @@ config_outcome load_config(booking_config& cfg, std::vector<std::string> args) {
         spec.put(cfg, *x);
   if (auto err = check_backoff(cfg))
     return fail(*err);
+  if (cfg.tours_file.empty()
+      && std::filesystem::is_regular_file(default_tours_file))
+    cfg.tours_file = default_tours_file;
   // The URL may carry credentials, so it usually comes from the environment.
   // It stays out of `content`, which --dump-config prints.
   if (cfg.settings.amqp.url.empty())

@@ -52,9 +52,8 @@ std::string lower(std::string x) {
 
 /// The seconds of `Prefer: wait=N` (RFC 7240), capped at 30; -1 if absent.
 int prefer_wait(const http_request& req) {
-  for (auto i = req.find(http::field::prefer); i != req.end()
-                                               && i->name() == http::field::prefer;
-       ++i) {
+  for (auto i = req.find(http::field::prefer);
+       i != req.end() && i->name() == http::field::prefer; ++i) {
     auto v = lower(std::string{i->value()});
     auto pos = v.find("wait");
     while (pos != std::string::npos) {
@@ -78,8 +77,9 @@ int32_t page_limit(const std::map<std::string, std::string>& query) {
   if (i == query.end())
     return 50;
   auto& x = i->second;
-  if (x.empty() || x.size() > 3
-      || !std::all_of(x.begin(), x.end(), [](char c) { return std::isdigit(c); }))
+  if (x.empty() || x.size() > 3 || !std::all_of(x.begin(), x.end(), [](char c) {
+        return std::isdigit(c);
+      }))
     return 0;
   auto n = std::stoi(x);
   return n >= 1 && n <= 200 ? n : 0;
@@ -92,10 +92,10 @@ std::string query_value(const std::map<std::string, std::string>& query,
 }
 
 bool known_status(const std::string& x) {
-  for (auto s : {booking_status::pending, booking_status::confirmed,
-                 booking_status::failed, booking_status::cancelling,
-                 booking_status::cancelled,
-                 booking_status::compensation_failed})
+  for (auto s :
+       {booking_status::pending, booking_status::confirmed,
+        booking_status::failed, booking_status::cancelling,
+        booking_status::cancelled, booking_status::compensation_failed})
     if (x == to_string(s))
       return true;
   return false;
@@ -112,12 +112,9 @@ void with_actor(caf::actor_system& sys, F f) {
 
 api_handler::api_handler(caf::actor_system& sys, engine e, http_settings cfg,
                          http_options opts)
-  : sys_(sys),
-    engine_(std::move(e)),
-    cfg_(std::move(cfg)),
-    opts_(std::move(opts)),
-    limiter_(cfg_.rate_limit, cfg_.rate_burst),
-    cors_(cfg_.cors_origins) {
+    : sys_(sys), engine_(std::move(e)), cfg_(std::move(cfg)),
+      opts_(std::move(opts)), limiter_(cfg_.rate_limit, cfg_.rate_burst),
+      cors_(cfg_.cors_origins) {
   // nop
 }
 
@@ -177,8 +174,7 @@ void api_handler::handle(http_request&& req, const std::string& client,
 http_response api_handler::refuse(const problem& p, const http_request& req,
                                   bool header_done) {
   exchange ex;
-  auto rid = header_done ? std::string{req["X-Request-Id"]}
-                         : std::string{};
+  auto rid = header_done ? std::string{req["X-Request-Id"]} : std::string{};
   ex.request_id = is_request_id(rid) ? rid : new_booking_id();
   ex.start = std::chrono::steady_clock::now();
   http_response res{static_cast<http::status>(p.status),
@@ -188,12 +184,14 @@ http_response api_handler::refuse(const problem& p, const http_request& req,
   res.keep_alive(false);
   res.body() = to_json(p);
   res.prepare_payload();
-  auto route = header_done ? match_route(req.method(),
-                                         std::string_view{req.target().data(),
-                                                          req.target().size()}
-                                           .substr(0, req.target().find('?')))
-                               .route
-                           : std::string{"unmatched"};
+  auto route
+    = header_done
+        ? match_route(
+            req.method(),
+            std::string_view{req.target().data(), req.target().size()}.substr(
+              0, req.target().find('?')))
+            .route
+        : std::string{"unmatched"};
   metrics_.record(route,
                   header_done ? std::string{req.method_string()} : "unknown",
                   p.status, 0);
@@ -343,14 +341,13 @@ void api_handler::get_availability(const exchange_ptr& ex) {
     self
       ->request(availability, caf::infinite, caf::get_atom::value, ex->route.id,
                 from, to)
-      .then(
-        [ex](availability_view& v) { ex->api->reply(ex, 200, to_json(v)); },
-        [ex](caf::error& e) {
-          if (is(e, booking_errc::unknown_tour))
-            return ex->api->reply(ex,
-                                  make_problem(404, "not-found", "No such tour."));
-          ex->api->reply(ex, problem_for(e));
-        });
+      .then([ex](availability_view& v) { ex->api->reply(ex, 200, to_json(v)); },
+            [ex](caf::error& e) {
+              if (is(e, booking_errc::unknown_tour))
+                return ex->api->reply(ex, make_problem(404, "not-found",
+                                                       "No such tour."));
+              ex->api->reply(ex, problem_for(e));
+            });
   });
 }
 
@@ -437,9 +434,9 @@ void api_handler::create_booking(const exchange_ptr& ex,
         [ex](caf::error& err) {
           if (is(err, booking_errc::invalid_request))
             return ex->api->reply(
-              ex, validation_problem({{"Idempotency-Key",
-                                       "was used before with a different "
-                                       "request"}}));
+              ex, validation_problem(
+                    {{"Idempotency-Key", "was used before with a different "
+                                         "request"}}));
           ex->api->reply(ex, problem_for(err));
         });
   });
@@ -558,22 +555,21 @@ void api_handler::cancel_booking(const exchange_ptr& ex,
           self
             ->request(coordinator, std::chrono::seconds(ex->wait),
                       await_atom::value, id)
-            .then(
-              [ex](booking_record& done) { reply_outcome(ex, done, true); },
-              [ex, self, e, id](caf::error& err) {
-                if (err != caf::sec::request_timeout)
-                  return ex->api->reply(ex, problem_for(err));
-                self
-                  ->request(shard_for(e.bookings, id), caf::infinite,
-                            caf::get_atom::value, id)
-                  .then(
-                    [ex](booking_record& now) {
-                      reply_outcome(ex, now, true);
-                    },
-                    [ex](caf::error& err) {
-                      ex->api->reply(ex, problem_for(err));
-                    });
-              });
+            .then([ex](booking_record& done) { reply_outcome(ex, done, true); },
+                  [ex, self, e, id](caf::error& err) {
+                    if (err != caf::sec::request_timeout)
+                      return ex->api->reply(ex, problem_for(err));
+                    self
+                      ->request(shard_for(e.bookings, id), caf::infinite,
+                                caf::get_atom::value, id)
+                      .then(
+                        [ex](booking_record& now) {
+                          reply_outcome(ex, now, true);
+                        },
+                        [ex](caf::error& err) {
+                          ex->api->reply(ex, problem_for(err));
+                        });
+                  });
         },
         [ex](caf::error& err) {
           log_line(log_level::info, "cancel refused",
@@ -591,8 +587,8 @@ void api_handler::list_notifications(const exchange_ptr& ex) {
   notification_filter filter;
   filter.limit = page_limit(ex->query);
   if (filter.limit == 0)
-    return reply(ex, validation_problem(
-                       {{"limit", "must be an integer from 1 to 200"}}));
+    return reply(
+      ex, validation_problem({{"limit", "must be an integer from 1 to 200"}}));
   filter.booking_id = query_value(ex->query, "booking_id");
   filter.email = query_value(ex->query, "email");
   filter.after_id = query_value(ex->query, "cursor");
@@ -618,10 +614,11 @@ void api_handler::get_notification(const exchange_ptr& ex) {
   auto pool = engine_.notification;
   with_actor(sys_, [ex, pool](caf::event_based_actor* self) {
     self->request(pool, caf::infinite, caf::get_atom::value, ex->route.id)
-      .then([ex](notification_record& rec) {
-              ex->api->reply(ex, 200, to_json(rec));
-            },
-            [ex](caf::error& e) { ex->api->reply(ex, problem_for(e)); });
+      .then(
+        [ex](notification_record& rec) {
+          ex->api->reply(ex, 200, to_json(rec));
+        },
+        [ex](caf::error& e) { ex->api->reply(ex, problem_for(e)); });
   });
 }
 
@@ -717,8 +714,8 @@ void api_handler::finish(const exchange_ptr& ex, http_response&& res) {
   }
   res.keep_alive(ex->keep_alive);
   res.prepare_payload();
-  auto seconds = std::chrono::duration<double>(
-                   std::chrono::steady_clock::now() - ex->start)
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                               - ex->start)
                    .count();
   metrics_.record(ex->route.route, ex->method, res.result_int(), seconds);
   --active_;

@@ -69,7 +69,6 @@ public:
   void finish(const exchange_ptr& ex, http_response&& res);
 
 private:
-
   // -- steps --------------------------------------------------------------
 
   bool authorized(const exchange_ptr& ex, const http_request& req);

@@ -6,9 +6,8 @@
 namespace booking {
 
 rate_limiter::rate_limiter(double rate, double burst)
-  : rate_(rate),
-    burst_(burst > 0 ? burst : rate),
-    last_sweep_(std::chrono::steady_clock::now()) {
+    : rate_(rate), burst_(burst > 0 ? burst : rate),
+      last_sweep_(std::chrono::steady_clock::now()) {
   // A bucket smaller than one token would refuse everything.
   burst_ = std::max(burst_, 1.0);
 }
@@ -38,7 +37,8 @@ bool rate_limiter::allow(const std::string& client, int& retry_after) {
     b.tokens -= 1;
     return true;
   }
-  retry_after = std::max(1, static_cast<int>(std::ceil((1 - b.tokens) / rate_)));
+  retry_after = std::max(1,
+                         static_cast<int>(std::ceil((1 - b.tokens) / rate_)));
   return false;
 }
 

@@ -265,8 +265,7 @@ bool parse_booking_request(const std::string& body, booking_request& out,
         && !is_email(out.cust.email))
       c.fail("customer.email", "must be a valid email address");
     if (auto phone = c.member(*cust, "phone"); phone != nullptr) {
-      if (!phone->IsString()
-          || !is_e164(out.cust.phone = phone->GetString()))
+      if (!phone->IsString() || !is_e164(out.cust.phone = phone->GetString()))
         c.fail("customer.phone", "must be an E.164 number like +351912345678");
     }
   }
@@ -275,8 +274,7 @@ bool parse_booking_request(const std::string& body, booking_request& out,
   } else if (!pay->IsObject()) {
     c.fail("payment", "must be an object");
   } else if (c.string(*pay, "token", "payment.token", out.payment_token)
-             && (out.payment_token.empty()
-                 || out.payment_token.size() > 128)) {
+             && (out.payment_token.empty() || out.payment_token.size() > 128)) {
     c.fail("payment.token", "must have 1 to 128 characters");
   }
   if (!c.errors.empty()) {
@@ -459,9 +457,9 @@ bool is_email(const std::string& x) {
 
 bool is_e164(const std::string& x) {
   return x.size() >= 3 && x.size() <= 16 && x[0] == '+' && x[1] >= '1'
-         && x[1] <= '9'
-         && std::all_of(x.begin() + 1, x.end(),
-                        [](char c) { return c >= '0' && c <= '9'; });
+         && x[1] <= '9' && std::all_of(x.begin() + 1, x.end(), [](char c) {
+              return c >= '0' && c <= '9';
+            });
 }
 
 size_t utf8_length(const std::string& x) {

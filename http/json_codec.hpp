@@ -28,8 +28,7 @@ bool parse_booking_request(const std::string& body, booking_request& out,
 bool parse_tour(const std::string& body, tour& out, problem& err);
 
 /// Reads a JSON array of tour documents (the tours file of the server).
-bool parse_tours(const std::string& body, std::vector<tour>& out,
-                 problem& err);
+bool parse_tours(const std::string& body, std::vector<tour>& out, problem& err);
 
 /// Stable hash of everything a booking request asks for, for idempotency.
 std::string fingerprint(const booking_request& req);

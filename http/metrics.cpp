@@ -81,9 +81,8 @@ void by_label(std::string& out, const char* name, const char* label,
 } // namespace
 
 const std::vector<double>& http_duration_buckets() {
-  static const std::vector<double> bounds{0.001, 0.0025, 0.005, 0.01, 0.025,
-                                          0.05,  0.1,    0.25,  0.5,  1,
-                                          2.5,   5,      10,    30};
+  static const std::vector<double> bounds{
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
   return bounds;
 }
 
@@ -132,8 +131,7 @@ render_metrics(const http_metrics& http, const saga_stats& sagas,
   http.render(out);
   header(out, "booking_sagas_started_total", "counter",
          "Booking and cancellation sagas started.");
-  sample(out, "booking_sagas_started_total", "",
-         std::to_string(sagas.started));
+  sample(out, "booking_sagas_started_total", "", std::to_string(sagas.started));
   header(out, "booking_sagas_completed_total", "counter",
          "Sagas that reached an outcome, by outcome and failure reason.");
   for (auto& [key, n] : sagas.completed_by) {
@@ -171,12 +169,12 @@ render_metrics(const http_metrics& http, const saga_stats& sagas,
   const amqp_family families[] = {
     {"booking_amqp_published_total", "counter", "Events published.",
      amqp.published},
-    {"booking_amqp_confirmed_total", "counter",
-     "Events the broker confirmed.", amqp.confirmed},
+    {"booking_amqp_confirmed_total", "counter", "Events the broker confirmed.",
+     amqp.confirmed},
     {"booking_amqp_nacked_total", "counter", "Events the broker nacked.",
      amqp.nacked},
-    {"booking_amqp_returned_total", "counter",
-     "Events returned as unroutable.", amqp.returned},
+    {"booking_amqp_returned_total", "counter", "Events returned as unroutable.",
+     amqp.returned},
     {"booking_amqp_consumed_total", "counter", "Messages consumed.",
      amqp.consumed},
     {"booking_amqp_acked_total", "counter", "Messages acknowledged.",
@@ -187,8 +185,8 @@ render_metrics(const http_metrics& http, const saga_stats& sagas,
      "Messages sent to a dead-letter queue.", amqp.dead_lettered},
     {"booking_amqp_outbox_backlog", "gauge",
      "Events waiting for the broker's confirm.", amqp.outbox_backlog},
-    {"booking_amqp_reconnects_total", "counter",
-     "Reconnections to the broker.", amqp.reconnects},
+    {"booking_amqp_reconnects_total", "counter", "Reconnections to the broker.",
+     amqp.reconnects},
   };
   for (auto& f : families) {
     header(out, f.name, f.type, f.help);

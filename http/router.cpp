@@ -125,8 +125,9 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
       continue;
     auto eq = pair.find('=');
     auto key = percent_decode(pair.substr(0, eq));
-    auto val = eq == std::string_view::npos ? std::string{}
-                                            : percent_decode(pair.substr(eq + 1));
+    auto val = eq == std::string_view::npos
+                 ? std::string{}
+                 : percent_decode(pair.substr(eq + 1));
     result[std::move(key)] = std::move(val);
   }
   return result;

@@ -43,8 +43,8 @@ class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket&& socket, std::shared_ptr<shared_state> shared,
           std::shared_ptr<net::io_context> ioc)
-    : stream_(std::move(socket)), shared_(std::move(shared)),
-      ioc_(std::move(ioc)) {
+      : stream_(std::move(socket)), shared_(std::move(shared)),
+        ioc_(std::move(ioc)) {
     beast::error_code ec;
     auto remote = stream_.socket().remote_endpoint(ec);
     if (!ec)
@@ -90,16 +90,17 @@ private:
     if (ec == http::error::header_limit)
       return refuse(make_problem(431, "header-too-large",
                                  "The request header section exceeds "
-                                   + std::to_string(header_limit)
-                                   + " bytes."));
+                                   + std::to_string(header_limit) + " bytes."));
     if (ec == http::error::body_limit)
       return refuse(make_problem(413, "body-too-large",
                                  "The request body exceeds "
                                    + std::to_string(shared_->cfg.body_limit)
                                    + " bytes."));
-    if (ec && ec.category() == make_error_code(http::error::end_of_stream).category())
-      return refuse(make_problem(400, "bad-request",
-                                 "The request is not valid HTTP/1.1."));
+    if (ec
+        && ec.category()
+             == make_error_code(http::error::end_of_stream).category())
+      return refuse(
+        make_problem(400, "bad-request", "The request is not valid HTTP/1.1."));
     if (ec)
       return do_close();
     if (!started_ && n > 0) {
@@ -137,8 +138,7 @@ private:
   void do_continue() {
     static const std::string line = "HTTP/1.1 100 Continue\r\n\r\n";
     net::async_write(stream_, net::buffer(line),
-                     [self = shared_from_this()](beast::error_code ec,
-                                                 size_t) {
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
                        if (ec)
                          return self->do_close();
                        self->do_read_some();
@@ -204,7 +204,7 @@ struct http_server::impl {
 
   impl(caf::actor_system& sys, const engine& e, http_settings cfg,
        http_options opts)
-    : sys(sys), eng(e), opts(std::move(opts)) {
+      : sys(sys), eng(e), opts(std::move(opts)) {
     shared = std::make_shared<shared_state>();
     shared->cfg = std::move(cfg);
     ioc = std::make_shared<net::io_context>(
@@ -237,7 +237,7 @@ struct http_server::impl {
 
 http_server::http_server(caf::actor_system& sys, const engine& e,
                          http_settings cfg, http_options opts)
-  : impl_(std::make_unique<impl>(sys, e, std::move(cfg), std::move(opts))) {
+    : impl_(std::make_unique<impl>(sys, e, std::move(cfg), std::move(opts))) {
   // nop
 }
 

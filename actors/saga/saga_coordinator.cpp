@@ -5,6 +5,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -42,6 +43,8 @@ struct attempt_result {
   std::string reason;
 };
 
+using booking_promise = caf::typed_response_promise<booking_record>;
+
 /// One running saga.
 struct saga_instance {
   bool cancellation = false;
@@ -64,7 +67,17 @@ struct saga_instance {
   booking_status outcome = booking_status::pending;
   /// The booking as stored with its outcome, once the store confirmed it.
   caf::optional<booking_record> final_record;
-  std::vector<caf::typed_response_promise<booking_record>> awaiters;
+  std::vector<booking_promise> awaiters;
+  /// For the duration histogram; the actor clock, so tests control it.
+  caf::actor_clock::time_point started;
+};
+
+/// Who waits on a booking that is still being priced and stored.
+struct starting_booking {
+  /// The first create and its repetitions: all get the same answer.
+  std::vector<booking_promise> creates;
+  /// Awaiters; they move to the saga once it starts.
+  std::vector<booking_promise> awaiters;
 };
 
 std::string saga_key(const std::string& booking_id, bool cancellation) {
@@ -120,10 +133,8 @@ struct coordinator_state {
   std::unordered_map<std::string, saga_instance> sagas;
   /// Bookings being priced and stored, counted against the in-flight limit.
   size_t starting = 0;
-  /// Awaiters of bookings still being priced and stored, by booking id.
-  std::unordered_map<std::string,
-                     std::vector<caf::typed_response_promise<booking_record>>>
-    early_awaiters;
+  /// Bookings being priced and stored (not cancellations), by booking id.
+  std::unordered_map<std::string, starting_booking> starting_bookings;
   saga_stats stats;
   fault_dice dice{1};
   static inline const char* name = "saga_coordinator";
@@ -381,9 +392,19 @@ saga_entry make_entry(const saga_instance& s, saga_step step,
   return e;
 }
 
+/// Counts the outcome `s` just reached and how long it took to get there.
+void count_outcome(coordinator_pointer self, const saga_instance& s) {
+  auto& st = self->state.stats;
+  auto reason = s.reason.empty() ? std::string{"none"} : s.reason;
+  ++st.completed_by[to_string(s.outcome) + "/" + reason];
+  auto elapsed = self->clock().now() - s.started;
+  observe_duration(st, std::chrono::duration<double>(elapsed).count());
+}
+
 void set_outcome(coordinator_pointer self, saga_instance& s,
                  booking_status status, caf::optional<saga_entry> entry) {
   s.outcome = status;
+  count_outcome(self, s);
   log_line(log_level::info, "booking " + to_string(status),
            {{"booking_id", s.req.id},
             {"correlation_id", s.req.correlation_id},
@@ -463,7 +484,9 @@ void retry_later(coordinator_pointer self, const std::string& key,
   record(self, s, std::move(entry), caf::none);
   auto delay = backoff(self, current_policy(self, s), s.attempt);
   ++s.attempt;
-  ++self->state.stats.retries;
+  auto& st = self->state.stats;
+  ++st.retries;
+  ++st.retries_by_step[to_string(current_row(self, s).step)];
   self->delayed_send(self, delay, timer_atom::value, key, s.epoch);
 }
 
@@ -554,7 +577,10 @@ void on_compensation_result(coordinator_pointer self, const std::string& key,
     return;
   }
   if (r.outcome == step_outcome::ok) {
-    ++self->state.stats.compensations;
+    // Counted once per step undone, when it succeeds: not per attempt.
+    auto& st = self->state.stats;
+    ++st.compensations;
+    ++st.compensations_by_step[to_string(row.step)];
   } else {
     // Out of retries: leave this one for an operator, but still undo the
     // other steps, so as little as possible stays taken.
@@ -619,6 +645,7 @@ void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
 /// Registers a new instance; runs its first row unless `defer` is set.
 void start(coordinator_pointer self, saga_instance s, bool defer = false) {
   auto key = saga_key(s.req.id, s.cancellation);
+  s.started = self->clock().now();
   auto& st = self->state;
   ++st.stats.started;
   ++st.stats.in_flight;
@@ -631,6 +658,51 @@ bool at_capacity(coordinator_pointer self) {
   auto& st = self->state;
   return static_cast<size_t>(st.stats.in_flight) + st.starting
          >= st.opts.max_in_flight;
+}
+
+// -- starting and awaiting bookings -------------------------------------------
+
+/// Ends the start of booking `id` (stored or refused) and hands back who
+/// waits on it.
+starting_booking take_start(coordinator_pointer self, const std::string& id) {
+  auto& st = self->state;
+  --st.starting;
+  starting_booking result;
+  if (auto i = st.starting_bookings.find(id); i != st.starting_bookings.end()) {
+    result = std::move(i->second);
+    st.starting_bookings.erase(i);
+  }
+  return result;
+}
+
+template <class T>
+void deliver_all(std::vector<booking_promise>& promises, const T& x) {
+  for (auto& rp : promises)
+    rp.deliver(x);
+}
+
+/// Answers `rp` with booking `id` once it has an outcome: from a saga of
+/// this coordinator that is about to set one, else from the store.
+void await_outcome(coordinator_pointer self, const std::string& id,
+                   booking_promise rp) {
+  auto& sagas = self->state.sagas;
+  for (auto cancellation : {true, false}) {
+    auto i = sagas.find(saga_key(id, cancellation));
+    if (i == sagas.end())
+      continue;
+    auto& s = i->second;
+    if (s.final_record)
+      break; // the store has the outcome, or something newer
+    s.awaiters.push_back(std::move(rp));
+    return;
+  }
+  rp.delegate(shard_for(self->state.peers.bookings, id), caf::get_atom::value,
+              id);
+}
+
+void log_repeated(const booking_request& req) {
+  log_line(log_level::info, "booking requested again",
+           {{"booking_id", req.id}, {"correlation_id", req.correlation_id}});
 }
 
 // -- behavior -----------------------------------------------------------------
@@ -648,24 +720,45 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
         return make_error(booking_errc::invalid_request, "seats");
       if (req.id.empty())
         return make_error(booking_errc::invalid_request, "id");
-      if (at_capacity(self))
-        return make_error(booking_errc::overloaded);
+      // A create may come again with the same id (a client's retry, a
+      // redelivered message): it gets the booking the first one made and
+      // starts nothing. Checked before the in-flight limit, so a retry of an
+      // accepted booking is never refused as overloaded.
+      if (auto i = st.starting_bookings.find(req.id);
+          i != st.starting_bookings.end()) {
+        log_repeated(req);
+        auto rp = self->make_response_promise<booking_record>();
+        i->second.creates.push_back(rp);
+        return rp;
+      }
+      auto shard = shard_for(st.peers.bookings, req.id);
       if (st.sagas.count(saga_key(req.id, false)) > 0
-          || st.early_awaiters.count(req.id) > 0)
-        return make_error(booking_errc::duplicate, req.id);
+          || st.sagas.count(saga_key(req.id, true)) > 0) {
+        log_repeated(req);
+        return self->delegate(shard, caf::get_atom::value, req.id);
+      }
+      if (at_capacity(self)) {
+        // The booking may be stored already, its saga long over.
+        auto rp = self->make_response_promise<booking_record>();
+        self
+          ->request(shard, st.opts.lookup_timeout, caf::get_atom::value, req.id)
+          .then(
+            [=](booking_record& rec) mutable { rp.deliver(std::move(rec)); },
+            [=](caf::error&) mutable {
+              rp.deliver(make_error(booking_errc::overloaded));
+            });
+        return rp;
+      }
       ++st.starting;
       log_line(log_level::info, "booking requested",
                {{"booking_id", req.id},
                 {"correlation_id", req.correlation_id}});
       auto rp = self->make_response_promise<booking_record>();
-      st.early_awaiters[req.id];
-      auto fail_start = [=](caf::error& e) mutable {
-        auto& st = self->state;
-        --st.starting;
-        for (auto& waiter : st.early_awaiters[req.id])
-          waiter.deliver(e);
-        st.early_awaiters.erase(req.id);
-        rp.deliver(std::move(e));
+      st.starting_bookings[req.id].creates.push_back(rp);
+      auto fail_start = [=](caf::error& e) {
+        auto waiting = take_start(self, req.id);
+        deliver_all(waiting.creates, e);
+        deliver_all(waiting.awaiters, e);
       };
       auto timeout = st.opts.lookup_timeout;
       self
@@ -686,47 +779,49 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
             // No timeout on the write: giving up on it while the shard still
             // stores the booking would leave a pending booking without saga.
             self
-              ->request(shard_for(self->state.peers.bookings, req.id),
-                        caf::infinite, create_atom::value, std::move(rec))
+              ->request(shard, caf::infinite, create_atom::value,
+                        std::move(rec))
               .then(
                 [=](booking_record& stored) mutable {
-                  auto& st = self->state;
-                  --st.starting;
+                  auto waiting = take_start(self, req.id);
                   saga_instance s;
-                  s.awaiters = std::move(st.early_awaiters[req.id]);
-                  st.early_awaiters.erase(req.id);
+                  s.awaiters = std::move(waiting.awaiters);
                   s.req = std::move(req);
                   s.amount_cents = stored.amount_cents;
                   s.currency = stored.currency;
                   start(self, std::move(s));
-                  rp.deliver(std::move(stored));
+                  deliver_all(waiting.creates, stored);
                 },
-                fail_start);
+                [=](caf::error& e) {
+                  if (!is(e, booking_errc::duplicate)) {
+                    fail_start(e);
+                    return;
+                  }
+                  // Stored before, by a create whose saga is over: answer
+                  // with the booking as it is now.
+                  log_repeated(req);
+                  self->request(shard, timeout, caf::get_atom::value, req.id)
+                    .then(
+                      [=](booking_record& current) {
+                        auto waiting = take_start(self, req.id);
+                        deliver_all(waiting.creates, current);
+                        for (auto& waiter : waiting.awaiters)
+                          await_outcome(self, req.id, std::move(waiter));
+                      },
+                      fail_start);
+                });
           },
           fail_start);
       return rp;
     },
     [=](await_atom, const std::string& id) -> caf::result<booking_record> {
-      auto& sagas = self->state.sagas;
-      if (auto i = self->state.early_awaiters.find(id);
-          i != self->state.early_awaiters.end()) {
-        auto rp = self->make_response_promise<booking_record>();
-        i->second.push_back(rp);
-        return rp;
-      }
-      for (auto cancellation : {true, false}) {
-        auto i = sagas.find(saga_key(id, cancellation));
-        if (i == sagas.end())
-          continue;
-        auto& s = i->second;
-        if (s.final_record)
-          break; // the store has the outcome, or something newer
-        auto rp = self->make_response_promise<booking_record>();
-        s.awaiters.push_back(rp);
-        return rp;
-      }
-      return self->delegate(shard_for(self->state.peers.bookings, id),
-                            caf::get_atom::value, id);
+      auto rp = self->make_response_promise<booking_record>();
+      if (auto i = self->state.starting_bookings.find(id);
+          i != self->state.starting_bookings.end())
+        i->second.awaiters.push_back(rp);
+      else
+        await_outcome(self, id, rp);
+      return rp;
     },
     [=](cancel_atom, const std::string& id,
         const std::string& correlation_id) -> caf::result<booking_record> {

@@ -31,8 +31,13 @@ namespace booking {
 /// Interface of a saga coordinator.
 using saga_coordinator_actor = caf::typed_actor<
   // Prices and stores a new booking, starts its saga and answers with the
-  // pending booking. Fails with unknown_tour / unknown_date, overloaded or
-  // duplicate.
+  // pending booking. Fails with invalid_request, unknown_tour / unknown_date
+  // or overloaded. Idempotent per booking id: a create for an id that is
+  // known (being stored, in a saga, or stored long ago) starts nothing and
+  // answers with the booking as stored, in its current status (a create
+  // repeated while the first is being stored gets the first's answer, error
+  // included); an id left unknown by a refused create may be tried again.
+  // The rest of a repeated request is not compared with the first.
   caf::replies_to<create_atom, booking_request>::with<booking_record>,
   // Answers once the booking has an outcome (confirmed, failed, cancelled,
   // compensation_failed), without waiting for the notification.
@@ -42,7 +47,7 @@ using saga_coordinator_actor = caf::typed_actor<
   // in status cancelling; a cancelled or cancelling booking is returned as
   // is; any other status fails with wrong_status.
   caf::replies_to<cancel_atom, std::string, std::string>::with<booking_record>,
-  // Counters.
+  // Counters and metrics of this coordinator.
   caf::replies_to<caf::get_atom>::with<saga_stats>,
   // Internal: a retry timer fired (saga key, attempt epoch).
   caf::reacts_to<timer_atom, std::string, uint64_t>>;

@@ -76,8 +76,7 @@ private:
 /// Idempotency keys in a hash map, with their insertion order for expiry.
 class memory_idempotency_repository : public idempotency_repository {
 public:
-  caf::optional<idempotency_entry>
-  find(const std::string& key) const override;
+  caf::optional<idempotency_entry> find(const std::string& key) const override;
   void insert(idempotency_entry entry) override;
   size_t expire(caf::timestamp cutoff) override;
 

@@ -1,6 +1,9 @@
 #define CAF_SUITE actors.saga_coordinator
 #include "actors/saga/saga_coordinator.hpp"
 
+#include <map>
+#include <numeric>
+
 #include "tests/actors/engine_fixture.hpp"
 
 using namespace booking;
@@ -14,6 +17,13 @@ using sa = saga_action;
 using so = step_outcome;
 
 using outcome_list = std::vector<step_outcome>;
+
+using counts = std::map<std::string, int64_t>;
+
+int64_t samples(const saga_stats& st) {
+  return std::accumulate(st.duration_counts.begin(), st.duration_counts.end(),
+                         int64_t{0});
+}
 
 /// A payment pool whose first authorization answers only after `delay`.
 struct slow_state {
@@ -256,7 +266,13 @@ CAF_TEST(a compensation that always fails ends in compensation_failed) {
                   outcome_list{so::ok});
   CAF_CHECK_EQUAL(seats().held, 0);
   CAF_CHECK_EQUAL(state_of(rec.id), payment_state::authorized);
-  CAF_CHECK_EQUAL(stats().in_flight, 0);
+  auto st = stats();
+  CAF_CHECK_EQUAL(st.in_flight, 0);
+  CAF_CHECK_EQUAL(st.completed_by,
+                  (counts{{"compensation_failed/timeout", 1}}));
+  // The void that ran out of retries is not a compensation; its retry is.
+  CAF_CHECK_EQUAL(st.compensations_by_step, (counts{{"reserve_seats", 1}}));
+  CAF_CHECK_EQUAL(st.retries_by_step, (counts{{"authorize_payment", 1}}));
   // The customer is told, without the promise that nothing was charged.
   auto n = e.notifications->find(rec.id, notification_kind::booking_failed);
   CAF_REQUIRE(n);
@@ -293,6 +309,11 @@ CAF_TEST(the cancellation saga refunds releases and notifies) {
                     std::string{"req-again"});
   CAF_REQUIRE(again.record);
   CAF_CHECK_EQUAL(again.record->status, booking_status::cancelled);
+  auto st = stats();
+  CAF_CHECK_EQUAL(st.started, 2);
+  CAF_CHECK_EQUAL(st.completed_by,
+                  (counts{{"cancelled/none", 1}, {"confirmed/none", 1}}));
+  CAF_CHECK_EQUAL(samples(st), 2);
   CHECK_INVARIANTS({id});
 }
 
@@ -503,4 +524,243 @@ CAF_TEST(availability follows inventory and tour replacements) {
   CHECK_INVARIANTS({id});
 }
 
+CAF_TEST(concurrent duplicate creates make one booking) {
+  boot();
+  auto req = request_for("tok_ok");
+  for (int i = 0; i < 20; ++i) {
+    auto again = req;
+    again.correlation_id = "req-" + std::to_string(i);
+    submit(again);
+  }
+  sched.run();
+  std::vector<booking_record> replies;
+  for (int i = 0; i < 20; ++i)
+    self->receive([&](booking_record& rec) { replies.push_back(rec); },
+                  [&](caf::error& err) { CAF_FAIL(describe(err)); });
+  CAF_REQUIRE_EQUAL(replies.size(), 20u);
+  for (auto& rec : replies) {
+    CAF_CHECK_EQUAL(rec.id, req.id);
+    CAF_CHECK_EQUAL(rec.status, booking_status::pending);
+    CAF_CHECK_EQUAL(rec.correlation_id, "req-0"); // the first create's
+  }
+  run();
+  CAF_CHECK_EQUAL(collect_world(self, e, pump()).bookings.size(), 1u);
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
+  CAF_CHECK_EQUAL(outcomes(rec, ss::authorize_payment, sa::execute),
+                  outcome_list{so::ok});
+  CAF_CHECK_EQUAL(seats().sold, 2);
+  auto st = stats();
+  CAF_CHECK_EQUAL(st.started, 1);
+  CAF_CHECK_EQUAL(st.completed_by, (counts{{"confirmed/none", 1}}));
+  CHECK_INVARIANTS({req.id});
+}
+
+CAF_TEST(a duplicate create while the saga runs answers with the booking) {
+  cfg.saga.step_retry.initial_backoff = 1s;
+  cfg.saga.step_retry.jitter = 0;
+  boot();
+  auto req = request_for("tok_flaky");
+  submit(req);
+  sched.run(); // the first authorization failed; its retry waits
+  self->receive([](booking_record&) {},
+                [](caf::error& err) { CAF_FAIL(describe(err)); });
+  auto again = req;
+  again.correlation_id = "req-retry";
+  auto reply = call(e.coordinator_for(req.id), create_atom::value, again);
+  CAF_REQUIRE(reply.record);
+  CAF_CHECK_EQUAL(reply.record->status, booking_status::pending);
+  CAF_CHECK_EQUAL(outcomes(*reply.record, ss::authorize_payment, sa::execute),
+                  outcome_list{so::error});
+  run();
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
+  CAF_CHECK_EQUAL(entries(rec, ss::reserve_seats, sa::execute).size(), 1u);
+  CAF_CHECK_EQUAL(stats().started, 1);
+  CHECK_INVARIANTS({req.id});
+}
+
+CAF_TEST(a duplicate create after the saga answers with the outcome) {
+  boot();
+  auto req = request_for("tok_ok");
+  auto first = call(e.coordinator_for(req.id), create_atom::value, req);
+  CAF_REQUIRE(first.record);
+  run();
+  CAF_REQUIRE_EQUAL(get(req.id).status, booking_status::confirmed);
+  // The retry reaches the booking shard, which already has the id; an await
+  // sent meanwhile waits for the same answer.
+  auto again = req;
+  again.correlation_id = "req-retry";
+  auto& coordinator = e.coordinator_for(req.id);
+  auto created = self->request(coordinator, caf::infinite, create_atom::value,
+                               again);
+  auto awaited = self->request(coordinator, caf::infinite, await_atom::value,
+                               req.id);
+  sched.run();
+  auto is_the_booking = [&](booking_record& rec) {
+    CAF_CHECK_EQUAL(rec.id, req.id);
+    CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
+    CAF_CHECK_EQUAL(rec.correlation_id, req.correlation_id);
+  };
+  auto no_error = [](caf::error& err) { CAF_FAIL(describe(err)); };
+  created.receive(is_the_booking, no_error);
+  awaited.receive(is_the_booking, no_error);
+  run();
+  auto st = stats();
+  CAF_CHECK_EQUAL(st.started, 1);
+  CAF_CHECK_EQUAL(st.starting, 0);
+  CAF_CHECK_EQUAL(st.completed_by, (counts{{"confirmed/none", 1}}));
+  CAF_CHECK_EQUAL(outcomes(get(req.id), ss::authorize_payment, sa::execute),
+                  outcome_list{so::ok});
+  CAF_CHECK_EQUAL(e.notifications->all().size(), 1u);
+  CHECK_INVARIANTS({req.id});
+}
+
+CAF_TEST(a duplicate create is never refused as overloaded) {
+  cfg.saga.max_in_flight = 1;
+  cfg.workers.saga_coordinators = 1;
+  boot();
+  auto done = request_for("tok_ok");
+  CAF_REQUIRE(
+    call(e.coordinator_for(done.id), create_atom::value, done).record);
+  run();
+  auto busy = request_for("tok_timeout", 1);
+  submit(busy);
+  sched.run(); // its authorization waits for a timeout: the limit is reached
+  self->receive([](booking_record&) {},
+                [](caf::error& err) { CAF_FAIL(describe(err)); });
+  auto fresh = request_for("tok_ok");
+  auto refused = call(e.coordinator_for(fresh.id), create_atom::value, fresh);
+  CAF_CHECK(is(refused.error, booking_errc::overloaded));
+  auto finished = call(e.coordinator_for(done.id), create_atom::value, done);
+  CAF_REQUIRE(finished.record);
+  CAF_CHECK_EQUAL(finished.record->status, booking_status::confirmed);
+  auto running = call(e.coordinator_for(busy.id), create_atom::value, busy);
+  CAF_REQUIRE(running.record);
+  CAF_CHECK_EQUAL(running.record->status, booking_status::pending);
+  run();
+  CAF_CHECK_EQUAL(stats().started, 2);
+  CHECK_INVARIANTS({done.id, busy.id});
+}
+
+CAF_TEST(a create refused for an unknown tour can be tried again) {
+  boot();
+  auto req = request_for("tok_ok");
+  req.tour_id = "porto-wine";
+  for (int i = 0; i < 3; ++i)
+    submit(req); // the repetitions share the first one's error
+  sched.run();
+  for (int i = 0; i < 3; ++i)
+    self->receive([](booking_record&) { CAF_FAIL("booked an unknown tour"); },
+                  [](caf::error& err) {
+                    CAF_CHECK(is(err, booking_errc::unknown_tour));
+                  });
+  CAF_CHECK(collect_world(self, e, pump()).bookings.empty());
+  tour t{"porto-wine", "Porto Wine Cellars", 3000, "EUR", {{"2026-12-01", 4}}};
+  load_tours(self, e, {t}, pump());
+  auto reply = call(e.coordinator_for(req.id), create_atom::value, req);
+  CAF_REQUIRE(reply.record);
+  CAF_CHECK_EQUAL(reply.record->status, booking_status::pending);
+  CAF_CHECK_EQUAL(reply.record->amount_cents, 6000);
+  run();
+  CAF_CHECK_EQUAL(get(req.id).status, booking_status::confirmed);
+  CAF_CHECK_EQUAL(stats().started, 1);
+  CHECK_INVARIANTS({req.id});
+}
+
+CAF_TEST(stats count a confirmed saga by outcome and duration) {
+  boot();
+  auto id = book("tok_ok").id;
+  auto st = stats();
+  CAF_CHECK_EQUAL(st.completed, 1);
+  CAF_CHECK_EQUAL(st.completed_by, (counts{{"confirmed/none", 1}}));
+  CAF_CHECK(st.compensations_by_step.empty());
+  CAF_CHECK(st.retries_by_step.empty());
+  CAF_REQUIRE_EQUAL(st.duration_counts.size(),
+                    saga_duration_buckets().size() + 1);
+  // Only messages ran, so the simulated clock stood still: 0 s.
+  CAF_CHECK_EQUAL(samples(st), 1);
+  CAF_CHECK_EQUAL(st.duration_counts[0], 1);
+  CAF_CHECK_EQUAL(st.duration_sum, 0.0);
+  CHECK_INVARIANTS({id});
+}
+
+CAF_TEST(stats count a declined payment and its compensation) {
+  boot();
+  auto id = book("tok_decline").id;
+  auto st = stats();
+  CAF_CHECK_EQUAL(st.completed_by, (counts{{"failed/payment_declined", 1}}));
+  CAF_CHECK_EQUAL(st.compensations, 1);
+  CAF_CHECK_EQUAL(st.compensations_by_step, (counts{{"reserve_seats", 1}}));
+  CAF_CHECK(st.retries_by_step.empty());
+  CAF_CHECK_EQUAL(samples(st), 1);
+  CHECK_INVARIANTS({id});
+}
+
+CAF_TEST(stats count retries by step) {
+  boot();
+  auto id = book("tok_flaky").id;
+  auto st = stats();
+  CAF_CHECK_EQUAL(st.retries, 2);
+  CAF_CHECK_EQUAL(st.retries_by_step, (counts{{"authorize_payment", 2}}));
+  CAF_CHECK_EQUAL(st.completed_by, (counts{{"confirmed/none", 1}}));
+  CAF_CHECK(st.compensations_by_step.empty());
+  CHECK_INVARIANTS({id});
+}
+
+CAF_TEST(saga durations follow the actor clock) {
+  cfg.saga.step_retry.initial_backoff = 1s;
+  cfg.saga.step_retry.jitter = 0;
+  boot();
+  auto req = request_for("tok_flaky");
+  submit(req);
+  sched.run();
+  advance_time(1s); // the first retry
+  sched.run();
+  advance_time(2s); // the second one, which succeeds
+  sched.run();
+  CAF_REQUIRE_EQUAL(get(req.id).status, booking_status::confirmed);
+  auto st = stats();
+  CAF_CHECK_EQUAL(st.duration_sum, 3.0);
+  CAF_CHECK_EQUAL(samples(st), 1);
+  CAF_CHECK_EQUAL(st.duration_counts[9], 1); // (2.5 s, 5 s]
+  run();
+  CHECK_INVARIANTS({req.id});
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST(saga stats add up) {
+  auto& bounds = saga_duration_buckets();
+  CAF_REQUIRE_EQUAL(bounds.size(), 12u);
+  saga_stats a;
+  observe_duration(a, 0.005); // bounds are inclusive
+  observe_duration(a, 30);
+  observe_duration(a, 31);
+  CAF_CHECK_EQUAL(a.duration_counts, (std::vector<int64_t>{1, 0, 0, 0, 0, 0, 0,
+                                                           0, 0, 0, 0, 1, 1}));
+  a.started = 3;
+  a.completed_by["confirmed/none"] = 2;
+  a.retries_by_step["authorize_payment"] = 1;
+  saga_stats b;
+  observe_duration(b, 0.2);
+  b.started = 1;
+  b.completed_by["confirmed/none"] = 1;
+  b.completed_by["failed/sold_out"] = 1;
+  b.compensations_by_step["reserve_seats"] = 4;
+  saga_stats total;
+  total += a;
+  total += b;
+  CAF_CHECK_EQUAL(total.started, 4);
+  CAF_CHECK_EQUAL(total.completed_by,
+                  (counts{{"confirmed/none", 3}, {"failed/sold_out", 1}}));
+  CAF_CHECK_EQUAL(total.retries_by_step, (counts{{"authorize_payment", 1}}));
+  CAF_CHECK_EQUAL(total.compensations_by_step, (counts{{"reserve_seats", 4}}));
+  CAF_CHECK_EQUAL(
+    total.duration_counts,
+    (std::vector<int64_t>{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1}));
+  CAF_CHECK_EQUAL(total.duration_sum, 0.005 + 30 + 31 + 0.2);
+  // The maps print (and so travel) like every other field.
+  auto text = caf::deep_to_string(total);
+  CAF_CHECK(text.find("failed/sold_out") != std::string::npos);
+}
