@@ -69,12 +69,13 @@ private:
     parser_->header_limit(header_limit);
     parser_->body_limit(shared_->cfg.body_limit);
     continued_ = false;
-    // A new connection has read-timeout for its whole first request. A
-    // kept-alive one may idle for idle-timeout; its next request then has
-    // read-timeout from its first byte.
-    started_ = first_ || buffer_.size() > 0;
-    stream_.expires_after(started_ ? shared_->cfg.read_timeout
-                                   : shared_->cfg.idle_timeout);
+    // The whole request must arrive within read-timeout, counted from accept
+    // or from the end of the previous response; a kept-alive connection
+    // closes sooner if idle-timeout is shorter.
+    auto limit = shared_->cfg.read_timeout;
+    if (!first_)
+      limit = std::min(limit, shared_->cfg.idle_timeout);
+    stream_.expires_after(limit);
     do_read_some();
   }
 
@@ -84,7 +85,7 @@ private:
                                                     shared_from_this()));
   }
 
-  void on_read_some(beast::error_code ec, size_t n) {
+  void on_read_some(beast::error_code ec, size_t) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout)
       return do_close();
     if (ec == http::error::header_limit)
@@ -103,10 +104,6 @@ private:
         make_problem(400, "bad-request", "The request is not valid HTTP/1.1."));
     if (ec)
       return do_close();
-    if (!started_ && n > 0) {
-      started_ = true;
-      stream_.expires_after(shared_->cfg.read_timeout);
-    }
     if (parser_->is_header_done() && !parser_->is_done() && !continued_) {
       continued_ = true;
       if (beast::iequals(parser_->get()[http::field::expect], "100-continue"))
@@ -183,7 +180,6 @@ private:
   std::shared_ptr<net::io_context> ioc_;
   std::string client_;
   bool first_ = true;
-  bool started_ = false;
   bool continued_ = false;
 };
 

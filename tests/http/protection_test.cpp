@@ -1,0 +1,408 @@
+// Protection of the HTTP API: timeouts against slow and idle clients, the
+// connection limit, bearer tokens, backpressure, the rate limit and CORS.
+#define CAF_SUITE http.protection
+#include "tests/http/api_fixture.hpp"
+
+#include <cctype>
+
+using namespace booking;
+using namespace booking::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+bool is_delay_seconds(const std::string& x) {
+  return !x.empty() && std::all_of(x.begin(), x.end(), [](unsigned char c) {
+    return std::isdigit(c);
+  }) && std::stol(x) >= 1;
+}
+
+header_list bearer(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
+}
+
+const char* tour_doc = R"({"id": "sintra-hike", "name": "Sintra Hike",
+  "price_cents": 6000, "currency": "EUR",
+  "departures": [{"date": "2026-11-01", "capacity": 10}]})";
+
+struct fixture : api_fixture {
+  /// Trickles `bytes` one at a time, `gap` apart, until the server closes
+  /// the connection or 5 s pass; returns whether the server closed it and
+  /// when (seconds since `start`).
+  std::pair<bool, double> trickle(http_connection& c, const std::string& bytes,
+                                  std::chrono::milliseconds gap,
+                                  clock_type::time_point start) {
+    for (auto ch : bytes) {
+      if (seconds_since(start) > 5)
+        break;
+      if (!c.write_raw(std::string(1, ch)))
+        return {true, seconds_since(start)};
+      auto w = c.wait_closed(gap);
+      if (w.closed)
+        return {true, seconds_since(start)};
+    }
+    return {false, seconds_since(start)};
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(http_protection, fixture)
+
+// -- timeouts -----------------------------------------------------------------
+
+CAF_TEST(a slowloris client is closed after the read timeout) {
+  cfg.http.read_timeout = 1s;
+  boot();
+  // 150 bytes at 5 per second would take 30 s.
+  std::string req = "GET /healthz HTTP/1.1\r\nHost: test\r\nX-Slow: "
+                    + std::string(100, 'a') + "\r\n\r\n";
+  auto c = connect();
+  auto start = clock_type::now();
+  auto [closed, after] = trickle(c, req, 200ms, start);
+  CAF_CHECK(closed);
+  HTTP_CHECK_MSG(after >= 0.8 && after < 2.5, "closed after " << after << " s");
+}
+
+CAF_TEST(the read timeout restarts after each response) {
+  cfg.http.read_timeout = 1s;
+  boot();
+  auto c = connect();
+  // Each request is quick, so the connection outlives one read timeout.
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(500ms);
+    HTTP_CHECK_STATUS(c.send("GET", "/healthz"), 200);
+  }
+  // Then a slow request on the same connection is cut off.
+  auto start = clock_type::now();
+  auto [closed, after]
+    = trickle(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n" + std::string(100, 'x'),
+              200ms, start);
+  CAF_CHECK(closed);
+  HTTP_CHECK_MSG(after >= 0.8 && after < 2.5, "closed after " << after << " s");
+}
+
+CAF_TEST(a silent connection is closed after the read timeout) {
+  cfg.http.read_timeout = 1s;
+  boot();
+  auto c = connect();
+  auto w = c.wait_closed(5s);
+  CAF_CHECK(w.closed);
+  HTTP_CHECK_MSG(w.after >= 800ms && w.after < 2500ms,
+                 "closed after " << w.after.count() << " ms");
+}
+
+CAF_TEST(an idle kept alive connection is closed after the idle timeout) {
+  cfg.http.idle_timeout = 1s;
+  boot();
+  auto c = connect();
+  HTTP_CHECK_STATUS(c.send("GET", "/healthz"), 200);
+  std::this_thread::sleep_for(500ms);
+  HTTP_CHECK_STATUS(c.send("GET", "/healthz"), 200);
+  auto w = c.wait_closed(5s);
+  CAF_CHECK(w.closed);
+  HTTP_CHECK_MSG(w.after >= 800ms && w.after < 2500ms,
+                 "closed after " << w.after.count() << " ms");
+  // Without an idle timeout of 1 s it would stay open.
+}
+
+CAF_TEST(kept alive connections stay open within the timeouts) {
+  cfg.http.read_timeout = 3s;
+  cfg.http.idle_timeout = 3s;
+  boot();
+  auto c = connect();
+  HTTP_CHECK_STATUS(c.send("GET", "/healthz"), 200);
+  auto w = c.wait_closed(1500ms);
+  CAF_CHECK(!w.closed);
+  HTTP_CHECK_STATUS(c.send("GET", "/healthz"), 200);
+}
+
+CAF_TEST(connection close is honoured) {
+  boot();
+  auto c = connect();
+  auto r = c.send("GET", "/healthz", {}, {{"Connection", "close"}});
+  HTTP_CHECK_STATUS(r, 200);
+  CAF_CHECK(!r.keep_alive);
+  auto w = c.wait_closed(2s);
+  CAF_CHECK(w.closed);
+  CAF_CHECK(w.received.empty());
+}
+
+CAF_TEST(pipelined requests are answered in order) {
+  boot();
+  auto c = connect();
+  std::string two;
+  for (auto id : {"first", "second", "third"})
+    two += std::string{"GET /healthz HTTP/1.1\r\nHost: test\r\nX-Request-Id: "}
+           + id + "\r\n\r\n";
+  CAF_REQUIRE(c.write_raw(two));
+  for (auto id : {"first", "second", "third"}) {
+    auto r = c.read_response();
+    HTTP_CHECK_STATUS(r, 200);
+    CAF_CHECK_EQUAL(r.header("x-request-id"), id);
+  }
+  HTTP_CHECK_STATUS(c.send("GET", "/api/v1/tours"), 200);
+}
+
+// -- connection limit ---------------------------------------------------------
+
+CAF_TEST(a connection beyond max connections is closed at once) {
+  cfg.http.max_connections = 5;
+  boot();
+  std::vector<http_connection> open;
+  for (int i = 0; i < 5; ++i) {
+    open.emplace_back(port);
+    HTTP_CHECK_STATUS(open.back().send("GET", "/healthz"), 200);
+  }
+  auto sixth = connect();
+  auto w = sixth.wait_closed(3s);
+  CAF_CHECK(w.closed);
+  HTTP_CHECK_MSG(w.after < 1s, "closed after " << w.after.count() << " ms");
+  // The five still work.
+  for (auto& c : open)
+    HTTP_CHECK_STATUS(c.send("GET", "/healthz"), 200);
+  // When one leaves, a new one gets in.
+  open.front().close();
+  CAF_CHECK(eventually(
+    [&] {
+      http_connection c{port};
+      return c.send("GET", "/healthz").status == 200;
+    },
+    3s));
+}
+
+// -- bearer tokens ------------------------------------------------------------
+
+CAF_TEST(with admin and api tokens every api route needs its token) {
+  http_opts.admin_token = "admin-secret";
+  http_opts.api_token = "api-secret";
+  boot();
+  // Tours: the admin token.
+  auto none = call("POST", "/api/v1/tours", tour_doc);
+  check_problem(none, 401);
+  CAF_CHECK(starts_with(none.header("www-authenticate"), "Bearer"));
+  auto basic = call("POST", "/api/v1/tours", tour_doc,
+                    {{"Authorization", "Basic YWRtaW46c2VjcmV0"}});
+  check_problem(basic, 401);
+  CAF_CHECK(starts_with(basic.header("www-authenticate"), "Bearer"));
+  check_problem(call("POST", "/api/v1/tours", tour_doc, bearer("wrong")), 403);
+  check_problem(call("POST", "/api/v1/tours", tour_doc, bearer("admin")), 403);
+  check_problem(call("POST", "/api/v1/tours", tour_doc, bearer("api-secret")),
+                403);
+  HTTP_CHECK_STATUS(
+    call("POST", "/api/v1/tours", tour_doc, bearer("admin-secret")), 201);
+  // Everything else under /api/: the api token.
+  auto list = get("/api/v1/tours");
+  check_problem(list, 401);
+  CAF_CHECK(starts_with(list.header("www-authenticate"), "Bearer"));
+  check_problem(get("/api/v1/tours", bearer("wrong")), 403);
+  HTTP_CHECK_STATUS(get("/api/v1/tours", bearer("api-secret")), 200);
+  check_problem(book(), 401);
+  check_problem(book({}, bearer("api-secret-2")), 403);
+  auto booked = book({}, bearer("api-secret"));
+  HTTP_CHECK_STATUS(booked, 202);
+  auto id = str(booked.json(), "id");
+  check_problem(get("/api/v1/bookings/" + id), 401);
+  HTTP_CHECK_STATUS(get("/api/v1/bookings/" + id, bearer("api-secret")), 200);
+  check_problem(get("/api/v1/bookings"), 401);
+  check_problem(call("POST", "/api/v1/bookings/" + id + "/cancel"), 401);
+  check_problem(get("/api/v1/notifications"), 401);
+  HTTP_CHECK_STATUS(get("/api/v1/notifications", bearer("api-secret")), 200);
+  check_problem(get("/api/v1/tours/lisbon-food/availability"), 401);
+  HTTP_CHECK_STATUS(
+    get("/api/v1/tours/lisbon-food/availability", bearer("api-secret")), 200);
+  // Operations stay open.
+  HTTP_CHECK_STATUS(get("/healthz"), 200);
+  HTTP_CHECK_STATUS(get("/readyz"), 200);
+  HTTP_CHECK_STATUS(get("/metrics"), 200);
+  // Nothing leaks the tokens.
+  CAF_CHECK(get("/metrics").body.find("secret") == std::string::npos);
+}
+
+CAF_TEST(with only the api token it also guards tours) {
+  http_opts.api_token = "api-secret";
+  boot();
+  auto none = call("POST", "/api/v1/tours", tour_doc);
+  check_problem(none, 401);
+  CAF_CHECK(starts_with(none.header("www-authenticate"), "Bearer"));
+  check_problem(call("POST", "/api/v1/tours", tour_doc, bearer("nope")), 403);
+  HTTP_CHECK_STATUS(
+    call("POST", "/api/v1/tours", tour_doc, bearer("api-secret")), 201);
+  check_problem(get("/api/v1/tours"), 401);
+  HTTP_CHECK_STATUS(get("/api/v1/tours", bearer("api-secret")), 200);
+  HTTP_CHECK_STATUS(get("/healthz"), 200);
+  // An empty token is no token.
+  check_problem(get("/api/v1/tours", {{"Authorization", "Bearer "}}), 401);
+}
+
+CAF_TEST(the auth scheme is case insensitive) {
+  // RFC 9110, section 11.1: the scheme name is case-insensitive.
+  http_opts.api_token = "api-secret";
+  boot();
+  HTTP_CHECK_STATUS(
+    get("/api/v1/tours", {{"Authorization", "bearer api-secret"}}), 200);
+  HTTP_CHECK_STATUS(
+    get("/api/v1/tours", {{"Authorization", "BEARER api-secret"}}), 200);
+  // The token itself is not.
+  check_problem(get("/api/v1/tours", {{"Authorization", "Bearer API-SECRET"}}),
+                403);
+}
+
+CAF_TEST(with only the admin token the other routes are open) {
+  http_opts.admin_token = "admin-secret";
+  boot();
+  check_problem(call("POST", "/api/v1/tours", tour_doc), 401);
+  check_problem(call("POST", "/api/v1/tours", tour_doc, bearer("x")), 403);
+  HTTP_CHECK_STATUS(
+    call("POST", "/api/v1/tours", tour_doc, bearer("admin-secret")), 201);
+  HTTP_CHECK_STATUS(get("/api/v1/tours"), 200);
+  HTTP_CHECK_STATUS(book(), 202);
+}
+
+CAF_TEST(without tokens everything is open) {
+  boot();
+  HTTP_CHECK_STATUS(call("POST", "/api/v1/tours", tour_doc), 201);
+  HTTP_CHECK_STATUS(get("/api/v1/tours"), 200);
+  auto b = book();
+  HTTP_CHECK_STATUS(b, 202);
+  HTTP_CHECK_STATUS(get("/api/v1/bookings/" + str(b.json(), "id")), 200);
+  HTTP_CHECK_STATUS(get("/api/v1/notifications"), 200);
+  CAF_CHECK(!get("/api/v1/tours").has_header("www-authenticate"));
+}
+
+// -- backpressure and rate limit ----------------------------------------------
+
+CAF_TEST(bookings beyond max in flight sagas get 429) {
+  cfg.workers.saga_coordinators = 1;
+  cfg.saga.max_in_flight = 2;
+  cfg.faults.payment_latency = 1s;
+  boot();
+  auto a = book();
+  auto b = book();
+  HTTP_CHECK_STATUS(a, 202);
+  HTTP_CHECK_STATUS(b, 202);
+  auto c = book();
+  check_problem(c, 429);
+  HTTP_CHECK_MSG(is_delay_seconds(c.header("retry-after")),
+                 "Retry-After: " << c.header("retry-after"));
+  // Nothing accepted is dropped, and new bookings get in once they end.
+  CAF_CHECK(booking_reaches(str(a.json(), "id"), "confirmed", 20s));
+  CAF_CHECK(booking_reaches(str(b.json(), "id"), "confirmed", 20s));
+  CAF_CHECK(idle());
+  HTTP_CHECK_STATUS(book(), 202);
+  CAF_CHECK(idle());
+  CAF_CHECK(invariants_hold({str(a.json(), "id"), str(b.json(), "id")}));
+}
+
+CAF_TEST(the rate limit answers 429 beyond the burst) {
+  cfg.http.rate_limit = 5;
+  cfg.http.rate_burst = 5;
+  boot();
+  for (int i = 0; i < 5; ++i)
+    HTTP_CHECK_STATUS(get("/api/v1/tours"), 200);
+  auto r = get("/api/v1/tours");
+  check_problem(r, 429);
+  HTTP_CHECK_MSG(is_delay_seconds(r.header("retry-after")),
+                 "Retry-After: " << r.header("retry-after"));
+  check_problem(book(), 429);
+  // Operations are not limited.
+  for (int i = 0; i < 20; ++i) {
+    HTTP_CHECK_STATUS(get("/healthz"), 200);
+    HTTP_CHECK_STATUS(get("/metrics"), 200);
+  }
+  // Tokens come back with time: 5 per second.
+  std::this_thread::sleep_for(1200ms);
+  HTTP_CHECK_STATUS(get("/api/v1/tours"), 200);
+  // Other connections from the same address share the bucket.
+  auto other = connect();
+  int limited = 0;
+  for (int i = 0; i < 10; ++i)
+    if (other.send("GET", "/api/v1/tours").status == 429)
+      ++limited;
+  CAF_CHECK(limited >= 4);
+}
+
+CAF_TEST(without a rate limit quick requests all pass) {
+  boot();
+  for (int i = 0; i < 50; ++i)
+    HTTP_CHECK_STATUS(get("/api/v1/tours"), 200);
+}
+
+// -- CORS ---------------------------------------------------------------------
+
+CAF_TEST(a preflight from an allowed origin is answered) {
+  cfg.http.cors_origins = "https://a.example,https://b.example";
+  boot();
+  header_list pre = {{"Origin", "https://a.example"},
+                     {"Access-Control-Request-Method", "POST"},
+                     {"Access-Control-Request-Headers", "content-type"}};
+  auto r = call("OPTIONS", "/api/v1/bookings", {}, pre);
+  HTTP_CHECK_MSG(r.status >= 200 && r.status < 300, r.to_text());
+  CAF_CHECK_EQUAL(r.header("access-control-allow-origin"), "https://a.example");
+  CAF_CHECK(r.header("access-control-allow-methods").find("POST")
+            != std::string::npos);
+  auto b = call("OPTIONS", "/api/v1/bookings", {},
+                {{"Origin", "https://b.example"},
+                 {"Access-Control-Request-Method", "POST"}});
+  HTTP_CHECK_MSG(b.status >= 200 && b.status < 300, b.to_text());
+  CAF_CHECK_EQUAL(b.header("access-control-allow-origin"), "https://b.example");
+  // Normal responses to an allowed origin carry the header too.
+  auto g = get("/api/v1/tours", {{"Origin", "https://a.example"}});
+  HTTP_CHECK_STATUS(g, 200);
+  CAF_CHECK_EQUAL(g.header("access-control-allow-origin"), "https://a.example");
+}
+
+CAF_TEST(a preflight from another origin is 403 without CORS headers) {
+  cfg.http.cors_origins = "https://a.example";
+  boot();
+  auto r = call("OPTIONS", "/api/v1/bookings", {},
+                {{"Origin", "https://evil.example"},
+                 {"Access-Control-Request-Method", "POST"}});
+  HTTP_CHECK_STATUS(r, 403);
+  for (auto& [name, value] : r.headers)
+    HTTP_CHECK_MSG(!starts_with(name, "access-control-"),
+                   "CORS header " << name << ": " << value);
+  // A normal request from there gets no CORS header either.
+  auto g = get("/api/v1/tours", {{"Origin", "https://evil.example"}});
+  CAF_CHECK(!g.has_header("access-control-allow-origin"));
+  // Origins are compared exactly.
+  auto sub = call("OPTIONS", "/api/v1/bookings", {},
+                  {{"Origin", "https://a.example.evil.example"},
+                   {"Access-Control-Request-Method", "POST"}});
+  HTTP_CHECK_STATUS(sub, 403);
+}
+
+CAF_TEST(a preflight needs no token because browsers send none) {
+  cfg.http.cors_origins = "https://a.example";
+  http_opts.api_token = "api-secret";
+  boot();
+  auto r = call("OPTIONS", "/api/v1/bookings", {},
+                {{"Origin", "https://a.example"},
+                 {"Access-Control-Request-Method", "POST"},
+                 {"Access-Control-Request-Headers", "authorization"}});
+  HTTP_CHECK_MSG(r.status >= 200 && r.status < 300, r.to_text());
+  CAF_CHECK_EQUAL(r.header("access-control-allow-origin"), "https://a.example");
+}
+
+CAF_TEST(without cors origins there are no CORS headers) {
+  boot();
+  auto g = get("/api/v1/tours", {{"Origin", "https://a.example"}});
+  HTTP_CHECK_STATUS(g, 200);
+  auto b = book({}, {{"Origin", "https://a.example"}});
+  HTTP_CHECK_STATUS(b, 202);
+  auto o = call("OPTIONS", "/api/v1/bookings", {},
+                {{"Origin", "https://a.example"},
+                 {"Access-Control-Request-Method", "POST"}});
+  for (auto* r : {&g, &b, &o})
+    for (auto& [name, value] : r->headers)
+      HTTP_CHECK_MSG(!starts_with(name, "access-control-"),
+                     "CORS header " << name << ": " << value);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
