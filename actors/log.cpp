@@ -2,8 +2,10 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <mutex>
+#include <thread>
 
 namespace booking {
 
@@ -26,7 +28,58 @@ const char* level_name(log_level x) {
   }
 }
 
+/// Lines waiting to be written. Info and debug lines are written by a
+/// background thread every few milliseconds, so a busy engine does not pay
+/// a system call per line; warnings and errors are written at once, after
+/// everything before them.
+struct log_buffer {
+  std::mutex mtx;
+  std::string pending;
+  /// Held while writing, so that lines leave in the order they were logged.
+  std::mutex write_mtx;
+};
+
+/// Written this long after being logged, at the latest.
+constexpr auto flush_interval = std::chrono::milliseconds(20);
+
+/// Written at once when this many bytes are pending.
+constexpr size_t flush_size = 64 * 1024;
+
+log_buffer& buffer() {
+  // Never destroyed: the flusher thread and atexit may use it during exit.
+  static auto* b = new log_buffer;
+  return *b;
+}
+
+void write_pending() {
+  auto& b = buffer();
+  std::lock_guard<std::mutex> writing{b.write_mtx};
+  std::string out;
+  {
+    std::lock_guard<std::mutex> guard{b.mtx};
+    out.swap(b.pending);
+  }
+  if (out.empty())
+    return;
+  std::fwrite(out.data(), 1, out.size(), stderr);
+  std::fflush(stderr);
+}
+
+void start_flusher() {
+  std::atexit(flush_log);
+  std::thread{[] {
+    for (;;) {
+      std::this_thread::sleep_for(flush_interval);
+      write_pending();
+    }
+  }}.detach();
+}
+
 } // namespace
+
+void flush_log() {
+  write_pending();
+}
 
 void set_log_level(log_level x) {
   min_level = static_cast<int>(x);
@@ -106,9 +159,17 @@ void log_line(log_level level, const std::string& message,
     line += '"';
   }
   line += "}\n";
-  static std::mutex mtx;
-  std::lock_guard<std::mutex> guard{mtx};
-  std::fputs(line.c_str(), stderr);
+  static std::once_flag flusher;
+  std::call_once(flusher, start_flusher);
+  auto& b = buffer();
+  bool now = level >= log_level::warn;
+  {
+    std::lock_guard<std::mutex> guard{b.mtx};
+    b.pending += line;
+    now = now || b.pending.size() >= flush_size;
+  }
+  if (now)
+    write_pending();
 }
 
 } // namespace booking

@@ -35,9 +35,13 @@ inline log_field log_number(const char* key, int64_t x) {
   return {key, std::to_string(x), true};
 }
 
-/// Writes one line if `level` is enabled.
+/// Writes one line if `level` is enabled. Info and debug lines reach stderr
+/// within a few milliseconds (batched); warnings and errors at once.
 void log_line(log_level level, const std::string& message,
               std::initializer_list<log_field> fields = {});
+
+/// Writes every pending line now (also runs at exit).
+void flush_log();
 
 /// Escapes `x` for use inside a JSON string.
 std::string json_escape(const std::string& x);

@@ -379,12 +379,13 @@ void api_handler::create_booking(const exchange_ptr& ex,
   br.id = new_booking_id();
   br.correlation_id = ex->request_id;
   ex->wait = prefer_wait(req);
-  auto e = engine_;
+  // The exchange holds the handler, so its engine outlives the actor.
+  const engine* e = &engine_;
   with_actor(sys_, [ex, br, key, e](caf::event_based_actor* self) {
     auto create = [ex, self, e](booking_request r) {
       auto id = r.id;
       self
-        ->request(e.coordinator_for(id), caf::infinite, create_atom::value,
+        ->request(e->coordinator_for(id), caf::infinite, create_atom::value,
                   std::move(r))
         .then(
           [ex, self, e](booking_record& rec) {
@@ -395,7 +396,7 @@ void api_handler::create_booking(const exchange_ptr& ex,
               return reply_outcome(ex, rec, false);
             auto id = rec.id;
             self
-              ->request(e.coordinator_for(id), std::chrono::seconds(ex->wait),
+              ->request(e->coordinator_for(id), std::chrono::seconds(ex->wait),
                         await_atom::value, id)
               .then(
                 [ex](booking_record& done) { reply_outcome(ex, done, false); },
@@ -403,7 +404,7 @@ void api_handler::create_booking(const exchange_ptr& ex,
                   if (err != caf::sec::request_timeout)
                     return ex->api->reply(ex, problem_for(err));
                   self
-                    ->request(shard_for(e.bookings, id), caf::infinite,
+                    ->request(shard_for(e->bookings, id), caf::infinite,
                               caf::get_atom::value, id)
                     .then(
                       [ex](booking_record& now) {
@@ -424,7 +425,7 @@ void api_handler::create_booking(const exchange_ptr& ex,
     if (key.empty())
       return create(br);
     self
-      ->request(e.idempotency, caf::infinite, claim_atom::value, key,
+      ->request(e->idempotency, caf::infinite, claim_atom::value, key,
                 fingerprint(br), br.id)
       .then(
         [create, br](std::string& id) mutable {
@@ -538,10 +539,11 @@ void api_handler::get_booking(const exchange_ptr& ex) {
 void api_handler::cancel_booking(const exchange_ptr& ex,
                                  const http_request& req) {
   ex->wait = prefer_wait(req);
-  auto e = engine_;
+  // The exchange holds the handler, so its engine outlives the actor.
+  const engine* e = &engine_;
   with_actor(sys_, [ex, e](caf::event_based_actor* self) {
     auto id = ex->route.id;
-    auto coordinator = e.coordinator_for(id);
+    auto coordinator = e->coordinator_for(id);
     self
       ->request(coordinator, caf::infinite, cancel_atom::value, id,
                 ex->request_id)
@@ -560,7 +562,7 @@ void api_handler::cancel_booking(const exchange_ptr& ex,
                     if (err != caf::sec::request_timeout)
                       return ex->api->reply(ex, problem_for(err));
                     self
-                      ->request(shard_for(e.bookings, id), caf::infinite,
+                      ->request(shard_for(e->bookings, id), caf::infinite,
                                 caf::get_atom::value, id)
                       .then(
                         [ex](booking_record& now) {
