@@ -424,7 +424,8 @@ std::string expectation(const option_spec& spec) {
     case value_kind::number:
       return "a number" + in + range_text(spec);
     case value_kind::duration:
-      return "a duration " + range_text(spec) + " (like 500ms or 2s)";
+      return "a duration " + range_text(spec)
+             + " (like 500ms or 2s; a bare number is seconds)";
     case value_kind::text:
       return "a string in double quotes";
     case value_kind::choice:
@@ -498,8 +499,12 @@ bool normalize(const option_spec& spec, config_value& x) {
       return d && in_range(spec, *d);
     }
     case value_kind::duration: {
-      if (auto i = caf::get_if<int64_t>(&x); i && *i == 0)
-        x = config_value{caf::timespan{0}};
+      // A bare number counts seconds, as the HTTP timeouts are specified.
+      if (auto i = caf::get_if<int64_t>(&x))
+        x = config_value{caf::timespan{std::chrono::seconds(*i)}};
+      else if (auto d = caf::get_if<double>(&x))
+        x = config_value{std::chrono::duration_cast<caf::timespan>(
+          std::chrono::duration<double>(*d))};
       auto t = caf::get_if<caf::timespan>(&x);
       return t && in_range(spec, static_cast<double>(t->count()));
     }

@@ -31,6 +31,10 @@ struct api_handler::exchange {
   int wait = -1;
   /// Extra headers of the response (Location, Retry-After, ...).
   std::vector<std::pair<std::string, std::string>> headers;
+  /// The booking a booking request created or a cancel names, for the log.
+  std::string booking_id;
+  /// A HEAD request gets the headers without the body.
+  bool head = false;
 };
 
 namespace {
@@ -101,6 +105,21 @@ bool known_status(const std::string& x) {
   return false;
 }
 
+/// Fills what an exchange records of its request (method, route, ...).
+void describe_request(api_handler::exchange& ex, const http_request& req) {
+  // Unknown methods share one label, so clients cannot grow the metrics.
+  ex.method = req.method() == http::verb::unknown
+                ? std::string{"other"}
+                : std::string{req.method_string()};
+  ex.head = req.method() == http::verb::head;
+  ex.origin = std::string{req[http::field::origin]};
+  ex.version = req.version() == 10 ? 10 : 11;
+  ex.keep_alive = req.keep_alive();
+  auto target = std::string_view{req.target().data(), req.target().size()};
+  if (!target.empty())
+    ex.route = match_route(req.method(), target.substr(0, target.find('?')));
+}
+
 /// Spawns a one-shot actor running `f`; it ends once its last response
 /// handler ran.
 template <class F>
@@ -128,17 +147,12 @@ void api_handler::handle(http_request&& req, const std::string& client,
   ex->start = std::chrono::steady_clock::now();
   auto rid = std::string{req["X-Request-Id"]};
   ex->request_id = is_request_id(rid) ? rid : new_booking_id();
-  ex->method = std::string{req.method_string()};
-  ex->origin = std::string{req[http::field::origin]};
-  ex->version = req.version();
-  ex->keep_alive = req.keep_alive();
-  ++active_;
+  describe_request(*ex, req);
   auto target = std::string_view{req.target().data(), req.target().size()};
   auto qpos = target.find('?');
   auto path = target.substr(0, qpos);
   if (qpos != std::string_view::npos)
     ex->query = parse_query(target.substr(qpos + 1));
-  ex->route = match_route(req.method(), path);
   if (req.method() == http::verb::options && !ex->route.allow.empty())
     return preflight(ex, req);
   if (ex->route.target == endpoint::none) {
@@ -149,8 +163,7 @@ void api_handler::handle(http_request&& req, const std::string& client,
                                   "Allowed methods: " + ex->route.allow + "."));
   }
   auto is_api = path.substr(0, 5) == "/api/";
-  if (is_api && !authorized(ex, req))
-    return;
+  // The rate limit comes first, so that floods of bad tokens count too.
   if (is_api && limiter_.enabled()) {
     int retry_after = 1;
     if (!limiter_.allow(client, retry_after)) {
@@ -160,6 +173,8 @@ void api_handler::handle(http_request&& req, const std::string& client,
       return reply(ex, p);
     }
   }
+  if (is_api && !authorized(ex, req))
+    return;
   if (!req.body().empty()) {
     auto type = lower(std::string{req[http::field::content_type]});
     auto media = type.substr(0, type.find(';'));
@@ -171,31 +186,19 @@ void api_handler::handle(http_request&& req, const std::string& client,
   dispatch(ex, req);
 }
 
-http_response api_handler::refuse(const problem& p, const http_request& req,
-                                  bool header_done) {
-  exchange ex;
-  auto rid = header_done ? std::string{req["X-Request-Id"]} : std::string{};
-  ex.request_id = is_request_id(rid) ? rid : new_booking_id();
-  ex.start = std::chrono::steady_clock::now();
-  http_response res{static_cast<http::status>(p.status),
-                    header_done ? req.version() : 11u};
-  res.set(http::field::content_type, "application/problem+json");
-  res.set("X-Request-Id", ex.request_id);
-  res.keep_alive(false);
-  res.body() = to_json(p);
-  res.prepare_payload();
-  auto route
-    = header_done
-        ? match_route(
-            req.method(),
-            std::string_view{req.target().data(), req.target().size()}.substr(
-              0, req.target().find('?')))
-            .route
-        : std::string{"unmatched"};
-  metrics_.record(route,
-                  header_done ? std::string{req.method_string()} : "unknown",
-                  p.status, 0);
-  return res;
+http_response api_handler::refuse(const problem& p, const http_request& req) {
+  auto ex = std::make_shared<exchange>();
+  ex->start = std::chrono::steady_clock::now();
+  // Whatever header fields were parsed before the refusal count: the
+  // client's request id, its origin (CORS) and, if known, the route.
+  auto rid = std::string{req["X-Request-Id"]};
+  ex->request_id = is_request_id(rid) ? rid : new_booking_id();
+  describe_request(*ex, req);
+  ex->keep_alive = false;
+  http_response result;
+  ex->done = [&result](http_response&& res) { result = std::move(res); };
+  reply(ex, p);
+  return result;
 }
 
 bool api_handler::authorized(const exchange_ptr& ex, const http_request& req) {
@@ -366,11 +369,8 @@ void api_handler::create_booking(const exchange_ptr& ex,
                                  const http_request& req) {
   booking_request br;
   problem err;
-  if (!parse_booking_request(req.body(), br, err)) {
-    log_line(log_level::info, "booking request refused",
-             {{"correlation_id", ex->request_id}, {"detail", err.detail}});
+  if (!parse_booking_request(req.body(), br, err))
     return reply(ex, err);
-  }
   auto key = std::string{req["Idempotency-Key"]};
   if (req.find("Idempotency-Key") != req.end()
       && (key.empty() || key.size() > 255))
@@ -382,45 +382,38 @@ void api_handler::create_booking(const exchange_ptr& ex,
   // The exchange holds the handler, so its engine outlives the actor.
   const engine* e = &engine_;
   with_actor(sys_, [ex, br, key, e](caf::event_based_actor* self) {
-    auto create = [ex, self, e](booking_request r) {
-      auto id = r.id;
+    // Answers with `rec`, after waiting for its outcome if asked to.
+    auto answer = [ex, self, e](booking_record& rec) {
+      ex->booking_id = rec.id;
+      if (ex->wait <= 0 || rec.status != booking_status::pending)
+        return reply_outcome(ex, rec, false);
+      auto id = rec.id;
       self
-        ->request(e->coordinator_for(id), caf::infinite, create_atom::value,
-                  std::move(r))
-        .then(
-          [ex, self, e](booking_record& rec) {
-            log_line(log_level::info, "booking accepted",
-                     {{"correlation_id", ex->request_id},
-                      {"booking_id", rec.id}});
-            if (ex->wait <= 0)
-              return reply_outcome(ex, rec, false);
-            auto id = rec.id;
-            self
-              ->request(e->coordinator_for(id), std::chrono::seconds(ex->wait),
-                        await_atom::value, id)
-              .then(
-                [ex](booking_record& done) { reply_outcome(ex, done, false); },
-                [ex, self, e, id](caf::error& err) {
-                  if (err != caf::sec::request_timeout)
-                    return ex->api->reply(ex, problem_for(err));
-                  self
-                    ->request(shard_for(e->bookings, id), caf::infinite,
-                              caf::get_atom::value, id)
-                    .then(
-                      [ex](booking_record& now) {
-                        reply_outcome(ex, now, false);
-                      },
-                      [ex](caf::error& err) {
-                        ex->api->reply(ex, problem_for(err));
-                      });
-                });
-          },
-          [ex](caf::error& err) {
-            log_line(log_level::info, "booking request refused",
-                     {{"correlation_id", ex->request_id},
-                      {"detail", describe(err)}});
-            ex->api->reply(ex, problem_for(err));
-          });
+        ->request(e->coordinator_for(id), std::chrono::seconds(ex->wait),
+                  await_atom::value, id)
+        .then([ex](booking_record& done) { reply_outcome(ex, done, false); },
+              [ex, self, e, id](caf::error& err) {
+                if (err != caf::sec::request_timeout)
+                  return ex->api->reply(ex, problem_for(err));
+                self
+                  ->request(shard_for(e->bookings, id), caf::infinite,
+                            caf::get_atom::value, id)
+                  .then(
+                    [ex](booking_record& now) {
+                      reply_outcome(ex, now, false);
+                    },
+                    [ex](caf::error& err) {
+                      ex->api->reply(ex, problem_for(err));
+                    });
+              });
+    };
+    auto create = [ex, self, e, answer](const booking_request& r) {
+      ex->booking_id = r.id;
+      self
+        ->request(e->coordinator_for(r.id), caf::infinite, create_atom::value,
+                  r)
+        .then(answer,
+              [ex](caf::error& err) { ex->api->reply(ex, problem_for(err)); });
     };
     if (key.empty())
       return create(br);
@@ -428,9 +421,16 @@ void api_handler::create_booking(const exchange_ptr& ex,
       ->request(e->idempotency, caf::infinite, claim_atom::value, key,
                 fingerprint(br), br.id)
       .then(
-        [create, br](std::string& id) mutable {
+        [self, e, br, create, answer](std::string& id) mutable {
+          if (id == br.id)
+            return create(br);
+          // A retry: the stored booking answers, even if its tour changed
+          // since; only a first attempt that left no booking runs again.
           br.id = std::move(id);
-          create(br);
+          self
+            ->request(shard_for(e->bookings, br.id), caf::infinite,
+                      caf::get_atom::value, br.id)
+            .then(answer, [create, br](caf::error&) { create(br); });
         },
         [ex](caf::error& err) {
           if (is(err, booking_errc::invalid_request))
@@ -539,6 +539,7 @@ void api_handler::get_booking(const exchange_ptr& ex) {
 void api_handler::cancel_booking(const exchange_ptr& ex,
                                  const http_request& req) {
   ex->wait = prefer_wait(req);
+  ex->booking_id = ex->route.id;
   // The exchange holds the handler, so its engine outlives the actor.
   const engine* e = &engine_;
   with_actor(sys_, [ex, e](caf::event_based_actor* self) {
@@ -549,9 +550,6 @@ void api_handler::cancel_booking(const exchange_ptr& ex,
                 ex->request_id)
       .then(
         [ex, self, e, coordinator, id](booking_record& rec) {
-          log_line(log_level::info, "cancel accepted",
-                   {{"correlation_id", ex->request_id},
-                    {"booking_id", rec.id}});
           if (ex->wait <= 0 || rec.status != booking_status::cancelling)
             return reply_outcome(ex, rec, true);
           self
@@ -573,13 +571,7 @@ void api_handler::cancel_booking(const exchange_ptr& ex,
                         });
                   });
         },
-        [ex](caf::error& err) {
-          log_line(log_level::info, "cancel refused",
-                   {{"correlation_id", ex->request_id},
-                    {"booking_id", ex->route.id},
-                    {"detail", describe(err)}});
-          ex->api->reply(ex, problem_for(err));
-        });
+        [ex](caf::error& err) { ex->api->reply(ex, problem_for(err)); });
   });
 }
 
@@ -716,11 +708,23 @@ void api_handler::finish(const exchange_ptr& ex, http_response&& res) {
   }
   res.keep_alive(ex->keep_alive);
   res.prepare_payload();
+  if (ex->head)
+    res.body().clear(); // Content-Length still tells the size
+  auto status = res.result_int();
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now()
                                                - ex->start)
                    .count();
-  metrics_.record(ex->route.route, ex->method, res.result_int(), seconds);
-  --active_;
+  metrics_.record(ex->route.route, ex->method, status, seconds);
+  // One line per booking request or cancel, whatever its outcome, with the
+  // correlation id (never the body: it holds the payment token).
+  auto target = ex->route.target;
+  if (target == endpoint::create_booking || target == endpoint::cancel_booking)
+    log_line(log_level::info,
+             target == endpoint::create_booking ? "booking request"
+                                                : "cancel request",
+             {{"correlation_id", ex->request_id},
+              {"booking_id", ex->booking_id},
+              log_number("status", status)});
   auto done = std::move(ex->done);
   done(std::move(res));
 }

@@ -8,7 +8,6 @@
 
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -45,14 +44,9 @@ public:
   void handle(http_request&& req, const std::string& client, reply_fn done);
 
   /// The response to a request the server refused before it was complete
-  /// (413, 431, 400); `req` holds whatever header was parsed.
-  http_response refuse(const problem& p, const http_request& req,
-                       bool header_done);
-
-  /// Requests whose response has not been produced yet.
-  size_t active() const {
-    return active_.load();
-  }
+  /// (413, 431, 400) or while stopping (503); `req` holds whatever was
+  /// parsed of it. The connection closes after it.
+  http_response refuse(const problem& p, const http_request& req);
 
   /// Per-request state, shared by the steps of one request.
   struct exchange;
@@ -97,7 +91,6 @@ private:
   rate_limiter limiter_;
   cors_policy cors_;
   http_metrics metrics_;
-  std::atomic<size_t> active_{0};
 };
 
 } // namespace booking

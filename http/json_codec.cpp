@@ -23,7 +23,11 @@ using value = rapidjson::Value;
 /// Parses `body` into `doc`; on failure sets a 400 naming the offset.
 bool parse_json(const std::string& body, rapidjson::Document& doc,
                 problem& err) {
-  doc.Parse(body.data(), body.size());
+  // Iterative, so deep nesting cannot overflow the I/O thread's stack;
+  // validated, so every string we keep and echo is UTF-8.
+  constexpr auto flags = rapidjson::kParseIterativeFlag
+                         | rapidjson::kParseValidateEncodingFlag;
+  doc.Parse<flags>(body.data(), body.size());
   if (!doc.HasParseError())
     return true;
   err = make_problem(400, "malformed-json",
@@ -101,6 +105,10 @@ struct checker {
                     + std::to_string(hi) + " characters");
   }
 };
+
+/// Highest price of one seat: 20 seats of it still fit an int64 many times
+/// over, so no amount can overflow.
+constexpr int64_t max_price_cents = 10'000'000'000'000;
 
 bool is_tour_id(const std::string& x) {
   return !x.empty() && x.size() <= 64
@@ -331,7 +339,8 @@ bool read_tour(const value& doc, tour& out, problem& err) {
     c.fail("id", "must match [a-z0-9-]{1,64}");
   if (c.string(doc, "name", "name", out.name))
     c.text_length(out.name, "name", 1, 200);
-  c.integer(doc, "price_cents", "price_cents", 0, INT64_MAX, out.price_cents);
+  c.integer(doc, "price_cents", "price_cents", 0, max_price_cents,
+            out.price_cents);
   if (c.string(doc, "currency", "currency", out.currency)
       && !is_currency(out.currency))
     c.fail("currency", "must be three capital letters");

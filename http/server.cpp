@@ -3,6 +3,7 @@
 #include <atomic>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
@@ -35,6 +36,10 @@ struct shared_state {
   std::shared_ptr<api_handler> api;
   http_settings cfg;
   std::atomic<size_t> connections{0};
+  /// Requests read whose response is not written yet.
+  std::atomic<size_t> busy{0};
+  /// Set once the server stops: new requests get 503 and a closed connection.
+  std::atomic<bool> stopping{false};
 };
 
 /// One client connection: reads a request, has it answered, writes the
@@ -113,6 +118,11 @@ private:
       return do_read_some();
     // Nothing is read while the request is being answered: no timer runs.
     stream_.expires_never();
+    if (shared_->stopping)
+      return refuse(
+        make_problem(503, "unavailable", "The server is shutting down."));
+    ++shared_->busy;
+    answering_ = true;
     auto self = shared_from_this();
     // The reply arrives on a CAF thread; it keeps the I/O context alive until
     // it is posted (members die in reverse order: session first).
@@ -145,11 +155,12 @@ private:
   // -- writing ------------------------------------------------------------
 
   void refuse(const problem& p) {
-    auto header_done = parser_->is_header_done();
-    do_write(shared_->api->refuse(p, parser_->get(), header_done));
+    do_write(shared_->api->refuse(p, parser_->get()));
   }
 
   void do_write(http_response&& res) {
+    if (shared_->stopping)
+      res.keep_alive(false);
     response_ = std::make_shared<http_response>(std::move(res));
     stream_.expires_after(write_timeout);
     http::async_write(stream_, *response_,
@@ -160,6 +171,8 @@ private:
 
   void on_write(bool close, beast::error_code ec, size_t) {
     response_.reset();
+    if (std::exchange(answering_, false))
+      --shared_->busy;
     if (ec || close)
       return do_close();
     first_ = false;
@@ -181,6 +194,8 @@ private:
   std::string client_;
   bool first_ = true;
   bool continued_ = false;
+  /// True from handing a request over until its response is written.
+  bool answering_ = false;
 };
 
 } // namespace
@@ -275,13 +290,13 @@ void http_server::stop() {
   d.running = false;
   // Stop taking connections, give requests in progress a moment to get
   // their answers, then end every connection.
+  d.shared->stopping = true;
   net::post(d.ioc->get_executor(), [&d] {
     beast::error_code ec;
     d.acceptor->close(ec);
   });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (d.shared->api->active() > 0
-         && std::chrono::steady_clock::now() < deadline)
+  while (d.shared->busy > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   d.ioc->stop();
   for (auto& t : d.threads)

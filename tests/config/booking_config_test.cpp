@@ -263,6 +263,19 @@ CAF_TEST(an INI file overrides the defaults and the command line wins) {
   CAF_CHECK(contains(cfg.config_file, "booking_config_test_"));
 }
 
+CAF_TEST(a bare number of a duration counts seconds) {
+  booking_config cfg;
+  auto res = load(cfg, {"--http.read-timeout=2", "--http.idle-timeout=1.5"});
+  CAF_REQUIRE_EQUAL(res.kind, config_outcome::run);
+  CAF_CHECK_EQUAL(cfg.settings.http.read_timeout,
+                  caf::timespan{std::chrono::seconds(2)});
+  CAF_CHECK_EQUAL(cfg.settings.http.idle_timeout,
+                  caf::timespan{std::chrono::milliseconds(1500)});
+  booking_config cfg2;
+  res = load(cfg2, {"--http.read-timeout=-1"});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+}
+
 CAF_TEST(a bad command line value fails naming the key) {
   booking_config cfg;
   auto res = load(cfg, {"--http.port=abc"});
@@ -272,8 +285,9 @@ CAF_TEST(a bad command line value fails naming the key) {
   booking_config cfg2;
   res = load(cfg2, {"--saga.payment-timeout=0s"});
   CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
-  CAF_CHECK_EQUAL(res.message, "saga.payment-timeout: expected a duration > 0 "
-                               "(like 500ms or 2s), got 0s");
+  CAF_CHECK_EQUAL(res.message,
+                  "saga.payment-timeout: expected a duration > 0 "
+                  "(like 500ms or 2s; a bare number is seconds), got 0s");
   booking_config cfg3;
   res = load(cfg3, {"--scheduler.policy=fast"});
   CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
