@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -209,6 +210,9 @@ struct http_server::impl {
   std::shared_ptr<shared_state> shared;
   std::shared_ptr<net::io_context> ioc;
   std::optional<tcp::acceptor> acceptor;
+  /// Keeps the I/O threads running while a reply may still be posted, even
+  /// when no socket operation is pending (e.g. during the drain).
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   uint16_t port = 0;
   bool running = false;
@@ -269,6 +273,7 @@ void http_server::start() {
   d.acceptor->listen(net::socket_base::max_listen_connections);
   d.port = d.acceptor->local_endpoint().port();
   d.do_accept();
+  d.work.emplace(d.ioc->get_executor());
   auto n = std::max<size_t>(cfg.threads, 1);
   for (size_t i = 0; i < n; ++i)
     d.threads.emplace_back([ioc = d.ioc] { ioc->run(); });
@@ -298,6 +303,7 @@ void http_server::stop() {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (d.shared->busy > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  d.work.reset();
   d.ioc->stop();
   for (auto& t : d.threads)
     t.join();

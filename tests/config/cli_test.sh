@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Black-box checks of booking-server's command line: exit codes, messages that
-# name the key, --help, --demo, and a clean stop on SIGTERM.
+# name the key, --help, --demo, one log line per booking request (with its
+# correlation id, never the payment token), and a clean stop on SIGTERM.
 # Usage: cli_test.sh PATH/TO/booking-server   (run from the source root)
 set -u
 server=$1
@@ -89,6 +90,41 @@ code=$(curl -s -o "$tmp/tours" -w '%{http_code}' \
 [ "$code" = 200 ] && grep -q '"lisbon-food"' "$tmp/tours"
 check "serves the tours of config/tours.json" $?
 
+log_has() { # file, fixed strings that one line must all contain
+  local lines part
+  lines=$(grep -F -- "$2" "$1") || return 1
+  for part in "${@:3}"; do
+    lines=$(printf '%s\n' "$lines" | grep -F -- "$part") || return 1
+  done
+}
+
+wait_log() { # like log_has, for up to a second (info lines come in batches)
+  for _ in $(seq 1 50); do
+    log_has "$@" && return 0
+    sleep 0.02
+  done
+  return 1
+}
+
+curl -s -o /dev/null -H 'X-Request-Id: rid-cli-415' \
+  -H 'Content-Type: text/plain' -d x \
+  "http://127.0.0.1:${port:-1}/api/v1/bookings"
+wait_log "$tmp/srv.err" '"correlation_id":"rid-cli-415"' '"status":415' \
+  '"message":"booking request"'
+check "a refused booking request logs its correlation id and 415" $?
+secret=tok_secret_123
+code=$(curl -s -o "$tmp/booked" -w '%{http_code}' \
+  -H 'X-Request-Id: rid-cli-ok' -H 'Content-Type: application/json' \
+  -d '{"tour_id": "lisbon-food", "date": "2026-12-01", "seats": 1,
+       "customer": {"name": "Cli Test", "email": "cli@example.com"},
+       "payment": {"token": "'"$secret"'"}}' \
+  "http://127.0.0.1:${port:-1}/api/v1/bookings")
+[ "$code" = 202 ]
+check "a valid booking request is accepted ($code)" $?
+wait_log "$tmp/srv.err" '"correlation_id":"rid-cli-ok"' '"status":202' \
+  '"message":"booking request"'
+check "an accepted booking request logs its correlation id and 202" $?
+
 "$server" --http.port="${port:-1}" >"$tmp/busy.out" 2>"$tmp/busy.err" </dev/null
 rc=$?
 [ "$rc" != 0 ] && grep -q '"cannot listen"' "$tmp/busy.err"
@@ -100,6 +136,39 @@ for _ in $(seq 1 100); do
 done
 wait "$pid"
 check "SIGTERM stops the server with exit 0" $?
+
+grep -q '"correlation_id":"rid-cli-ok"' "$tmp/srv.err" &&
+  ! grep -qF "$secret" "$tmp/srv.err" "$tmp/srv.out"
+check "no log line holds the payment token" $?
+
+# A bare number of a duration counts seconds: a silent connection is closed
+# after --http.read-timeout=2.
+"$server" --http.port=0 --http.read-timeout=2 \
+  >"$tmp/rt.out" 2>"$tmp/rt.err" </dev/null &
+rt_pid=$!
+for _ in $(seq 1 100); do
+  grep -q '"listening"' "$tmp/rt.err" && break
+  kill -0 "$rt_pid" 2>/dev/null || break
+  sleep 0.1
+done
+rt_port=$(sed -n 's/.*"message":"listening".*"port":\([0-9][0-9]*\).*/\1/p' \
+  "$tmp/rt.err")
+[ -n "$rt_port" ]
+check "--http.read-timeout=2 is accepted" $?
+if [ -n "$rt_port" ] && exec 3<>"/dev/tcp/127.0.0.1/$rt_port"; then
+  start=$(date +%s%N)
+  timeout 10 cat <&3 >/dev/null
+  end=$(date +%s%N)
+  exec 3<&-
+  ms=$(((end - start) / 1000000))
+  [ "$ms" -ge 1500 ] && [ "$ms" -lt 4000 ]
+  check "a silent connection is closed after 2 s (${ms} ms)" $?
+else
+  check "a silent connection is closed after 2 s (no connection)" 1
+fi
+kill -TERM "$rt_pid" 2>/dev/null
+wait "$rt_pid"
+check "SIGTERM stops that server with exit 0" $?
 
 echo "$passes passed, $failures failed"
 [ "$failures" = 0 ]

@@ -219,6 +219,50 @@ CAF_TEST(the same key with another body is 422) {
   CAF_CHECK_EQUAL(num(*items(list)[0], "seats"), 2);
 }
 
+CAF_TEST(a retry after its date was dropped returns the stored booking) {
+  boot();
+  // A first attempt that failed holds no seats on its date...
+  booking_args a;
+  a.token = "tok_decline";
+  auto first = book_keyed("key-gone", a, {{"Prefer", "wait=5"}});
+  auto id = check_outcome_problem(first, 402, "payment-declined");
+  CAF_REQUIRE(idle());
+  auto started = metric(metrics_text(), "booking_sagas_started_total");
+  // ... so the tour may be replaced without that date.
+  auto replaced = call("POST", "/api/v1/tours", R"({"id": "lisbon-food",
+    "name": "Lisbon Food Walk", "price_cents": 4500, "currency": "EUR",
+    "departures": [{"date": "2026-12-02", "capacity": 2},
+                   {"date": "2026-12-03", "capacity": 30}]})");
+  HTTP_CHECK_STATUS(replaced, 200);
+  CAF_REQUIRE(eventually([&] {
+    auto dates = items(get("/api/v1/tours/lisbon-food/availability").json(),
+                       "dates");
+    return dates.size() == 2;
+  }));
+  // A new booking on the dropped date is refused...
+  check_problem(book(a), 422);
+  // ... but a retry of the first attempt is answered by the stored booking.
+  auto again = book_keyed("key-gone", a, {{"Prefer", "wait=5"}});
+  CAF_CHECK_EQUAL(check_outcome_problem(again, 402, "payment-declined"), id);
+  auto plain = book_keyed("key-gone", a);
+  HTTP_CHECK_STATUS(plain, 202);
+  auto doc = plain.json();
+  CAF_CHECK_EQUAL(str(doc, "id"), id);
+  CAF_CHECK_EQUAL(str(doc, "status"), "failed");
+  CAF_CHECK_EQUAL(str(doc, "reason"), "payment_declined");
+  CAF_CHECK_EQUAL(plain.header("location"), "/api/v1/bookings/" + id);
+  // Another body under the key is still a conflict of the key.
+  booking_args other = a;
+  other.seats = 3;
+  check_problem(book_keyed("key-gone", other), 422);
+  // No saga ran again.
+  CAF_CHECK(idle());
+  CAF_CHECK_EQUAL(metric(metrics_text(), "booking_sagas_started_total"),
+                  started);
+  auto list = get("/api/v1/bookings?limit=200").json();
+  CAF_CHECK_EQUAL(items(list).size(), 1u);
+}
+
 CAF_TEST(an idempotency key over 255 characters is refused) {
   boot();
   auto r = book_keyed(std::string(256, 'k'));

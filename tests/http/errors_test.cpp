@@ -360,4 +360,213 @@ CAF_TEST(problem documents never leak internals) {
   CAF_CHECK_EQUAL(str(doc, "title"), str(other, "title"));
 }
 
+// -- regressions --------------------------------------------------------------
+
+CAF_TEST(deeply nested JSON is 400 and the server lives on) {
+  // A recursive parser would overflow the I/O thread's stack.
+  cfg.http.body_limit = 1'000'000;
+  boot();
+  auto r = call("POST", "/api/v1/bookings", std::string(500'000, '['));
+  auto doc = check_problem(r, 400);
+  HTTP_CHECK_MSG(ends_with(str(doc, "type"), "malformed-json"),
+                 "type: " << str(doc, "type"));
+  auto t = call("POST", "/api/v1/tours", std::string(500'000, '{'));
+  auto tdoc = check_problem(t, 400);
+  HTTP_CHECK_MSG(ends_with(str(tdoc, "type"), "malformed-json"),
+                 "type: " << str(tdoc, "type"));
+  // Deep but well-formed nesting in an ignored member is no problem either.
+  auto deep = std::string(200'000, '[') + std::string(200'000, ']');
+  HTTP_CHECK_STATUS(
+    call("POST", "/api/v1/bookings", with_extra(R"("extra": )" + deep)), 202);
+  // The server still answers, on the old connection and on a new one.
+  auto h = get("/healthz");
+  HTTP_CHECK_STATUS(h, 200);
+  CAF_CHECK_EQUAL(h.body, R"({"status":"ok"})");
+  HTTP_CHECK_STATUS(connect().send("GET", "/healthz"), 200);
+}
+
+CAF_TEST(invalid UTF - 8 in a string is 400 naming the offset) {
+  boot();
+  booking_args a;
+  a.name = "A\xff\xfe";
+  auto body = booking_body(a);
+  rapidjson::Document ref;
+  ref.Parse<rapidjson::kParseValidateEncodingFlag>(body.c_str(), body.size());
+  CAF_REQUIRE(ref.HasParseError());
+  auto offset = std::to_string(ref.GetErrorOffset());
+  auto r = book(a);
+  auto doc = check_problem(r, 400);
+  HTTP_CHECK_MSG(ends_with(str(doc, "type"), "malformed-json"),
+                 "type: " << str(doc, "type"));
+  auto detail = str(doc, "detail");
+  HTTP_CHECK_MSG(detail.find("offset " + offset) != std::string::npos,
+                 "offset " << offset << " not in: " << detail);
+  CAF_CHECK(r.body.find('\xff') == std::string::npos);
+  // In a tour name too; nothing was stored.
+  auto t = call("POST", "/api/v1/tours",
+                "{\"id\": \"utf\", \"name\": \"Caf\xc3\", \"price_cents\": 1, "
+                "\"currency\": \"EUR\", \"departures\": "
+                "[{\"date\": \"2026-11-01\", \"capacity\": 1}]}");
+  auto tdoc = check_problem(t, 400);
+  CAF_CHECK(ends_with(str(tdoc, "type"), "malformed-json"));
+  check_problem(get("/api/v1/tours/utf"), 404);
+  // Valid multi-byte UTF-8 is fine.
+  a.name = "Jos\xc3\xa9 \xe2\x82\xac";
+  HTTP_CHECK_STATUS(book(a), 202);
+  CAF_CHECK(idle());
+  CAF_CHECK_EQUAL(items(get("/api/v1/bookings?limit=200").json()).size(), 1u);
+}
+
+CAF_TEST(a price that could overflow is 422 on price_cents) {
+  boot();
+  auto tour_with_price = [](const std::string& id, const std::string& price) {
+    return R"({"id": ")" + id + R"(", "name": "Pricey", "price_cents": )"
+           + price + R"(, "currency": "EUR",
+      "departures": [{"date": "2026-11-01", "capacity": 50}]})";
+  };
+  auto max = call("POST", "/api/v1/tours",
+                  tour_with_price("max-price", "9223372036854775807"));
+  auto fields = error_fields(check_problem(max, 422));
+  HTTP_CHECK_MSG(fields.count("price_cents") == 1, "fields: " << join(fields));
+  check_problem(get("/api/v1/tours/max-price"), 404);
+  // One above 10^13 is refused, 10^13 itself accepted.
+  auto over = call("POST", "/api/v1/tours",
+                   tour_with_price("over-price", "10000000000001"));
+  CAF_CHECK(error_fields(check_problem(over, 422)).count("price_cents") == 1);
+  auto cap = call("POST", "/api/v1/tours",
+                  tour_with_price("cap-price", "10000000000000"));
+  HTTP_CHECK_STATUS(cap, 201);
+  CAF_CHECK_EQUAL(num(cap.json(), "price_cents"), 10'000'000'000'000);
+  // The largest booking of it is priced exactly.
+  CAF_REQUIRE(eventually(
+    [&] { return get("/api/v1/tours/cap-price/availability").status == 200; }));
+  booking_args a;
+  a.tour_id = "cap-price";
+  a.date = "2026-11-01";
+  a.seats = 20;
+  auto b = book_wait(a, 10);
+  HTTP_CHECK_STATUS(b, 201);
+  CAF_CHECK_EQUAL(num(b.json(), "amount_cents"), 200'000'000'000'000);
+}
+
+CAF_TEST(HEAD is 405 with Allow and no body bytes) {
+  boot();
+  const std::string two = "HEAD /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+                          "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+  // Read as a client that knows the first response answers HEAD.
+  auto c = connect();
+  CAF_REQUIRE(c.write_raw(two));
+  auto head = c.read_response(true);
+  HTTP_CHECK_STATUS(head, 405);
+  CAF_CHECK_EQUAL(allowed(head), std::set<std::string>{"GET"});
+  CAF_CHECK(head.has_header("x-request-id"));
+  auto next = c.read_response();
+  HTTP_CHECK_STATUS(next, 200);
+  CAF_CHECK_EQUAL(next.body, R"({"status":"ok"})");
+  // Byte by byte: the next status line follows the first header block.
+  auto raw = connect();
+  CAF_REQUIRE(raw.write_raw(two));
+  std::string got;
+  CAF_CHECK(eventually(
+    [&] {
+      got += raw.wait_closed(50ms).received;
+      return got.find(R"({"status":"ok"})") != std::string::npos;
+    },
+    3s));
+  auto end = got.find("\r\n\r\n");
+  CAF_REQUIRE(end != std::string::npos);
+  CAF_CHECK(starts_with(got, "HTTP/1.1 405"));
+  auto rest = got.substr(end + 4);
+  HTTP_CHECK_MSG(starts_with(rest, "HTTP/1.1 200"),
+                 "after the HEAD response's header: " << rest);
+  // The connection goes on.
+  HTTP_CHECK_STATUS(c.send("GET", "/healthz"), 200);
+  auto again = c.send("HEAD", "/api/v1/tours");
+  HTTP_CHECK_STATUS(again, 405);
+  CAF_CHECK(allowed(again).count("GET") == 1);
+  HTTP_CHECK_STATUS(c.send("GET", "/healthz"), 200);
+}
+
+CAF_TEST(refused requests keep the request id and CORS headers) {
+  cfg.http.cors_origins = "https://a.example";
+  boot();
+  // 413 from Content-Length alone.
+  auto c = connect();
+  c.write_raw("POST /api/v1/bookings HTTP/1.1\r\nHost: t\r\n"
+              "X-Request-Id: rid-413\r\nOrigin: https://a.example\r\n"
+              "Content-Type: application/json\r\n"
+              "Content-Length: 100000\r\n\r\n");
+  auto r = c.read_response();
+  check_problem(r, 413);
+  CAF_CHECK_EQUAL(r.header("x-request-id"), "rid-413");
+  CAF_CHECK_EQUAL(r.header("access-control-allow-origin"), "https://a.example");
+  CAF_CHECK(!r.keep_alive);
+  // 413 with the body on its way.
+  auto body = connect();
+  body.write_raw("POST /api/v1/bookings HTTP/1.1\r\nHost: t\r\n"
+                 "X-Request-Id: rid-413b\r\nContent-Type: application/json\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n11000\r\n"
+                 + std::string(0x11000, ' ') + "\r\n0\r\n\r\n");
+  auto rb = body.read_response();
+  check_problem(rb, 413);
+  CAF_CHECK_EQUAL(rb.header("x-request-id"), "rid-413b");
+  // 431 when the id comes before the oversized field.
+  auto big = connect();
+  big.write_raw("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Request-Id: rid-431\r\n"
+                "Origin: https://a.example\r\nX-Pad: "
+                + std::string(9 * 1024, 'a') + "\r\n\r\n");
+  auto h = big.read_response();
+  check_problem(h, 431);
+  CAF_CHECK_EQUAL(h.header("x-request-id"), "rid-431");
+  CAF_CHECK_EQUAL(h.header("access-control-allow-origin"), "https://a.example");
+  // An id that is not a valid one is replaced.
+  auto bad = connect();
+  bad.write_raw("POST /api/v1/bookings HTTP/1.1\r\nHost: t\r\n"
+                "X-Request-Id: "
+                + std::string(300, 'r')
+                + "\r\n"
+                  "Content-Type: application/json\r\n"
+                  "Content-Length: 100000\r\n\r\n");
+  auto rr = bad.read_response();
+  check_problem(rr, 413);
+  CAF_CHECK(!rr.header("x-request-id").empty());
+  CAF_CHECK(rr.header("x-request-id") != std::string(300, 'r'));
+}
+
+CAF_TEST(unknown methods are 405 and share one metrics label) {
+  boot();
+  auto c = connect();
+  CAF_REQUIRE(c.write_raw("FOOBAR /healthz HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto r = c.read_response();
+  check_problem(r, 405);
+  CAF_CHECK(allowed(r).count("GET") == 1);
+  CAF_REQUIRE(c.write_raw("XYZZY /api/v1/tours HTTP/1.1\r\nHost: t\r\n\r\n"));
+  check_problem(c.read_response(), 405);
+  // And when refused before the request was complete.
+  auto big = connect();
+  big.write_raw("QUUX /healthz HTTP/1.1\r\nHost: t\r\nX-Pad: "
+                + std::string(9 * 1024, 'a') + "\r\n\r\n");
+  check_problem(big.read_response(), 431);
+  auto m = metrics_text();
+  CAF_CHECK_EQUAL(
+    metric(m, "booking_http_requests_total",
+           {{"route", "/healthz"}, {"method", "other"}, {"status", "405"}}),
+    1.0);
+  CAF_CHECK_EQUAL(metric(m, "booking_http_requests_total",
+                         {{"route", "/api/v1/tours"},
+                          {"method", "other"},
+                          {"status", "405"}}),
+                  1.0);
+  std::string raw;
+  for (auto& s : parse_metrics(m)) {
+    auto i = s.labels.find("method");
+    if (i != s.labels.end()
+        && (i->second == "FOOBAR" || i->second == "XYZZY"
+            || i->second == "QUUX"))
+      raw += " " + s.name + "{method=" + i->second + "}";
+  }
+  HTTP_CHECK_MSG(raw.empty(), "raw methods in labels:" << raw);
+  CAF_CHECK(m.find("FOOBAR") == std::string::npos);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -197,10 +197,10 @@ http_connection::send(const std::string& method, const std::string& target,
     if (timed_out)
       return failed("write timed out");
     // The server may have answered early (e.g. 413) and closed.
-    auto early = read_response();
+    auto early = read_response(method == "HEAD");
     return early.status != 0 ? early : failed("write: " + ec.message());
   }
-  return read_response();
+  return read_response(method == "HEAD");
 }
 
 bool http_connection::write_raw(const std::string& bytes) {
@@ -219,12 +219,14 @@ bool http_connection::write_raw(const std::string& bytes) {
   return true;
 }
 
-http_response http_connection::read_response() {
+http_response http_connection::read_response(bool to_head) {
   auto& d = *impl_;
   if (!d.sock.is_open())
     return failed("connection closed");
   http::response_parser<http::string_body> parser;
   parser.body_limit(response_body_limit);
+  // A response to HEAD has no body, whatever Content-Length says.
+  parser.skip(to_head);
   auto [ec, timed_out] = d.run(d.timeout, [&](auto done) {
     http::async_read(d.sock, d.buf, parser,
                      [done](error_code ec, size_t) { done(ec); });

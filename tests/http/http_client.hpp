@@ -82,7 +82,8 @@ public:
   /// Writes a request and reads the response. A non-empty body gets
   /// `Content-Type: application/json` unless `headers` names one, and a
   /// `Content-Length`. On any I/O error or timeout the result has status 0
-  /// and the error text in `body`.
+  /// and the error text in `body`. The response to `HEAD` is read without a
+  /// body, whatever its `Content-Length` says.
   http_response send(const std::string& method, const std::string& target,
                      const std::string& body = {},
                      const header_list& headers = {});
@@ -92,7 +93,8 @@ public:
   bool write_raw(const std::string& bytes);
 
   /// Reads one response (after `write_raw`); status 0 on error or timeout.
-  http_response read_response();
+  /// With `to_head`, it is the response to a `HEAD` request: header only.
+  http_response read_response(bool to_head = false);
 
   /// Reads until the server closes the connection or `limit` passes.
   close_result wait_closed(std::chrono::milliseconds limit);

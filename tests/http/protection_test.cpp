@@ -4,6 +4,8 @@
 #include "tests/http/api_fixture.hpp"
 
 #include <cctype>
+#include <functional>
+#include <system_error>
 
 using namespace booking;
 using namespace booking::testing;
@@ -31,7 +33,42 @@ const char* tour_doc = R"({"id": "sintra-hike", "name": "Sintra Hike",
   "price_cents": 6000, "currency": "EUR",
   "departures": [{"date": "2026-11-01", "capacity": 10}]})";
 
+/// A response and when it came (seconds since the request).
+struct timed_response {
+  http_response response;
+  double after = 0;
+};
+
 struct fixture : api_fixture {
+  /// Sends a booking with `Prefer: wait=10` on its own connection and
+  /// thread, stops the server `delay` later on another thread, runs
+  /// `meanwhile` while it stops, and returns the booking's response once the
+  /// stop has ended.
+  timed_response answer_while_stopping(
+    std::chrono::milliseconds delay,
+    const std::function<void()>& meanwhile = [] {}) {
+    timed_response out;
+    std::thread client{[&, p = port] {
+      http_connection c{p, 10s};
+      auto start = clock_type::now();
+      out.response = c.send("POST", "/api/v1/bookings", booking_body({}),
+                            {{"Prefer", "wait=10"}});
+      out.after = seconds_since(start);
+    }};
+    std::this_thread::sleep_for(delay);
+    std::atomic<bool> stopped{false};
+    std::thread stopper{[&] {
+      server->stop();
+      stopped = true;
+    }};
+    meanwhile();
+    // Still draining: the saga takes longer than `meanwhile`.
+    CAF_CHECK(!stopped);
+    client.join();
+    stopper.join();
+    return out;
+  }
+
   /// Trickles `bytes` one at a time, `gap` apart, until the server closes
   /// the connection or 5 s pass; returns whether the server closed it and
   /// when (seconds since `start`).
@@ -328,10 +365,71 @@ CAF_TEST(the rate limit answers 429 beyond the burst) {
   CAF_CHECK(limited >= 4);
 }
 
+CAF_TEST(the rate limit is checked before the token) {
+  http_opts.api_token = "api-secret";
+  cfg.http.rate_limit = 2;
+  cfg.http.rate_burst = 2;
+  boot();
+  // Guessing tokens spends the bucket like any other request.
+  check_problem(get("/api/v1/tours", bearer("guess-1")), 403);
+  check_problem(get("/api/v1/tours", bearer("guess-2")), 403);
+  auto r = get("/api/v1/tours", bearer("guess-3"));
+  check_problem(r, 429);
+  HTTP_CHECK_MSG(is_delay_seconds(r.header("retry-after")),
+                 "Retry-After: " << r.header("retry-after"));
+  check_problem(get("/api/v1/tours"), 429);
+  check_problem(get("/api/v1/tours", bearer("api-secret")), 429);
+}
+
 CAF_TEST(without a rate limit quick requests all pass) {
   boot();
   for (int i = 0; i < 50; ++i)
     HTTP_CHECK_STATUS(get("/api/v1/tours"), 200);
+}
+
+// -- shutdown -----------------------------------------------------------------
+
+CAF_TEST(stopping waits for the response in progress) {
+  // The only connection is waiting for its saga when the server stops.
+  cfg.faults.payment_latency = 1s;
+  boot();
+  auto waited = answer_while_stopping(300ms);
+  HTTP_CHECK_STATUS(waited.response, 201);
+  CAF_CHECK_EQUAL(str(waited.response.json(), "status"), "confirmed");
+  CAF_CHECK(!waited.response.keep_alive);
+  HTTP_CHECK_MSG(waited.after < 5, "answered after " << waited.after << " s");
+}
+
+CAF_TEST(stopping answers requests in progress and refuses new ones) {
+  cfg.faults.payment_latency = 1s;
+  boot();
+  auto idle_conn = connect();
+  HTTP_CHECK_STATUS(idle_conn.send("GET", "/healthz"), 200);
+  auto waited = answer_while_stopping(300ms, [&] {
+    std::this_thread::sleep_for(200ms);
+    // A new request on a kept-alive connection is refused: 503, or a close.
+    auto late = idle_conn.send("GET", "/healthz");
+    HTTP_CHECK_MSG(late.status == 503 || late.status == 0,
+                   "after stop began: " << late.to_text());
+    if (late.status == 503) {
+      check_problem(late, 503);
+      CAF_CHECK(!late.keep_alive);
+    }
+    // No new connection gets in.
+    bool refused = false;
+    try {
+      http_connection c{port, 2s};
+      refused = c.send("GET", "/healthz").status == 0;
+    } catch (std::system_error&) {
+      refused = true;
+    }
+    CAF_CHECK(refused);
+  });
+  // The response in progress was written, with the connection closing.
+  HTTP_CHECK_STATUS(waited.response, 201);
+  CAF_CHECK_EQUAL(str(waited.response.json(), "status"), "confirmed");
+  CAF_CHECK(!waited.response.keep_alive);
+  HTTP_CHECK_MSG(waited.after < 5, "answered after " << waited.after << " s");
 }
 
 // -- CORS ---------------------------------------------------------------------
