@@ -82,12 +82,24 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<notification_request>("notification_request");
   cfg.add_message_type<notification_record>("notification_record");
   cfg.add_message_type<notification_filter>("notification_filter");
+  cfg.add_message_type<domain_event>("domain_event");
   cfg.add_message_type<saga_stats>("saga_stats");
   cfg.add_error_category(booking_error_category,
                          [](uint8_t code, caf::atom_value,
                             const caf::message&) {
                            return to_string(static_cast<booking_errc>(code));
                          });
+}
+
+const std::vector<std::string>& event_types() {
+  static const std::vector<std::string> types{
+    "booking.requested",  "booking.confirmed",        "booking.failed",
+    "booking.cancelled",  "inventory.reserved",       "inventory.released",
+    "inventory.rejected", "payment.authorized",       "payment.declined",
+    "payment.voided",     "payment.captured",         "payment.refunded",
+    "saga.compensating",  "saga.compensation_failed", "notification.sent",
+  };
+  return types;
 }
 
 std::string new_booking_id() {

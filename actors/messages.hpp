@@ -393,6 +393,46 @@ typename Inspector::result_type inspect(Inspector& f, notification_filter& x) {
            x.after_id, x.limit);
 }
 
+// -- domain events ------------------------------------------------------------
+
+/// Something that happened to a booking, as the AMQP bridge publishes it on
+/// `booking.events` (routing key = `type`). Emitted by the saga coordinator.
+struct domain_event {
+  /// UUID; also the AMQP `message_id`, kept when the event is re-sent.
+  std::string id;
+  /// One of `event_types()`, e.g. `booking.confirmed`.
+  std::string type;
+  caf::timestamp time;
+  /// Of the request that caused the event (create, cancel or intake).
+  std::string correlation_id;
+  std::string booking_id;
+  std::string tour_id;
+  std::string date;
+  int32_t seats = 0;
+  int64_t amount_cents = 0;
+  std::string currency;
+  std::string customer_email;
+  /// The booking's status when the event was emitted.
+  std::string status;
+  /// Set on booking.failed, payment.declined, inventory.rejected and
+  /// saga.compensation_failed.
+  std::string reason;
+  /// notification.sent only: the notification kind and channel.
+  std::string kind;
+  std::string channel;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, domain_event& x) {
+  return f(caf::meta::type_name("domain_event"), x.id, x.type, x.time,
+           x.correlation_id, x.booking_id, x.tour_id, x.date, x.seats,
+           x.amount_cents, x.currency, x.customer_email, x.status, x.reason,
+           x.kind, x.channel);
+}
+
+/// Every domain event type the engine emits.
+const std::vector<std::string>& event_types();
+
 // -- sagas --------------------------------------------------------------------
 
 /// Upper bounds, in seconds, of the buckets of the saga duration histogram

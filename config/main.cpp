@@ -105,7 +105,31 @@ int main(int argc, char** argv) {
      {"actors", counts},
      {"scheduler_threads", std::to_string(sys.scheduler().num_workers())}});
   raise_file_limit();
-  http_server api{sys, e, settings.http, http_options_from_env()};
+  auto http_opts = http_options_from_env();
+  if (auto st = e.amqp) {
+    // Ready once the publisher is connected and the intake consumer is
+    // attached; `starting` until the first attempt ends.
+    http_opts.ready.amqp = [st] {
+      if (st->publisher_up && st->consumer_up)
+        return check_state::ok;
+      return st->tried ? check_state::down : check_state::starting;
+    };
+    http_opts.amqp_metrics = [st] {
+      amqp_counters c;
+      c.published = st->published;
+      c.confirmed = st->confirmed;
+      c.nacked = st->nacked;
+      c.returned = st->returned;
+      c.consumed = st->consumed;
+      c.acked = st->acked;
+      c.rejected = st->rejected;
+      c.dead_lettered = st->dead_lettered;
+      c.outbox_backlog = st->outbox_backlog;
+      c.reconnects = st->reconnects;
+      return c;
+    };
+  }
+  http_server api{sys, e, settings.http, std::move(http_opts)};
   try {
     api.start();
   } catch (const std::exception& ex) {

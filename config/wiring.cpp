@@ -9,6 +9,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
+#include <unistd.h>
+
 #include "actors/errors.hpp"
 #include "actors/faults.hpp"
 #include "actors/store/memory_store.hpp"
@@ -16,6 +18,14 @@
 namespace booking {
 
 namespace {
+
+/// Names this process in the events' `source`: the host name.
+std::string node_id() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == 0)
+    return "local";
+  return buf;
+}
 
 // Seed streams per role, so that adding a worker of one role does not shift
 // the faults another role sees.
@@ -76,6 +86,9 @@ void engine::stop() {
     if (h)
       caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
   };
+  // Intake first, so no new booking starts; the publisher last, so it can
+  // flush what the others emitted.
+  bye(intake);
   for (auto& h : coordinators)
     bye(h);
   for (auto& h : bookings)
@@ -87,6 +100,7 @@ void engine::stop() {
   bye(payment);
   bye(payment_pool);
   bye(notification_pool);
+  bye(publisher);
 }
 
 engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
@@ -128,8 +142,16 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
       return spawn_notification_worker(sys, e.notifications, no);
     });
   e.notification_pool = caf::actor_cast<caf::actor>(e.notification);
-  saga_participants peers{e.bookings, e.inventory, e.availability, e.payment,
-                          e.notification};
+  // With a broker, the publisher bridge receives every saga's events.
+  auto events = opts.events;
+  if (!cfg.amqp.url.empty()) {
+    e.amqp = std::make_shared<bridge_status>();
+    e.publisher = spawn_publisher(sys, cfg.amqp, e.amqp, node_id());
+    if (!events)
+      events = e.publisher;
+  }
+  saga_participants peers{e.bookings, e.inventory,    e.availability,
+                          e.payment,  e.notification, events};
   auto booking_def = booking_saga(cfg.saga);
   if (opts.adjust_booking_saga)
     opts.adjust_booking_saga(booking_def);
@@ -143,6 +165,14 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
     co.lookup_timeout = cfg.saga.inventory_timeout;
     co.seed = derive_seed(cfg.saga.seed, coordinator_stream + i);
     e.coordinators.push_back(spawn_saga_coordinator(sys, peers, co));
+  }
+  if (!cfg.amqp.url.empty()) {
+    intake_options io;
+    io.node_id = node_id();
+    io.fault = opts.intake_fault;
+    e.intake = spawn_intake_consumer(
+      sys, cfg.amqp, e.amqp,
+      intake_peers{e.coordinators, e.bookings, e.idempotency, e.publisher}, io);
   }
   return e;
 }

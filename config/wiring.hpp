@@ -18,6 +18,7 @@
 
 #include "actors/availability_actor.hpp"
 #include "actors/booking_actor.hpp"
+#include "actors/event_sink.hpp"
 #include "actors/idempotency_actor.hpp"
 #include "actors/inventory_actor.hpp"
 #include "actors/notification_actor.hpp"
@@ -27,6 +28,9 @@
 #include "actors/saga/saga_coordinator.hpp"
 #include "actors/settings.hpp"
 #include "actors/store/repositories.hpp"
+#include "bridges/amqp_consumer.hpp"
+#include "bridges/amqp_publisher.hpp"
+#include "bridges/bridge_status.hpp"
 
 namespace booking {
 
@@ -51,6 +55,10 @@ struct engine {
   std::shared_ptr<payment_gateway> gateway;
   /// The notification store the workers share.
   std::shared_ptr<notification_repository> notifications;
+  /// The AMQP bridges and their state; empty without a broker.
+  publisher_actor publisher;
+  caf::actor intake;
+  std::shared_ptr<bridge_status> amqp;
 
   /// The coordinator that runs the sagas of `booking_id`.
   const saga_coordinator_actor& coordinator_for(const std::string& id) const;
@@ -73,6 +81,13 @@ struct engine_options {
   std::function<void(saga_definition&)> adjust_booking_saga;
   /// Puts an actor in front of the payment pool (tests delay replies here).
   std::function<payment_actor(caf::actor_system&, payment_actor)> wrap_payment;
+  /// Receives the domain events of every saga (tests record them here).
+  /// Empty, the default: the AMQP publisher gets them when a broker is
+  /// configured, and without one no events are built at all.
+  event_sink_actor events;
+  /// Test hook of the AMQP intake: an error returned here is a transient
+  /// failure of that message.
+  std::function<caf::error(const booking_request&)> intake_fault;
 };
 
 /// Spawns the whole engine in `sys`.

@@ -8,30 +8,44 @@ saga_definition booking_saga(const saga_settings& cfg) {
   saga_definition def;
   def.name = "booking";
   def.failure_status = bs::failed;
+  def.running_status = bs::pending;
+  def.event_on_start = "booking.requested";
+  def.event_on_compensating = "saga.compensating";
+  def.outcome_events = {
+    {bs::confirmed, "booking.confirmed"},
+    {bs::failed, "booking.failed"},
+    {bs::compensation_failed, "saga.compensation_failed"},
+  };
   // clang-format off
   //   step                          participant
   //   command                 compensation       query
   //   timeout                 retry              compensation retry
   //   reason when exhausted   status on success  pivot  final
+  //   event on success        event on decline   event on compensation
   def.steps = {
     {saga_step::reserve_seats,     "inventory",
      c::reserve_seats,         c::release_seats,  c::none,
      cfg.inventory_timeout,    cfg.step_retry,    cfg.compensation_retry,
-     "inventory_error",        bs::pending,       false, false},
+     "inventory_error",        bs::pending,       false, false,
+     "inventory.reserved",     "inventory.rejected", "inventory.released"},
     {saga_step::authorize_payment, "payment",
      c::authorize_payment,     c::void_payment,   c::query_payment,
      cfg.payment_timeout,      cfg.step_retry,    cfg.compensation_retry,
-     "payment_error",          bs::pending,       false, false},
+     "payment_error",          bs::pending,       false, false,
+     "payment.authorized",     "payment.declined", "payment.voided"},
     // Capture and commit are idempotent, so the whole step is retried; its
     // compensation refunds whatever was captured (or voids the rest).
+    // Success emits payment.captured, then the outcome booking.confirmed.
     {saga_step::confirm_booking,   "payment, inventory, booking",
      c::capture_and_commit,    c::refund_payment, c::none,
      cfg.payment_timeout,      cfg.compensation_retry, cfg.compensation_retry,
-     "payment_error",          bs::confirmed,     true,  false},
+     "payment_error",          bs::confirmed,     true,  false,
+     "payment.captured",       "",                "payment.refunded"},
     {saga_step::send_notification, "notification",
      c::notify,                c::none,           c::none,
      cfg.notification_timeout, cfg.notification_retry, cfg.notification_retry,
-     "",                       bs::pending,       false, true},
+     "",                       bs::pending,       false, true,
+     "notification.sent",      "",                ""},
   };
   // clang-format on
   return def;
@@ -45,24 +59,34 @@ saga_definition cancellation_saga(const saga_settings& cfg) {
   // Nothing here is undone: a step that keeps failing leaves the booking
   // for an operator, visibly.
   def.failure_status = bs::compensation_failed;
+  // The coordinator stores `cancelling` before the first row runs.
+  def.running_status = bs::cancelling;
+  def.outcome_events = {
+    {bs::cancelled, "booking.cancelled"},
+    {bs::compensation_failed, "saga.compensation_failed"},
+  };
   // clang-format off
   def.steps = {
     {saga_step::refund_payment,    "payment",
      c::refund_payment,        c::none,           c::none,
      cfg.payment_timeout,      cfg.compensation_retry, cfg.compensation_retry,
-     "payment_error",          bs::pending,       false, false},
+     "payment_error",          bs::pending,       false, false,
+     "payment.refunded",       "",                ""},
     {saga_step::release_seats,     "inventory",
      c::release_seats,         c::none,           c::none,
      cfg.inventory_timeout,    cfg.compensation_retry, cfg.compensation_retry,
-     "inventory_error",        bs::pending,       false, false},
+     "inventory_error",        bs::pending,       false, false,
+     "inventory.released",     "",                ""},
     {saga_step::cancel_booking,    "booking",
      c::none,                  c::none,           c::none,
      cfg.inventory_timeout,    cfg.compensation_retry, cfg.compensation_retry,
-     "",                       bs::cancelled,     true,  false},
+     "",                       bs::cancelled,     true,  false,
+     "",                       "",                ""},
     {saga_step::send_notification, "notification",
      c::notify,                c::none,           c::none,
      cfg.notification_timeout, cfg.notification_retry, cfg.notification_retry,
-     "",                       bs::pending,       false, true},
+     "",                       bs::pending,       false, true,
+     "notification.sent",      "",                ""},
   };
   // clang-format on
   return def;

@@ -220,6 +220,81 @@ caf::optional<notification_kind> notification_for(const saga_instance& s) {
   }
 }
 
+// -- domain events ------------------------------------------------------------
+
+/// The only channel notifications are rendered for (see notification_actor).
+constexpr const char* notification_channel = "email";
+
+const std::string& no_reason() {
+  static const std::string empty;
+  return empty;
+}
+
+/// The booking's status as this saga knows it: its outcome once set, else
+/// the status its table runs in (pending, or cancelling).
+booking_status current_status(coordinator_pointer self,
+                              const saga_instance& s) {
+  return s.outcome != booking_status::pending
+           ? s.outcome
+           : definition(self, s).running_status;
+}
+
+/// Sends one domain event of `s` to the sink. Without a sink, or for a table
+/// entry without an event, it returns before building anything.
+void emit(coordinator_pointer self, const saga_instance& s,
+          const std::string& type, const std::string& reason = no_reason(),
+          caf::optional<notification_kind> kind = caf::none) {
+  auto& sink = self->state.peers.events;
+  if (!sink || type.empty())
+    return;
+  domain_event ev;
+  ev.id = new_booking_id();
+  ev.type = type;
+  ev.time = caf::make_timestamp(); // the clock of the saga history
+  ev.correlation_id = s.req.correlation_id;
+  ev.booking_id = s.req.id;
+  ev.tour_id = s.req.tour_id;
+  ev.date = s.req.date;
+  ev.seats = s.req.seats;
+  ev.amount_cents = s.amount_cents;
+  ev.currency = s.currency;
+  ev.customer_email = s.req.cust.email;
+  ev.status = to_string(current_status(self, s));
+  ev.reason = reason;
+  if (kind) {
+    ev.kind = to_string(*kind);
+    ev.channel = notification_channel;
+  }
+  // One-way sends from one actor to one sink keep their order, so the
+  // events of a booking arrive in the order its saga emitted them.
+  self->send(sink, std::move(ev));
+}
+
+/// The event of a row whose command succeeded.
+void emit_success(coordinator_pointer self, const saga_instance& s,
+                  const saga_step_def& row) {
+  if (!self->state.peers.events || row.event_on_success.empty())
+    return;
+  caf::optional<notification_kind> kind;
+  if (row.command == saga_command::notify) {
+    kind = notification_for(s);
+    if (!kind)
+      return; // nothing was sent
+  }
+  emit(self, s, row.event_on_success, no_reason(), kind);
+}
+
+/// The event of the outcome `s` just took, if its table names one.
+void emit_outcome(coordinator_pointer self, const saga_instance& s) {
+  if (!self->state.peers.events)
+    return;
+  for (auto& x : definition(self, s).outcome_events)
+    if (x.status == s.outcome) {
+      emit(self, s, x.type, s.reason);
+      return;
+    }
+}
+
 // -- forward declarations -----------------------------------------------------
 
 void issue(coordinator_pointer self, const std::string& key);
@@ -410,6 +485,7 @@ void set_outcome(coordinator_pointer self, saga_instance& s,
             {"correlation_id", s.req.correlation_id},
             {"reason", s.reason}});
   record(self, s, std::move(entry), status);
+  emit_outcome(self, s);
 }
 
 // -- moving through the table -------------------------------------------------
@@ -476,6 +552,7 @@ void fail(coordinator_pointer self, const std::string& key, saga_instance& s,
   s.attempt = 1;
   log_line(log_level::debug, "saga compensating",
            {{"booking_id", s.req.id}, {"reason", s.reason}});
+  emit(self, s, definition(self, s).event_on_compensating);
   issue(self, key);
 }
 
@@ -508,6 +585,9 @@ void on_forward_result(coordinator_pointer self, const std::string& key,
   if (r.outcome == step_outcome::ok) {
     if (row.compensation != saga_command::none)
       s.to_compensate.push_back(static_cast<uint8_t>(s.row));
+    // Before the status change, so the event carries the status before it
+    // (payment.captured is `pending`, booking.confirmed `confirmed`).
+    emit_success(self, s, row);
     if (row.on_success != booking_status::pending)
       set_outcome(self, s, row.on_success, std::move(entry));
     else
@@ -534,6 +614,9 @@ void on_forward_result(coordinator_pointer self, const std::string& key,
     retry_later(self, key, s, std::move(entry));
     return;
   }
+  auto& reason = r.reason.empty() ? row.error_reason : r.reason;
+  if (r.outcome == step_outcome::declined)
+    emit(self, s, row.event_on_decline, reason);
   if (past_pivot) {
     // After the pivot nothing is undone: give up on this row, keep going.
     record(self, s, std::move(entry), caf::none);
@@ -546,8 +629,7 @@ void on_forward_result(coordinator_pointer self, const std::string& key,
   // idempotent, so undoing what never happened is harmless).
   if (uncertain && row.compensation != saga_command::none)
     s.to_compensate.push_back(static_cast<uint8_t>(s.row));
-  auto reason = r.reason.empty() ? row.error_reason : r.reason;
-  fail(self, key, s, std::move(reason), std::move(entry));
+  fail(self, key, s, reason, std::move(entry));
 }
 
 void on_query_result(coordinator_pointer self, const std::string& key,
@@ -581,6 +663,7 @@ void on_compensation_result(coordinator_pointer self, const std::string& key,
     auto& st = self->state.stats;
     ++st.compensations;
     ++st.compensations_by_step[to_string(row.step)];
+    emit(self, s, row.event_on_compensation);
   } else {
     // Out of retries: leave this one for an operator, but still undo the
     // other steps, so as little as possible stays taken.
@@ -611,7 +694,9 @@ void on_final_result(coordinator_pointer self, const std::string& key,
     return;
   }
   record(self, s, std::move(entry), caf::none);
-  if (r.outcome != step_outcome::ok)
+  if (r.outcome == step_outcome::ok)
+    emit_success(self, s, row);
+  else
     log_line(log_level::warn, "final saga step gave up",
              {{"booking_id", s.req.id}, {"step", to_string(row.step)}});
   run_final_rows(self, key, s, s.row + 1);
@@ -649,7 +734,8 @@ void start(coordinator_pointer self, saga_instance s, bool defer = false) {
   auto& st = self->state;
   ++st.stats.started;
   ++st.stats.in_flight;
-  st.sagas.emplace(key, std::move(s));
+  auto& inst = st.sagas.emplace(key, std::move(s)).first->second;
+  emit(self, inst, definition(self, inst).event_on_start);
   if (!defer)
     issue(self, key);
 }

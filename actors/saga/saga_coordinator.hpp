@@ -10,6 +10,8 @@
 // the booking's saga history with one update call to the booking actor.
 // A reply that arrives after its attempt was abandoned is ignored: CAF drops
 // responses to timed-out requests, and an epoch per attempt guards the rest.
+// The domain events the tables name go one-way to `peers.events`, one per
+// transition and in causal order; without a sink none is built.
 
 #pragma once
 
@@ -20,6 +22,7 @@
 
 #include "actors/availability_actor.hpp"
 #include "actors/booking_actor.hpp"
+#include "actors/event_sink.hpp"
 #include "actors/inventory_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/notification_actor.hpp"
@@ -59,6 +62,8 @@ struct saga_participants {
   availability_actor availability;
   payment_actor payment;
   notification_actor notification;
+  /// Receives the domain events of every saga; may be empty (no broker).
+  event_sink_actor events;
 };
 
 /// How a coordinator runs its sagas.

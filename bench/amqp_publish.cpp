@@ -1,0 +1,260 @@
+// amqp-publish: domain events published by the publisher bridge (persistent,
+// mandatory, pipelined confirms, outbox) against a bare rabbitmq-c publisher
+// doing the same on the same broker, in the same run; and intake bookings
+// per second over AMQP.
+//
+//   amqp-publish --url=amqp://guest:guest@127.0.0.1:5672/%2f
+//                [--events=50000] [--window=256] [--intake=5000] [--runs=3]
+//
+// Both publishers send the same encoded event (a `booking.confirmed`
+// CloudEvent, ~600 bytes) to `booking.events`, where a bench queue bound to
+// `#` takes it, so the broker persists every message. The bare publisher
+// keeps `--window` messages unconfirmed and settles them with the broker's
+// (multiple) acks: it is the ceiling. The bridge gets the events as actor
+// messages and is timed until its last confirm. Intake: `--intake`
+// `booking.create` messages are queued on booking.intake first, then an
+// engine starts consuming; timed from its start until every message was
+// acked and every saga finished.
+
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/log.hpp"
+#include "bridges/amqp_connection.hpp"
+#include "bridges/amqp_publisher.hpp"
+#include "bridges/codec.hpp"
+#include "bridges/routing.hpp"
+#include "config/booking_config.hpp"
+#include "config/demo.hpp"
+#include "config/wiring.hpp"
+
+using namespace booking;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+std::string arg(int argc, char** argv, const std::string& key,
+                const std::string& fallback) {
+  auto prefix = "--" + key + "=";
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0)
+      return argv[i] + prefix.size();
+  return fallback;
+}
+
+domain_event sample_event(int i) {
+  domain_event ev;
+  ev.id = new_booking_id();
+  ev.type = "booking.confirmed";
+  ev.time = caf::make_timestamp();
+  ev.correlation_id = "bench-" + std::to_string(i);
+  ev.booking_id = new_booking_id();
+  ev.tour_id = "lisbon-food";
+  ev.date = "2026-12-01";
+  ev.seats = 2;
+  ev.amount_cents = 9000;
+  ev.currency = "EUR";
+  ev.customer_email = "customer" + std::to_string(i) + "@example.com";
+  ev.status = "confirmed";
+  return ev;
+}
+
+/// Declares the topology plus a bench queue bound to every event; purges it.
+bool prepare(const amqp_settings& cfg) {
+  amqp_connection c;
+  auto err = c.open(cfg, "bench setup");
+  if (err.empty())
+    err = c.declare(topology(cfg));
+  if (!err.empty()) {
+    std::cerr << "setup: " << err << "\n";
+    return false;
+  }
+  auto q = amqp_cstring_bytes("bench.events");
+  amqp_queue_declare(c.get(), amqp_connection::channel, q, 0, 1, 0, 0,
+                     amqp_empty_table);
+  amqp_queue_bind(c.get(), amqp_connection::channel, q,
+                  amqp_cstring_bytes("booking.events"), amqp_cstring_bytes("#"),
+                  amqp_empty_table);
+  amqp_queue_purge(c.get(), amqp_connection::channel, q);
+  amqp_queue_purge(c.get(), amqp_connection::channel,
+                   amqp_cstring_bytes("booking.intake"));
+  return c.rpc_error("purge").empty();
+}
+
+/// The ceiling: persistent, mandatory publishes with a confirm window.
+double bare_rate(const amqp_settings& cfg, int n, size_t window) {
+  amqp_connection c;
+  if (!c.open(cfg, "bench bare").empty() || !c.enable_confirms().empty())
+    return 0;
+  auto ev = sample_event(0);
+  auto body = encode_event(ev, "bench");
+  auto props = properties_for(ev);
+  auto start = clock_type::now();
+  uint64_t sent = 0;
+  uint64_t confirmed = 0;
+  while (confirmed < static_cast<uint64_t>(n)) {
+    while (sent < static_cast<uint64_t>(n) && sent - confirmed < window) {
+      if (!c.publish("booking.events", ev.type, props, body, true).empty())
+        return 0;
+      ++sent;
+    }
+    amqp_frame_t frame;
+    timeval tv{5, 0};
+    if (amqp_simple_wait_frame_noblock(c.get(), &frame, &tv) != AMQP_STATUS_OK)
+      return 0;
+    if (frame.frame_type == AMQP_FRAME_METHOD
+        && frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+      auto m = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);
+      confirmed = m->multiple ? m->delivery_tag : confirmed + 1;
+    }
+  }
+  std::chrono::duration<double> d = clock_type::now() - start;
+  return n / d.count();
+}
+
+/// The bridge: events sent as actor messages, timed to the last confirm.
+double bridge_rate(caf::actor_system& sys, const amqp_settings& cfg, int n) {
+  auto status = std::make_shared<bridge_status>();
+  auto pub = spawn_publisher(sys, cfg, status, "bench");
+  while (!status->publisher_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::vector<domain_event> events;
+  events.reserve(n);
+  for (int i = 0; i < n; ++i)
+    events.push_back(sample_event(i));
+  auto start = clock_type::now();
+  for (auto& ev : events)
+    caf::anon_send(pub, ev);
+  while (status->confirmed < n)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  std::chrono::duration<double> d = clock_type::now() - start;
+  caf::anon_send_exit(pub, caf::exit_reason::user_shutdown);
+  return n / d.count();
+}
+
+/// Bookings per second over AMQP: queue `n` intake messages, then consume.
+double intake_rate(booking_config& bcfg, const amqp_settings& cfg, int n) {
+  {
+    amqp_connection c;
+    if (!c.open(cfg, "bench intake").empty() || !c.enable_confirms().empty())
+      return 0;
+    std::mt19937_64 gen{7};
+    auto tours = demo_tours();
+    for (auto& t : tours)
+      for (auto& d : t.departures)
+        d.capacity = 1000000;
+    uint64_t confirmed = 0;
+    for (int i = 0; i < n; ++i) {
+      auto req = random_booking(gen, tours, i, 1, "intake");
+      req.payment_token = "tok_ok";
+      message_properties props;
+      props.message_id = new_booking_id();
+      props.type = "booking.create";
+      if (!c.publish("booking.commands", "booking.create", props,
+                     encode_intake(req, props.message_id, "/bench"), false)
+             .empty())
+        return 0;
+    }
+    while (confirmed < static_cast<uint64_t>(n)) {
+      amqp_frame_t frame;
+      timeval tv{5, 0};
+      if (amqp_simple_wait_frame_noblock(c.get(), &frame, &tv)
+          != AMQP_STATUS_OK)
+        return 0;
+      if (frame.frame_type == AMQP_FRAME_METHOD
+          && frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+        auto m = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);
+        confirmed = m->multiple ? m->delivery_tag : confirmed + 1;
+      }
+    }
+  }
+  caf::actor_system sys{bcfg};
+  auto settings = bcfg.settings;
+  settings.amqp = cfg;
+  engine_options opts;
+  opts.sink = nullptr;
+  auto start = clock_type::now();
+  auto e = start_engine(sys, settings, opts);
+  {
+    caf::scoped_actor self{sys};
+    auto tours = demo_tours();
+    for (auto& t : tours)
+      for (auto& d : t.departures)
+        d.capacity = 1000000;
+    load_tours(self, e, tours);
+    while (e.amqp->acked < n)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    wait_idle(self, e, std::chrono::seconds(60));
+  }
+  std::chrono::duration<double> d = clock_type::now() - start;
+  e.stop();
+  return n / d.count();
+}
+
+double median(std::vector<double> xs) {
+  std::sort(xs.begin(), xs.end());
+  return xs.empty() ? 0 : xs[xs.size() / 2];
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  set_log_level(log_level::warn);
+  amqp_settings cfg;
+  cfg.url = arg(argc, argv, "url", "");
+  if (cfg.url.empty())
+    if (auto x = std::getenv("BOOKING_AMQP_URL"))
+      cfg.url = x;
+  if (cfg.url.empty()) {
+    std::cerr << "usage: amqp-publish --url=amqp://... [--events=N] "
+                 "[--window=N] [--intake=N] [--runs=N]\n";
+    return 2;
+  }
+  auto events = std::stoi(arg(argc, argv, "events", "50000"));
+  auto intake = std::stoi(arg(argc, argv, "intake", "5000"));
+  auto runs = std::stoi(arg(argc, argv, "runs", "3"));
+  cfg.confirm_window = std::stoul(arg(argc, argv, "window", "256"));
+  booking_config bcfg;
+  std::vector<std::string> none;
+  if (auto rc = early_exit(load_config(bcfg, none)))
+    return *rc;
+  std::vector<double> bare, bridge, ratio, intakes;
+  {
+    caf::actor_system sys{bcfg};
+    for (int r = 0; r < runs; ++r) {
+      if (!prepare(cfg))
+        return 1;
+      auto b = bare_rate(cfg, events, cfg.confirm_window);
+      if (!prepare(cfg))
+        return 1;
+      auto p = bridge_rate(sys, cfg, events);
+      bare.push_back(b);
+      bridge.push_back(p);
+      ratio.push_back(b > 0 ? p / b : 0);
+      std::printf("run %d: bare %.0f msg/s, bridge %.0f msg/s, ratio %.3f\n",
+                  r + 1, b, p, ratio.back());
+    }
+  }
+  for (int r = 0; r < runs && intake > 0; ++r) {
+    if (!prepare(cfg))
+      return 1;
+    intakes.push_back(intake_rate(bcfg, cfg, intake));
+    std::printf("run %d: intake %.0f bookings/s\n", r + 1, intakes.back());
+  }
+  std::printf("median: bare %.0f msg/s, bridge %.0f msg/s, bridge/bare %.3f, "
+              "intake %.0f bookings/s\n",
+              median(bare), median(bridge), median(ratio), median(intakes));
+  return 0;
+}

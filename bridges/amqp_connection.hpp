@@ -1,0 +1,85 @@
+// One AMQP connection with one channel, owned by exactly one thread.
+//
+// A thin RAII layer over rabbitmq-c: it parses the URL (`amqp://` or
+// `amqps://`, credentials only from the URL), connects with a timeout, logs
+// in with heartbeats and the capabilities the bridges rely on
+// (publisher confirms, `basic.nack`, consumer cancel notification,
+// `connection.blocked`), opens channel 1 and declares the topology. Every
+// call reports failure as a short text; the caller drops the connection and
+// reconnects with backoff. rabbitmq-c connections are not thread-safe, so a
+// connection never leaves the thread (detached actor) that opened it.
+//
+//   amqp_connection c;
+//   if (auto err = c.open(settings, "publisher"); !err.empty()) ...
+//   c.declare(topology(settings));
+
+#pragma once
+
+#include <amqp.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "actors/settings.hpp"
+#include "bridges/codec.hpp"
+#include "bridges/routing.hpp"
+
+namespace booking {
+
+/// An owned rabbitmq-c connection with channel 1 open.
+class amqp_connection {
+public:
+  /// The channel every bridge uses.
+  static constexpr amqp_channel_t channel = 1;
+
+  amqp_connection() = default;
+  ~amqp_connection();
+
+  amqp_connection(const amqp_connection&) = delete;
+  amqp_connection& operator=(const amqp_connection&) = delete;
+
+  /// Connects to `cfg.url` and opens the channel; `name` shows in the
+  /// broker's connection list. Returns an error text, empty on success.
+  std::string open(const amqp_settings& cfg, const std::string& name);
+
+  /// Closes politely if possible and frees the connection.
+  void close();
+
+  bool is_open() const {
+    return conn_ != nullptr;
+  }
+
+  amqp_connection_state_t get() const {
+    return conn_;
+  }
+
+  /// Declares exchanges, queues and bindings (idempotent).
+  std::string declare(const broker_topology& t);
+
+  /// Opens another channel (the consumer publishes on its own one).
+  std::string open_channel(amqp_channel_t ch);
+
+  /// Puts a channel into publisher-confirm mode.
+  std::string enable_confirms(amqp_channel_t ch = channel);
+
+  /// Publishes one message; `mandatory` makes unroutable ones come back.
+  std::string publish(const std::string& exchange,
+                      const std::string& routing_key,
+                      const message_properties& props, const std::string& body,
+                      bool mandatory, amqp_channel_t ch = channel);
+
+  /// Error text of the last synchronous call (empty if it succeeded).
+  std::string rpc_error(const char* what);
+
+private:
+  amqp_connection_state_t conn_ = nullptr;
+};
+
+/// The host and port of an AMQP URL without its credentials, for logs.
+std::string redact_url(const std::string& url);
+
+/// Reads the properties of a delivered message.
+message_properties read_properties(const amqp_basic_properties_t& p);
+
+} // namespace booking

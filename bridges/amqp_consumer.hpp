@@ -1,0 +1,74 @@
+// The intake consumer bridge: a detached actor that owns one AMQP
+// connection and turns `booking.create` messages from `booking.intake` into
+// bookings.
+//
+// Delivery contract:
+// - manual acks, `amqp.prefetch` unacked messages at most; a message is
+//   acked only once its booking is accepted (stored), so a crash before that
+//   redelivers it;
+// - `message_id` is the idempotency key (the inbox): a redelivered or
+//   re-sent message with the same id and body returns the existing booking
+//   and creates nothing; the same id with another body is poison;
+// - poison (not a CloudEvent of type booking.create, invalid fields, no
+//   message_id, unknown tour or date) is never requeued: it is published to
+//   `booking.dlx` / `booking.intake.dlq` with its original properties plus
+//   `x-booking-error`, a `booking.rejected` event goes to `reply_to` if set,
+//   and the original is acked;
+// - a transient failure goes through `booking.intake.retry` with a growing
+//   per-message TTL and an `x-booking-retries` count; past
+//   `amqp.retry-limit` it is dead-lettered the same way;
+// - at `saga.max-in-flight` intake pauses: the message stays unacked and is
+//   tried again, so nothing accepted is dropped;
+// - after a broker-initiated cancel (queue deleted) it re-declares the
+//   topology and consumes again; after a connection loss it reconnects with
+//   backoff;
+// - with `reply_to`, the outcome event (booking.confirmed / booking.failed)
+//   is published there by the publisher bridge once the saga has one.
+
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/booking_actor.hpp"
+#include "actors/idempotency_actor.hpp"
+#include "actors/saga/saga_coordinator.hpp"
+#include "actors/settings.hpp"
+#include "bridges/amqp_publisher.hpp"
+#include "bridges/bridge_status.hpp"
+
+namespace booking {
+
+/// The actors the intake consumer talks to.
+struct intake_peers {
+  std::vector<saga_coordinator_actor> coordinators;
+  std::vector<booking_actor> bookings;
+  idempotency_actor idempotency;
+  /// Publishes outcome replies; may be empty (no replies).
+  publisher_actor publisher;
+};
+
+/// Knobs of the intake consumer.
+struct intake_options {
+  std::string node_id;
+  /// Base delay of the first retry; doubles per retry, at most a minute.
+  std::chrono::milliseconds retry_delay{200};
+  /// Test hook: an error returned here counts as a transient failure of
+  /// the message, before its booking is created.
+  std::function<caf::error(const booking_request&)> fault;
+};
+
+/// Spawns the intake consumer on its own thread.
+caf::actor spawn_intake_consumer(caf::actor_system& sys, amqp_settings cfg,
+                                 std::shared_ptr<bridge_status> status,
+                                 intake_peers peers, intake_options opts);
+
+/// The outcome event of a booking, as replied to intake messages.
+domain_event outcome_event(const booking_record& rec);
+
+} // namespace booking
