@@ -4,8 +4,8 @@
 #include <amqp_tcp_socket.h>
 
 #include <cstring>
-#include <variant>
 #include <sys/time.h>
+#include <variant>
 
 namespace booking {
 
@@ -49,14 +49,14 @@ std::string amqp_connection::rpc_error(const char* what) {
         case AMQP_CONNECTION_CLOSE_METHOD: {
           auto m = static_cast<amqp_connection_close_t*>(reply.reply.decoded);
           return std::string{what} + ": connection closed by the broker ("
-                 + std::to_string(m->reply_code) + " "
-                 + text(m->reply_text) + ")";
+                 + std::to_string(m->reply_code) + " " + text(m->reply_text)
+                 + ")";
         }
         case AMQP_CHANNEL_CLOSE_METHOD: {
           auto m = static_cast<amqp_channel_close_t*>(reply.reply.decoded);
           return std::string{what} + ": channel closed by the broker ("
-                 + std::to_string(m->reply_code) + " "
-                 + text(m->reply_text) + ")";
+                 + std::to_string(m->reply_code) + " " + text(m->reply_text)
+                 + ")";
         }
         default:
           return std::string{what} + ": unexpected broker method";
@@ -121,9 +121,10 @@ std::string amqp_connection::open(const amqp_settings& cfg,
   amqp_table_t table{2, props};
   auto heartbeat = static_cast<int>(
     std::chrono::duration_cast<std::chrono::seconds>(cfg.heartbeat).count());
-  auto login = amqp_login_with_properties(
-    conn_, info.vhost, 0, AMQP_DEFAULT_FRAME_SIZE, heartbeat, &table,
-    AMQP_SASL_METHOD_PLAIN, info.user, info.password);
+  auto login = amqp_login_with_properties(conn_, info.vhost, 0,
+                                          AMQP_DEFAULT_FRAME_SIZE, heartbeat,
+                                          &table, AMQP_SASL_METHOD_PLAIN,
+                                          info.user, info.password);
   if (login.reply_type != AMQP_RESPONSE_NORMAL) {
     auto err = login.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
                  ? "login: " + library_error(login.library_error)
@@ -176,8 +177,7 @@ std::string amqp_connection::declare(const broker_topology& t) {
     amqp_table_t table{static_cast<int>(args.size()), args.data()};
     amqp_queue_declare(conn_, channel, amqp_cstring_bytes(q.name.c_str()), 0,
                        q.durable, q.exclusive, q.auto_delete, table);
-    if (auto err = rpc_error(("queue.declare " + q.name).c_str());
-        !err.empty())
+    if (auto err = rpc_error(("queue.declare " + q.name).c_str()); !err.empty())
       return err;
   }
   for (auto& b : t.bindings) {
@@ -250,9 +250,8 @@ std::string amqp_connection::publish(const std::string& exchange,
     props.headers.num_entries = static_cast<int>(headers.size());
     props.headers.entries = headers.data();
   }
-  auto rc = amqp_basic_publish(conn_, ch, bytes(exchange),
-                               bytes(routing_key), mandatory ? 1 : 0, 0, &props,
-                               bytes(body));
+  auto rc = amqp_basic_publish(conn_, ch, bytes(exchange), bytes(routing_key),
+                               mandatory ? 1 : 0, 0, &props, bytes(body));
   if (rc != AMQP_STATUS_OK)
     return "basic.publish: " + library_error(rc);
   return {};

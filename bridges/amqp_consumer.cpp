@@ -21,7 +21,6 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-
 std::string header(const message_properties& p, const std::string& key) {
   for (auto& [k, v] : p.headers)
     if (k == key)
@@ -34,12 +33,9 @@ public:
   consumer(caf::blocking_actor* self, amqp_settings cfg,
            std::shared_ptr<bridge_status> status, intake_peers peers,
            intake_options opts)
-    : self_(self),
-      cfg_(std::move(cfg)),
-      status_(std::move(status)),
-      peers_(std::move(peers)),
-      opts_(std::move(opts)),
-      topology_(topology(cfg_)) {
+      : self_(self), cfg_(std::move(cfg)), status_(std::move(status)),
+        peers_(std::move(peers)), opts_(std::move(opts)),
+        topology_(topology(cfg_)) {
     // nop
   }
 
@@ -102,8 +98,8 @@ private:
     if (auto err = conn_.rpc_error("basic.qos"); !err.empty())
       return err;
     amqp_basic_consume(conn_.get(), amqp_connection::channel,
-                       amqp_cstring_bytes(intake_queue), amqp_empty_bytes, 0,
-                       0, 0, amqp_empty_table);
+                       amqp_cstring_bytes(intake_queue), amqp_empty_bytes, 0, 0,
+                       0, amqp_empty_table);
     if (auto err = conn_.rpc_error("basic.consume"); !err.empty())
       return err;
     status_->consumer_up = true;
@@ -112,7 +108,8 @@ private:
 
   void retry_connect(const std::string& err) {
     std::uniform_real_distribution<double> jitter{0.8, 1.2};
-    auto base = std::min<int64_t>(10000, int64_t{100} << std::min(attempt_, 10));
+    auto base = std::min<int64_t>(10000,
+                                  int64_t{100} << std::min(attempt_, 10));
     ++attempt_;
     auto wait = std::chrono::milliseconds(
       static_cast<int64_t>(static_cast<double>(base) * jitter(gen_)));
@@ -344,7 +341,8 @@ private:
         }
         continue;
       }
-      if (id == AMQP_CHANNEL_CLOSE_METHOD || id == AMQP_CONNECTION_CLOSE_METHOD) {
+      if (id == AMQP_CHANNEL_CLOSE_METHOD
+          || id == AMQP_CONNECTION_CLOSE_METHOD) {
         disconnect("closed by the broker while publishing");
         return false;
       }
@@ -390,10 +388,9 @@ private:
                    const std::string& body, const std::string& why) {
     auto count = std::atoi(header(props, "x-booking-retries").c_str());
     if (count >= cfg_.retry_limit)
-      return dead_letter(tag, props, body,
-                         "retries exhausted (" + std::to_string(count)
-                           + "): " + why,
-                         {});
+      return dead_letter(
+        tag, props, body,
+        "retries exhausted (" + std::to_string(count) + "): " + why, {});
     auto copy = props;
     for (auto i = copy.headers.begin(); i != copy.headers.end();)
       i = i->first == "x-booking-retries" ? copy.headers.erase(i) : i + 1;
@@ -450,9 +447,9 @@ caf::actor spawn_intake_consumer(caf::actor_system& sys, amqp_settings cfg,
 domain_event outcome_event(const booking_record& rec) {
   domain_event ev;
   ev.id = new_booking_id();
-  ev.type = rec.status == booking_status::confirmed ? "booking.confirmed"
+  ev.type = rec.status == booking_status::confirmed   ? "booking.confirmed"
             : rec.status == booking_status::cancelled ? "booking.cancelled"
-                                                       : "booking.failed";
+                                                      : "booking.failed";
   ev.time = caf::make_timestamp();
   ev.correlation_id = rec.correlation_id;
   ev.booking_id = rec.id;

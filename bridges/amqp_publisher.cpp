@@ -56,22 +56,19 @@ class publisher {
 public:
   publisher(amqp_settings cfg, std::shared_ptr<bridge_status> status,
             std::string node_id)
-    : cfg_(std::move(cfg)),
-      status_(std::move(status)),
-      node_id_(std::move(node_id)),
-      topology_(topology(cfg_)) {
+      : cfg_(std::move(cfg)), status_(std::move(status)),
+        node_id_(std::move(node_id)), topology_(topology(cfg_)) {
     // nop
   }
 
   void add_event(const domain_event& ev) {
     auto route = event_route(ev.type);
     if (!route) {
-      log_line(log_level::error, "event without a route",
-               {{"type", ev.type}});
+      log_line(log_level::error, "event without a route", {{"type", ev.type}});
       return;
     }
-    pending_.push_back({route->exchange, route->routing_key,
-                        properties_for(ev), encode_event(ev, node_id_)});
+    pending_.push_back({route->exchange, route->routing_key, properties_for(ev),
+                        encode_event(ev, node_id_)});
     ++status_->outbox_backlog;
   }
 
@@ -79,8 +76,8 @@ public:
     auto route = reply_route(ev.type, reply_to);
     if (!route)
       return;
-    pending_.push_back({route->exchange, route->routing_key,
-                        properties_for(ev), encode_event(ev, node_id_)});
+    pending_.push_back({route->exchange, route->routing_key, properties_for(ev),
+                        encode_event(ev, node_id_)});
     ++status_->outbox_backlog;
   }
 
@@ -163,10 +160,10 @@ private:
   }
 
   void disconnect(const std::string& why) {
-    log_line(log_level::warn, "amqp publisher lost its connection",
-             {{"error", why},
-              log_number("unconfirmed",
-                         static_cast<int64_t>(in_flight_.size()))});
+    log_line(
+      log_level::warn, "amqp publisher lost its connection",
+      {{"error", why},
+       log_number("unconfirmed", static_cast<int64_t>(in_flight_.size()))});
     conn_.close();
     status_->publisher_up = false;
     // Unconfirmed messages go back to the front, in their original order.
@@ -299,13 +296,12 @@ void publisher_impl(caf::blocking_actor* self, amqp_settings cfg,
     // confirms.
     size_t taken = 0;
     for (bool more = true; more && running && taken < 1024; ++taken) {
-      self->receive(
-        [&](domain_event& ev) { p.add_event(ev); },
-        [&](reply_atom, std::string& reply_to, domain_event& ev) {
-          p.add_reply(reply_to, ev);
-        },
-        [&](caf::exit_msg&) { running = false; },
-        caf::after(wait) >> [&] { more = false; });
+      self->receive([&](domain_event& ev) { p.add_event(ev); },
+                    [&](reply_atom, std::string& reply_to, domain_event& ev) {
+                      p.add_reply(reply_to, ev);
+                    },
+                    [&](caf::exit_msg&) { running = false; },
+                    caf::after(wait) >> [&] { more = false; });
       wait = std::chrono::milliseconds(0);
     }
     p.step();
