@@ -296,6 +296,9 @@ void publisher_impl(caf::blocking_actor* self, amqp_settings cfg,
     // confirms.
     size_t taken = 0;
     for (bool more = true; more && running && taken < 1024; ++taken) {
+      // Polling an empty mailbox costs a futex call; look first.
+      if (wait.count() == 0 && !self->has_next_message())
+        break;
       self->receive([&](domain_event& ev) { p.add_event(ev); },
                     [&](reply_atom, std::string& reply_to, domain_event& ev) {
                       p.add_reply(reply_to, ev);
