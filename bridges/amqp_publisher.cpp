@@ -109,7 +109,9 @@ public:
         return;
     }
     publish_some();
-    read_frames(in_flight_.empty() ? 0 : 1);
+    // A failed publish has dropped the connection.
+    if (conn_.is_open())
+      read_frames(in_flight_.empty() ? 0 : 1);
   }
 
   bool empty() const {
