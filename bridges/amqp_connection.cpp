@@ -257,6 +257,44 @@ std::string amqp_connection::publish(const std::string& exchange,
   return {};
 }
 
+std::string amqp_connection::publish_copy(
+  const std::string& exchange, const std::string& routing_key,
+  const amqp_basic_properties_t& original,
+  const std::vector<std::pair<std::string, std::string>>& set_headers,
+  const std::string& expiration, const std::string& body) {
+  auto props = original;
+  std::vector<amqp_table_entry_t> headers;
+  auto replaced = [&](amqp_bytes_t key) {
+    for (auto& [k, v] : set_headers)
+      if (k == text(key))
+        return true;
+    return false;
+  };
+  if (original._flags & AMQP_BASIC_HEADERS_FLAG)
+    for (int i = 0; i < original.headers.num_entries; ++i)
+      if (!replaced(original.headers.entries[i].key))
+        headers.push_back(original.headers.entries[i]);
+  for (auto& [key, value] : set_headers) {
+    amqp_table_entry_t e;
+    e.key = bytes(key);
+    e.value.kind = AMQP_FIELD_KIND_UTF8;
+    e.value.value.bytes = bytes(value);
+    headers.push_back(e);
+  }
+  props._flags |= AMQP_BASIC_HEADERS_FLAG;
+  props.headers.num_entries = static_cast<int>(headers.size());
+  props.headers.entries = headers.data();
+  if (!expiration.empty()) {
+    props._flags |= AMQP_BASIC_EXPIRATION_FLAG;
+    props.expiration = bytes(expiration);
+  }
+  auto rc = amqp_basic_publish(conn_, channel, bytes(exchange),
+                               bytes(routing_key), 0, 0, &props, bytes(body));
+  if (rc != AMQP_STATUS_OK)
+    return "basic.publish: " + library_error(rc);
+  return {};
+}
+
 std::string redact_url(const std::string& url) {
   auto scheme = url.find("://");
   auto at = url.find('@');

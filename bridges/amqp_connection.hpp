@@ -69,6 +69,15 @@ public:
                       const message_properties& props, const std::string& body,
                       bool mandatory, amqp_channel_t ch = channel);
 
+  /// Publishes a copy of a delivered message: its original properties and
+  /// header fields (of any type), with `set_headers` added or replaced and,
+  /// if not empty, a new `expiration`.
+  std::string publish_copy(
+    const std::string& exchange, const std::string& routing_key,
+    const amqp_basic_properties_t& original,
+    const std::vector<std::pair<std::string, std::string>>& set_headers,
+    const std::string& expiration, const std::string& body);
+
   /// Error text of the last synchronous call (empty if it succeeded).
   std::string rpc_error(const char* what);
 

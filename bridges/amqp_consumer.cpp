@@ -204,6 +204,9 @@ private:
 
   void handle(const amqp_envelope_t& env) {
     ++status_->consumed;
+    // Dead letters and retries copy the original properties, typed headers
+    // included; they stay valid while the envelope is handled.
+    original_ = &env.message.properties;
     auto props = read_properties(env.message.properties);
     std::string body{static_cast<const char*>(env.message.body.bytes),
                      env.message.body.len};
@@ -313,7 +316,21 @@ private:
   bool publish_confirmed(const std::string& exchange, const std::string& key,
                          const message_properties& props,
                          const std::string& body) {
-    auto err = pub_.publish(exchange, key, props, body, false);
+    return settle(pub_.publish(exchange, key, props, body, false));
+  }
+
+  /// Publishes a copy of the message being handled and waits for the
+  /// broker's confirm.
+  bool publish_copy_confirmed(
+    const std::string& exchange, const std::string& key,
+    const std::vector<std::pair<std::string, std::string>>& set_headers,
+    const std::string& expiration, const std::string& body) {
+    return settle(pub_.publish_copy(exchange, key, *original_, set_headers,
+                                    expiration, body));
+  }
+
+  /// Waits for the confirm of the message just published (`err` empty).
+  bool settle(const std::string& err) {
     if (!err.empty()) {
       disconnect(err);
       return false;
@@ -334,7 +351,8 @@ private:
       if (id == AMQP_BASIC_ACK_METHOD || id == AMQP_BASIC_NACK_METHOD) {
         auto acked = id == AMQP_BASIC_ACK_METHOD;
         auto m = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);
-        if (m->delivery_tag >= tag || m->multiple != 0) {
+        // A (multiple) ack up to an earlier tag does not cover this one.
+        if (m->delivery_tag >= tag) {
           if (!acked)
             disconnect("the broker nacked a dead letter");
           return acked;
@@ -373,10 +391,9 @@ private:
                                 encode_rejected(x, opts_.node_id)))
         return;
     }
-    auto copy = props;
-    copy.headers.emplace_back(error_header, reason);
     auto route = dead_letter_route(intake_queue);
-    if (!publish_confirmed(route.exchange, route.routing_key, copy, body))
+    if (!publish_copy_confirmed(route.exchange, route.routing_key,
+                                {{error_header, reason}}, {}, body))
       return;
     ++status_->dead_lettered;
     ack(tag);
@@ -391,20 +408,19 @@ private:
       return dead_letter(
         tag, props, body,
         "retries exhausted (" + std::to_string(count) + "): " + why, {});
-    auto copy = props;
-    for (auto i = copy.headers.begin(); i != copy.headers.end();)
-      i = i->first == "x-booking-retries" ? copy.headers.erase(i) : i + 1;
-    copy.headers.emplace_back("x-booking-retries", std::to_string(count + 1));
     auto delay = std::min<int64_t>(60000, opts_.retry_delay.count()
                                             << std::min(count, 16));
-    copy.expiration = std::to_string(delay);
+
     log_line(log_level::info, "intake message retried later",
              {{"message_id", props.message_id},
               {"error", why},
               log_number("attempt", count + 1),
               log_number("delay_ms", delay)});
     auto route = retry_route(intake_queue);
-    if (!publish_confirmed(route.exchange, route.routing_key, copy, body))
+    if (!publish_copy_confirmed(
+          route.exchange, route.routing_key,
+          {{"x-booking-retries", std::to_string(count + 1)}},
+          std::to_string(delay), body))
       return;
     ack(tag);
   }
@@ -417,6 +433,7 @@ private:
   broker_topology topology_;
   amqp_connection conn_;
   amqp_connection pub_;
+  const amqp_basic_properties_t* original_ = nullptr;
   bool running_ = true;
   bool connected_before_ = false;
   bool failing_ = false;
