@@ -11,12 +11,16 @@
 #include "actors/log.hpp"
 #include "bridges/routing.hpp"
 #include "http/json_codec.hpp"
+#include "http/json_write.hpp"
 
 namespace booking {
 
 namespace {
 
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using json::put;
+using json::put_or_null;
+using json::put_time;
+using json::writer;
 using value = rapidjson::Value;
 
 constexpr const char* specversion = "1.0";
@@ -57,12 +61,6 @@ const schema* find_schema(const std::string& type) {
 }
 
 // -- time ---------------------------------------------------------------------
-
-std::chrono::system_clock::time_point to_system(caf::timestamp t) {
-  return std::chrono::system_clock::time_point{
-    std::chrono::duration_cast<std::chrono::system_clock::duration>(
-      t.time_since_epoch())};
-}
 
 /// Days from 1970-01-01 to a civil date (H. Hinnant's algorithm).
 int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
@@ -130,19 +128,6 @@ bool parse_rfc3339(const std::string& x, caf::timestamp& out) {
 
 // -- writing ------------------------------------------------------------------
 
-void put(writer& w, const char* key, const std::string& x) {
-  w.Key(key);
-  w.String(x.data(), static_cast<rapidjson::SizeType>(x.size()));
-}
-
-void put_or_null(writer& w, const char* key, const std::string& x) {
-  w.Key(key);
-  if (x.empty())
-    w.Null();
-  else
-    w.String(x.data(), static_cast<rapidjson::SizeType>(x.size()));
-}
-
 /// Writes the envelope up to and including the `data` key.
 void open_envelope(writer& w, const std::string& id, const std::string& type,
                    caf::timestamp time, const std::string& subject,
@@ -152,7 +137,7 @@ void open_envelope(writer& w, const std::string& id, const std::string& type,
   put(w, "id", id);
   put(w, "source", source_of(node_id));
   put(w, "type", type);
-  put(w, "time", rfc3339(to_system(time)));
+  put_time(w, "time", time);
   // CloudEvents forbids an empty subject; leave it out instead.
   if (!subject.empty())
     put(w, "subject", subject);

@@ -120,6 +120,14 @@ void describe_request(api_handler::exchange& ex, const http_request& req) {
     ex.route = match_route(req.method(), target.substr(0, target.find('?')));
 }
 
+/// The problem of a failed tour lookup: an unknown tour is the resource
+/// not found (404), unlike in a booking, where it is an invalid field.
+problem tour_problem(const caf::error& e) {
+  if (is(e, booking_errc::unknown_tour))
+    return make_problem(404, "not-found", "No such tour.");
+  return problem_for(e);
+}
+
 /// Spawns a one-shot actor running `f`; it ends once its last response
 /// handler ran.
 template <class F>
@@ -318,12 +326,7 @@ void api_handler::get_tour(const exchange_ptr& ex) {
     self
       ->request(availability, caf::infinite, caf::get_atom::value, ex->route.id)
       .then([ex](tour& t) { ex->api->reply(ex, 200, to_json(t)); },
-            [ex](caf::error& e) {
-              if (is(e, booking_errc::unknown_tour))
-                return ex->api->reply(ex, make_problem(404, "not-found",
-                                                       "No such tour."));
-              ex->api->reply(ex, problem_for(e));
-            });
+            [ex](caf::error& e) { ex->api->reply(ex, tour_problem(e)); });
   });
 }
 
@@ -345,12 +348,7 @@ void api_handler::get_availability(const exchange_ptr& ex) {
       ->request(availability, caf::infinite, caf::get_atom::value, ex->route.id,
                 from, to)
       .then([ex](availability_view& v) { ex->api->reply(ex, 200, to_json(v)); },
-            [ex](caf::error& e) {
-              if (is(e, booking_errc::unknown_tour))
-                return ex->api->reply(ex, make_problem(404, "not-found",
-                                                       "No such tour."));
-              ex->api->reply(ex, problem_for(e));
-            });
+            [ex](caf::error& e) { ex->api->reply(ex, tour_problem(e)); });
   });
 }
 
@@ -362,6 +360,14 @@ namespace {
 /// (or still has none after the wait).
 void reply_outcome(const std::shared_ptr<api_handler::exchange>& ex,
                    booking_record& rec, bool cancel);
+
+/// Answers with `rec`. If the client asked to wait and `rec` is still
+/// `running`, first waits for its outcome, and after `Prefer: wait` seconds
+/// answers with the booking as stored then.
+void answer_after_wait(caf::event_based_actor* self, const engine* e,
+                       const std::shared_ptr<api_handler::exchange>& ex,
+                       booking_record& rec, booking_status running,
+                       bool cancel);
 
 } // namespace
 
@@ -385,27 +391,7 @@ void api_handler::create_booking(const exchange_ptr& ex,
     // Answers with `rec`, after waiting for its outcome if asked to.
     auto answer = [ex, self, e](booking_record& rec) {
       ex->booking_id = rec.id;
-      if (ex->wait <= 0 || rec.status != booking_status::pending)
-        return reply_outcome(ex, rec, false);
-      auto id = rec.id;
-      self
-        ->request(e->coordinator_for(id), std::chrono::seconds(ex->wait),
-                  await_atom::value, id)
-        .then([ex](booking_record& done) { reply_outcome(ex, done, false); },
-              [ex, self, e, id](caf::error& err) {
-                if (err != caf::sec::request_timeout)
-                  return ex->api->reply(ex, problem_for(err));
-                self
-                  ->request(shard_for(e->bookings, id), caf::infinite,
-                            caf::get_atom::value, id)
-                  .then(
-                    [ex](booking_record& now) {
-                      reply_outcome(ex, now, false);
-                    },
-                    [ex](caf::error& err) {
-                      ex->api->reply(ex, problem_for(err));
-                    });
-              });
+      answer_after_wait(self, e, ex, rec, booking_status::pending, false);
     };
     auto create = [ex, self, e, answer](const booking_request& r) {
       ex->booking_id = r.id;
@@ -470,6 +456,32 @@ void reply_outcome(const std::shared_ptr<api_handler::exchange>& ex,
     }
   }
   api.reply(ex, 200, to_json(rec));
+}
+
+void answer_after_wait(caf::event_based_actor* self, const engine* e,
+                       const std::shared_ptr<api_handler::exchange>& ex,
+                       booking_record& rec, booking_status running,
+                       bool cancel) {
+  if (ex->wait <= 0 || rec.status != running)
+    return reply_outcome(ex, rec, cancel);
+  auto id = rec.id;
+  self
+    ->request(e->coordinator_for(id), std::chrono::seconds(ex->wait),
+              await_atom::value, id)
+    .then([ex,
+           cancel](booking_record& done) { reply_outcome(ex, done, cancel); },
+          [ex, self, e, id, cancel](caf::error& err) {
+            if (err != caf::sec::request_timeout)
+              return ex->api->reply(ex, problem_for(err));
+            self
+              ->request(shard_for(e->bookings, id), caf::infinite,
+                        caf::get_atom::value, id)
+              .then([ex, cancel](
+                      booking_record& now) { reply_outcome(ex, now, cancel); },
+                    [ex](caf::error& err) {
+                      ex->api->reply(ex, problem_for(err));
+                    });
+          });
 }
 
 } // namespace
@@ -544,32 +556,12 @@ void api_handler::cancel_booking(const exchange_ptr& ex,
   const engine* e = &engine_;
   with_actor(sys_, [ex, e](caf::event_based_actor* self) {
     auto id = ex->route.id;
-    auto coordinator = e->coordinator_for(id);
     self
-      ->request(coordinator, caf::infinite, cancel_atom::value, id,
+      ->request(e->coordinator_for(id), caf::infinite, cancel_atom::value, id,
                 ex->request_id)
       .then(
-        [ex, self, e, coordinator, id](booking_record& rec) {
-          if (ex->wait <= 0 || rec.status != booking_status::cancelling)
-            return reply_outcome(ex, rec, true);
-          self
-            ->request(coordinator, std::chrono::seconds(ex->wait),
-                      await_atom::value, id)
-            .then([ex](booking_record& done) { reply_outcome(ex, done, true); },
-                  [ex, self, e, id](caf::error& err) {
-                    if (err != caf::sec::request_timeout)
-                      return ex->api->reply(ex, problem_for(err));
-                    self
-                      ->request(shard_for(e->bookings, id), caf::infinite,
-                                caf::get_atom::value, id)
-                      .then(
-                        [ex](booking_record& now) {
-                          reply_outcome(ex, now, true);
-                        },
-                        [ex](caf::error& err) {
-                          ex->api->reply(ex, problem_for(err));
-                        });
-                  });
+        [ex, self, e](booking_record& rec) {
+          answer_after_wait(self, e, ex, rec, booking_status::cancelling, true);
         },
         [ex](caf::error& err) { ex->api->reply(ex, problem_for(err)); });
   });

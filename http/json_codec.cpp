@@ -10,12 +10,16 @@
 #include <rapidjson/writer.h>
 
 #include "actors/log.hpp"
+#include "http/json_write.hpp"
 
 namespace booking {
 
 namespace {
 
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using json::put;
+using json::put_or_null;
+using json::put_time;
+using json::writer;
 using value = rapidjson::Value;
 
 // -- reading ------------------------------------------------------------------
@@ -125,26 +129,6 @@ bool is_currency(const std::string& x) {
 }
 
 // -- writing ------------------------------------------------------------------
-
-void put(writer& w, const char* key, const std::string& x) {
-  w.Key(key);
-  w.String(x.data(), static_cast<rapidjson::SizeType>(x.size()));
-}
-
-void put_or_null(writer& w, const char* key, const std::string& x) {
-  w.Key(key);
-  if (x.empty())
-    w.Null();
-  else
-    w.String(x.data(), static_cast<rapidjson::SizeType>(x.size()));
-}
-
-void put_time(writer& w, const char* key, caf::timestamp t) {
-  put(w, key,
-      rfc3339(std::chrono::system_clock::time_point{
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          t.time_since_epoch())}));
-}
 
 void write(writer& w, const booking_record& x) {
   w.StartObject();

@@ -1,0 +1,48 @@
+// RapidJSON writing helpers shared by the HTTP bodies (`json_codec.cpp`)
+// and the AMQP codec (`bridges/codec.cpp`), so both write strings, nulls
+// and times the same way. Only those two files include it.
+
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <caf/timestamp.hpp>
+
+#include "actors/log.hpp"
+
+namespace booking::json {
+
+using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+/// Writes `key` and the string `x`.
+inline void put(writer& w, const char* key, const std::string& x) {
+  w.Key(key);
+  w.String(x.data(), static_cast<rapidjson::SizeType>(x.size()));
+}
+
+/// Writes `key` and `x`, or null if `x` is empty.
+inline void put_or_null(writer& w, const char* key, const std::string& x) {
+  w.Key(key);
+  if (x.empty())
+    w.Null();
+  else
+    w.String(x.data(), static_cast<rapidjson::SizeType>(x.size()));
+}
+
+/// A CAF timestamp as a system clock time point.
+inline std::chrono::system_clock::time_point to_system(caf::timestamp t) {
+  return std::chrono::system_clock::time_point{
+    std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      t.time_since_epoch())};
+}
+
+/// Writes `key` and `t` as RFC 3339.
+inline void put_time(writer& w, const char* key, caf::timestamp t) {
+  put(w, key, rfc3339(to_system(t)));
+}
+
+} // namespace booking::json
