@@ -3,6 +3,7 @@
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <sys/time.h>
 #include <variant>
@@ -293,6 +294,16 @@ std::string amqp_connection::publish_copy(
   if (rc != AMQP_STATUS_OK)
     return "basic.publish: " + library_error(rc);
   return {};
+}
+
+std::chrono::milliseconds reconnect_backoff::next() {
+  constexpr int64_t min_ms = 100;
+  constexpr int64_t max_ms = 10000;
+  auto base = std::min<int64_t>(max_ms, min_ms << std::min(attempt_, 10));
+  ++attempt_;
+  std::uniform_real_distribution<double> jitter{0.8, 1.2};
+  return std::chrono::milliseconds(
+    static_cast<int64_t>(static_cast<double>(base) * jitter(gen_)));
 }
 
 std::string redact_url(const std::string& url) {

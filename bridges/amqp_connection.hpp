@@ -17,7 +17,9 @@
 
 #include <amqp.h>
 
+#include <chrono>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -83,6 +85,23 @@ public:
 
 private:
   amqp_connection_state_t conn_ = nullptr;
+};
+
+/// Delays between connection attempts of a bridge: exponential from 100 ms
+/// to 10 s, with ±20% jitter so that bridges do not reconnect in step.
+class reconnect_backoff {
+public:
+  /// The delay before the next attempt.
+  std::chrono::milliseconds next();
+
+  /// Starts over after a successful connection.
+  void reset() {
+    attempt_ = 0;
+  }
+
+private:
+  int attempt_ = 0;
+  std::mt19937_64 gen_{std::random_device{}()};
 };
 
 /// The host and port of an AMQP URL without its credentials, for logs.

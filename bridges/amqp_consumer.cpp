@@ -1,7 +1,6 @@
 #include "bridges/amqp_consumer.hpp"
 
 #include <chrono>
-#include <random>
 #include <thread>
 
 #include <caf/blocking_actor.hpp>
@@ -86,7 +85,7 @@ private:
       ++status_->reconnects;
     connected_before_ = true;
     failing_ = false;
-    attempt_ = 0;
+    backoff_.reset();
     next_tag_ = 1;
     log_line(log_level::info, "amqp intake consuming",
              {{"broker", redact_url(cfg_.url)}, {"queue", intake_queue}});
@@ -107,12 +106,7 @@ private:
   }
 
   void retry_connect(const std::string& err) {
-    std::uniform_real_distribution<double> jitter{0.8, 1.2};
-    auto base = std::min<int64_t>(10000,
-                                  int64_t{100} << std::min(attempt_, 10));
-    ++attempt_;
-    auto wait = std::chrono::milliseconds(
-      static_cast<int64_t>(static_cast<double>(base) * jitter(gen_)));
+    auto wait = backoff_.next();
     next_attempt_ = clock_type::now() + wait;
     if (!failing_)
       log_line(log_level::warn, "amqp intake cannot connect",
@@ -437,10 +431,9 @@ private:
   bool running_ = true;
   bool connected_before_ = false;
   bool failing_ = false;
-  int attempt_ = 0;
+  reconnect_backoff backoff_;
   uint64_t next_tag_ = 1;
   clock_type::time_point next_attempt_{};
-  std::mt19937_64 gen_{std::random_device{}()};
 };
 
 void consumer_impl(caf::blocking_actor* self, amqp_settings cfg,

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <deque>
 #include <map>
-#include <random>
 #include <thread>
 
 #include <caf/actor_cast.hpp>
@@ -27,28 +26,6 @@ struct outgoing {
   std::string routing_key;
   message_properties props;
   std::string body;
-};
-
-/// Exponential backoff with jitter between connection attempts.
-class backoff {
-public:
-  std::chrono::milliseconds next() {
-    auto base = std::min<int64_t>(max_ms, min_ms << std::min(attempt_, 10));
-    ++attempt_;
-    std::uniform_real_distribution<double> jitter{0.8, 1.2};
-    return std::chrono::milliseconds(
-      static_cast<int64_t>(static_cast<double>(base) * jitter(gen_)));
-  }
-
-  void reset() {
-    attempt_ = 0;
-  }
-
-private:
-  static constexpr int64_t min_ms = 100;
-  static constexpr int64_t max_ms = 10000;
-  int attempt_ = 0;
-  std::mt19937_64 gen_{std::random_device{}()};
 };
 
 /// The publisher's state: the outbox and the connection.
@@ -278,7 +255,7 @@ private:
   bool blocked_ = false;
   bool connected_before_ = false;
   bool failing_ = false;
-  backoff backoff_;
+  reconnect_backoff backoff_;
   clock_type::time_point next_attempt_{};
 };
 
