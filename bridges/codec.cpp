@@ -17,6 +17,7 @@ namespace booking {
 
 namespace {
 
+using json::member;
 using json::put;
 using json::put_or_null;
 using json::put_time;
@@ -174,14 +175,25 @@ struct fault {
   }
 };
 
+/// Properties of a message the engine publishes: persistent, `message_id`
+/// = the event id, with its correlation id, type and time.
+message_properties
+published_properties(const std::string& id, const std::string& correlation_id,
+                     const std::string& type, caf::timestamp time) {
+  message_properties result;
+  result.message_id = id;
+  result.correlation_id = correlation_id;
+  result.type = type;
+  result.timestamp
+    = std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch())
+        .count();
+  return result;
+}
+
 /// Parses `body` into `doc`, which must hold one JSON object.
 bool parse_object(const std::string& body, rapidjson::Document& doc,
                   fault& err) {
-  // Iterative, so deep nesting cannot overflow the consumer's stack;
-  // validated, so every string we keep and echo is UTF-8.
-  constexpr auto flags = rapidjson::kParseIterativeFlag
-                         | rapidjson::kParseValidateEncodingFlag;
-  doc.Parse<flags>(body.data(), body.size());
+  doc.Parse<json::parse_flags>(body.data(), body.size());
   if (doc.HasParseError()) {
     err = {"body", std::string{"is not JSON: "}
                      + rapidjson::GetParseError_En(doc.GetParseError())
@@ -193,13 +205,6 @@ bool parse_object(const std::string& body, rapidjson::Document& doc,
     return false;
   }
   return true;
-}
-
-const value* member(const value& obj, const char* name) {
-  auto i = obj.FindMember(name);
-  if (i == obj.MemberEnd() || i->value.IsNull())
-    return nullptr;
-  return &i->value;
 }
 
 /// Reads an optional string member; false if present but not a string.
@@ -343,14 +348,7 @@ std::string join_fields(const std::vector<field_error>& errors) {
 // -- properties ---------------------------------------------------------------
 
 message_properties properties_for(const domain_event& x) {
-  message_properties result;
-  result.message_id = x.id;
-  result.correlation_id = x.correlation_id;
-  result.type = x.type;
-  result.timestamp = std::chrono::duration_cast<std::chrono::seconds>(
-                       x.time.time_since_epoch())
-                       .count();
-  return result;
+  return published_properties(x.id, x.correlation_id, x.type, x.time);
 }
 
 // -- domain events ------------------------------------------------------------
@@ -555,14 +553,7 @@ std::string encode_rejected(const rejection& x, const std::string& node_id) {
 }
 
 message_properties properties_for(const rejection& x) {
-  message_properties result;
-  result.message_id = x.id;
-  result.correlation_id = x.correlation_id;
-  result.type = rejected_type;
-  result.timestamp = std::chrono::duration_cast<std::chrono::seconds>(
-                       x.time.time_since_epoch())
-                       .count();
-  return result;
+  return published_properties(x.id, x.correlation_id, rejected_type, x.time);
 }
 
 std::optional<rejection> decode_rejected(const std::string& body,

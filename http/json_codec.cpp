@@ -27,11 +27,7 @@ using value = rapidjson::Value;
 /// Parses `body` into `doc`; on failure sets a 400 naming the offset.
 bool parse_json(const std::string& body, rapidjson::Document& doc,
                 problem& err) {
-  // Iterative, so deep nesting cannot overflow the I/O thread's stack;
-  // validated, so every string we keep and echo is UTF-8.
-  constexpr auto flags = rapidjson::kParseIterativeFlag
-                         | rapidjson::kParseValidateEncodingFlag;
-  doc.Parse<flags>(body.data(), body.size());
+  doc.Parse<json::parse_flags>(body.data(), body.size());
   if (!doc.HasParseError())
     return true;
   err = make_problem(400, "malformed-json",
@@ -62,10 +58,7 @@ struct checker {
   }
 
   const value* member(const value& obj, const char* name) {
-    auto i = obj.FindMember(name);
-    if (i == obj.MemberEnd() || i->value.IsNull())
-      return nullptr;
-    return &i->value;
+    return json::member(obj, name);
   }
 
   /// A required string; fails (and returns false) if absent or not a string.

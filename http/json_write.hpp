@@ -1,12 +1,14 @@
-// RapidJSON writing helpers shared by the HTTP bodies (`json_codec.cpp`)
-// and the AMQP codec (`bridges/codec.cpp`), so both write strings, nulls
-// and times the same way. Only those two files include it.
+// RapidJSON helpers shared by the HTTP bodies (`json_codec.cpp`) and the
+// AMQP codec (`bridges/codec.cpp`), so both parse with the same safety flags
+// and read and write members, nulls and times the same way. Only those two
+// files include it.
 
 #pragma once
 
 #include <chrono>
 #include <string>
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -17,6 +19,20 @@
 namespace booking::json {
 
 using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+/// Parse flags for untrusted input: iterative, so deep nesting cannot
+/// overflow the stack; validated, so every string kept and echoed is UTF-8.
+constexpr unsigned parse_flags = rapidjson::kParseIterativeFlag
+                                 | rapidjson::kParseValidateEncodingFlag;
+
+/// The member `name` of `obj`, or null if it is absent or JSON null.
+inline const rapidjson::Value* member(const rapidjson::Value& obj,
+                                      const char* name) {
+  auto i = obj.FindMember(name);
+  if (i == obj.MemberEnd() || i->value.IsNull())
+    return nullptr;
+  return &i->value;
+}
 
 /// Writes `key` and the string `x`.
 inline void put(writer& w, const char* key, const std::string& x) {
