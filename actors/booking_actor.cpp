@@ -13,24 +13,70 @@ namespace {
 
 struct booking_state {
   std::shared_ptr<booking_repository> repo;
+  store_actor store;
   static inline const char* name = "booking";
 };
 
+using booking_pointer = booking_actor::stateful_pointer<booking_state>;
+
+/// The rows a change of `rec` writes: the booking (its history goes row by
+/// row), the new history entries, the checkpoint and the outbox events.
+store_batch changes(const booking_pointer self, const booking_record& rec,
+                    const booking_update* upd, bool fresh) {
+  store_batch b;
+  if (!self->state.store)
+    return b;
+  b.bookings.push_back(rec);
+  b.bookings.back().saga.clear();
+  // A new booking's history is all new; an update adds its entries.
+  auto& entries = fresh || !upd ? rec.saga : upd->entries;
+  for (auto& e : entries)
+    b.history.push_back(history_row{rec.id, e});
+  if (upd) {
+    if (upd->checkpoint)
+      b.sagas.push_back(*upd->checkpoint);
+    b.events = upd->events;
+  }
+  return b;
+}
+
+caf::result<booking_record> create(booking_pointer self, booking_record& rec,
+                                   const booking_update* first) {
+  auto stored = self->state.repo->insert(std::move(rec));
+  if (!stored)
+    return std::move(stored.error());
+  auto b = changes(self, *stored, first, true);
+  return persist_then_reply(self, self->state.store, std::move(b),
+                            std::move(stored));
+}
+
 booking_actor::behavior_type
-booking_impl(booking_actor::stateful_pointer<booking_state> self,
-             std::shared_ptr<booking_repository> repo) {
+booking_impl(booking_pointer self, std::shared_ptr<booking_repository> repo,
+             store_actor store) {
   self->state.repo = std::move(repo);
+  self->state.store = std::move(store);
   return {
     [=](create_atom, booking_record& rec) -> caf::result<booking_record> {
-      return self->state.repo->insert(std::move(rec));
+      return create(self, rec, nullptr);
     },
+    [=](create_atom, booking_record& rec, const booking_update& first)
+      -> caf::result<booking_record> { return create(self, rec, &first); },
     [=](update_atom, const booking_update& upd) -> caf::result<booking_record> {
-      return self->state.repo->apply(upd, caf::make_timestamp());
+      auto rec = self->state.repo->apply(upd, caf::make_timestamp());
+      if (!rec)
+        return std::move(rec.error());
+      auto b = changes(self, *rec, &upd, false);
+      return persist_then_reply(self, self->state.store, std::move(b),
+                                std::move(rec));
     },
     [=](record_atom, const booking_update& upd) {
-      if (auto rec = self->state.repo->apply(upd, caf::make_timestamp()); !rec)
+      auto rec = self->state.repo->apply(upd, caf::make_timestamp());
+      if (!rec) {
         log_line(log_level::error, "booking update failed",
                  {{"booking_id", upd.id}, {"error", describe(rec.error())}});
+        return;
+      }
+      persist_later(self, self->state.store, changes(self, *rec, &upd, false));
     },
     [=](caf::get_atom, const std::string& id) -> caf::result<booking_record> {
       if (auto rec = self->state.repo->find(id))
@@ -46,8 +92,9 @@ booking_impl(booking_actor::stateful_pointer<booking_state> self,
 } // namespace
 
 booking_actor spawn_booking(caf::actor_system& sys,
-                            std::shared_ptr<booking_repository> repo) {
-  return sys.spawn(booking_impl, std::move(repo));
+                            std::shared_ptr<booking_repository> repo,
+                            store_actor store) {
+  return sys.spawn(booking_impl, std::move(repo), std::move(store));
 }
 
 } // namespace booking

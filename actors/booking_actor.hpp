@@ -14,6 +14,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/store/repositories.hpp"
+#include "actors/store/store_actor.hpp"
 
 namespace booking {
 
@@ -21,6 +22,11 @@ namespace booking {
 using booking_actor = caf::typed_actor<
   // Stores a new pending booking.
   caf::replies_to<create_atom, booking_record>::with<booking_record>,
+  // Stores a new pending booking with the checkpoint and events of the
+  // update (its saga's start) in one transaction; the update's status and
+  // entries are not used.
+  caf::replies_to<create_atom, booking_record,
+                  booking_update>::with<booking_record>,
   // Applies a status change and saga history entries at once; answers with
   // the booking as stored.
   caf::replies_to<update_atom, booking_update>::with<booking_record>,
@@ -32,8 +38,11 @@ using booking_actor = caf::typed_actor<
   caf::replies_to<list_atom,
                   booking_filter>::with<std::vector<booking_record>>>;
 
-/// Spawns one booking shard owning `repo`.
+/// Spawns one booking shard owning `repo`. With a `store`, every change
+/// (with the saga checkpoint and the events of an update) is written there
+/// and answered once committed.
 booking_actor spawn_booking(caf::actor_system& sys,
-                            std::shared_ptr<booking_repository> repo);
+                            std::shared_ptr<booking_repository> repo,
+                            store_actor store = {});
 
 } // namespace booking

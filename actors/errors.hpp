@@ -43,6 +43,8 @@ enum class booking_errc : uint8_t {
   duplicate,
   /// A field of the request is invalid (the context names it).
   invalid_request,
+  /// The durable store cannot be opened or written; nothing was stored.
+  store_error,
 };
 
 /// Category atom of `booking_errc`.

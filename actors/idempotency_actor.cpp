@@ -16,33 +16,48 @@ constexpr size_t sweep_interval = 1024;
 
 struct idempotency_state {
   std::shared_ptr<idempotency_repository> repo;
+  store_actor store;
   size_t since_sweep = 0;
   static inline const char* name = "idempotency";
 };
 
 idempotency_actor::behavior_type
 idempotency_impl(idempotency_actor::stateful_pointer<idempotency_state> self,
-                 std::shared_ptr<idempotency_repository> repo) {
+                 std::shared_ptr<idempotency_repository> repo,
+                 store_actor store) {
   self->state.repo = std::move(repo);
+  self->state.store = std::move(store);
   return {
     [=](claim_atom, const std::string& key, const std::string& fingerprint,
         const std::string& candidate) -> caf::result<std::string> {
       auto& st = self->state;
       auto now = caf::make_timestamp();
+      store_batch b;
+      auto expire = [&] {
+        st.repo->expire(now - idempotency_retention);
+        if (st.store)
+          b.keys_expire_before = now - idempotency_retention;
+      };
       if (auto known = st.repo->find(key)) {
         if (known->created_at >= now - idempotency_retention) {
           if (known->fingerprint != fingerprint)
             return make_error(booking_errc::invalid_request, "Idempotency-Key");
           return known->booking_id;
         }
-        st.repo->expire(now - idempotency_retention);
+        expire();
       }
       if (++st.since_sweep >= sweep_interval) {
         st.since_sweep = 0;
-        st.repo->expire(now - idempotency_retention);
+        expire();
       }
-      st.repo->insert({key, fingerprint, candidate, now});
-      return candidate;
+      idempotency_entry entry{key, fingerprint, candidate, now};
+      st.repo->insert(entry);
+      if (st.store)
+        b.keys.push_back(std::move(entry));
+      // The key is answered once it is durable, so a retry after a crash
+      // finds the booking it was bound to.
+      return persist_then_reply(self, st.store, std::move(b),
+                                caf::expected<std::string>{candidate});
     },
   };
 }
@@ -51,8 +66,9 @@ idempotency_impl(idempotency_actor::stateful_pointer<idempotency_state> self,
 
 idempotency_actor
 spawn_idempotency(caf::actor_system& sys,
-                  std::shared_ptr<idempotency_repository> repo) {
-  return sys.spawn(idempotency_impl, std::move(repo));
+                  std::shared_ptr<idempotency_repository> repo,
+                  store_actor store) {
+  return sys.spawn(idempotency_impl, std::move(repo), std::move(store));
 }
 
 } // namespace booking

@@ -22,6 +22,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/store/repositories.hpp"
+#include "actors/store/store_actor.hpp"
 
 namespace booking {
 
@@ -35,9 +36,11 @@ using idempotency_actor = caf::typed_actor<
 /// How long keys are remembered at least.
 constexpr auto idempotency_retention = std::chrono::hours(24);
 
-/// Spawns the idempotency key store owning `repo`.
+/// Spawns the idempotency key store owning `repo`; with a `store`, a new
+/// key is answered once it is written there.
 idempotency_actor
 spawn_idempotency(caf::actor_system& sys,
-                  std::shared_ptr<idempotency_repository> repo);
+                  std::shared_ptr<idempotency_repository> repo,
+                  store_actor store = {});
 
 } // namespace booking

@@ -13,6 +13,7 @@ namespace {
 
 struct inventory_state {
   std::shared_ptr<inventory_repository> repo;
+  store_actor store;
   inventory_options opts;
   fault_dice dice{1};
   delayed_replies delayed;
@@ -30,39 +31,60 @@ void publish(inventory_pointer self, const departure_counts& c) {
   self->send(self->state.opts.availability, c);
 }
 
+/// Answers once `changes` are durable, after the simulated latency.
 template <class T>
-caf::result<T> reply(inventory_pointer self, caf::expected<T> x) {
-  return self->state.delayed.reply(self, self->state.opts.latency,
-                                   std::move(x));
+caf::result<T>
+reply(inventory_pointer self, caf::expected<T> x, store_batch changes = {}) {
+  auto& st = self->state;
+  return persist_then_reply(self, st.store, std::move(changes), std::move(x),
+                            st.delayed, st.opts.latency);
+}
+
+/// The hold of `booking_id` as it is now, to be written.
+store_batch hold_changes(inventory_pointer self, const std::string& id) {
+  store_batch b;
+  if (!self->state.store)
+    return b;
+  if (auto h = self->state.repo->hold_of(id))
+    b.holds.push_back(std::move(*h));
+  else
+    b.released.push_back(id);
+  return b;
 }
 
 inventory_actor::behavior_type
 inventory_impl(inventory_pointer self,
-               std::shared_ptr<inventory_repository> repo,
+               std::shared_ptr<inventory_repository> repo, store_actor store,
                inventory_options opts) {
   self->state.repo = std::move(repo);
+  self->state.store = std::move(store);
   self->state.dice = fault_dice{opts.seed};
   self->state.opts = std::move(opts);
   return {
     [=](caf::put_atom, const tour& t) -> caf::result<bool> {
       auto created = self->state.repo->upsert_tour(t);
-      if (created) {
-        // Availability sees the tour before the caller gets the reply, so a
-        // booking sent after the reply finds it there.
-        self->send(self->state.opts.availability, caf::put_atom::value, t);
-        for (auto& c : self->state.repo->departures_of(t.id))
-          publish(self, c);
-      }
-      return created;
+      if (!created)
+        return std::move(created.error());
+      // Availability sees the tour before the caller gets the reply, so a
+      // booking sent after the reply finds it there.
+      self->send(self->state.opts.availability, caf::put_atom::value, t);
+      for (auto& c : self->state.repo->departures_of(t.id))
+        publish(self, c);
+      store_batch b;
+      if (self->state.store)
+        b.tours.push_back(t);
+      return persist_then_reply(self, self->state.store, std::move(b),
+                                std::move(created));
     },
     [=](reserve_atom, const seat_hold& h) -> caf::result<departure_counts> {
       if (injected_failure(self))
         return reply<departure_counts>(
           self, make_error(booking_errc::inventory_error, "injected"));
       auto c = self->state.repo->reserve(h);
-      if (c)
-        publish(self, *c);
-      return reply(self, std::move(c));
+      if (!c)
+        return reply(self, std::move(c));
+      publish(self, *c);
+      return reply(self, std::move(c), hold_changes(self, h.booking_id));
     },
     [=](commit_atom,
         const std::string& booking_id) -> caf::result<departure_counts> {
@@ -70,18 +92,20 @@ inventory_impl(inventory_pointer self,
         return reply<departure_counts>(
           self, make_error(booking_errc::inventory_error, "injected"));
       auto c = self->state.repo->commit(booking_id);
-      if (c)
-        publish(self, *c);
-      return reply(self, std::move(c));
+      if (!c)
+        return reply(self, std::move(c));
+      publish(self, *c);
+      return reply(self, std::move(c), hold_changes(self, booking_id));
     },
     [=](release_atom, const std::string& booking_id) -> caf::result<bool> {
       if (injected_failure(self))
         return reply<bool>(self, make_error(booking_errc::inventory_error,
                                             "injected"));
       auto c = self->state.repo->release(booking_id);
-      if (c)
-        publish(self, *c);
-      return reply<bool>(self, static_cast<bool>(c));
+      if (!c)
+        return reply<bool>(self, false);
+      publish(self, *c);
+      return reply<bool>(self, true, hold_changes(self, booking_id));
     },
     [=](snapshot_atom) { return self->state.repo->snapshot(); },
     [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
@@ -92,8 +116,9 @@ inventory_impl(inventory_pointer self,
 
 inventory_actor spawn_inventory(caf::actor_system& sys,
                                 std::shared_ptr<inventory_repository> repo,
-                                inventory_options opts) {
-  return sys.spawn(inventory_impl, std::move(repo), std::move(opts));
+                                inventory_options opts, store_actor store) {
+  return sys.spawn(inventory_impl, std::move(repo), std::move(store),
+                   std::move(opts));
 }
 
 size_t shard_index(const std::string& key, size_t n) {

@@ -16,6 +16,7 @@
 #include "actors/messages.hpp"
 #include "actors/settings.hpp"
 #include "actors/store/repositories.hpp"
+#include "actors/store/store_actor.hpp"
 
 namespace booking {
 
@@ -42,10 +43,11 @@ struct inventory_options {
   uint64_t seed = 1;
 };
 
-/// Spawns one inventory shard owning `repo`.
+/// Spawns one inventory shard owning `repo`; with a `store`, each change
+/// is answered once it is written there.
 inventory_actor spawn_inventory(caf::actor_system& sys,
                                 std::shared_ptr<inventory_repository> repo,
-                                inventory_options opts);
+                                inventory_options opts, store_actor store = {});
 
 /// Index of the shard that owns `key` among `n` shards.
 size_t shard_index(const std::string& key, size_t n);

@@ -83,6 +83,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<notification_record>("notification_record");
   cfg.add_message_type<notification_filter>("notification_filter");
   cfg.add_message_type<domain_event>("domain_event");
+  cfg.add_message_type<saga_checkpoint>("saga_checkpoint");
   cfg.add_message_type<saga_stats>("saga_stats");
   cfg.add_error_category(booking_error_category,
                          [](uint8_t code, caf::atom_value,
@@ -198,6 +199,8 @@ std::string to_string(booking_errc x) {
       return "duplicate";
     case booking_errc::invalid_request:
       return "invalid_request";
+    case booking_errc::store_error:
+      return "store_error";
   }
   return "unknown";
 }

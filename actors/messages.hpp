@@ -15,6 +15,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/optional.hpp>
 #include <caf/timestamp.hpp>
 
 namespace booking {
@@ -171,22 +172,6 @@ typename Inspector::result_type inspect(Inspector& f, booking_record& x) {
   return f(caf::meta::type_name("booking_record"), x.id, x.status, x.reason,
            x.tour_id, x.date, x.seats, x.amount_cents, x.currency, x.cust,
            x.correlation_id, x.created_at, x.updated_at, x.saga);
-}
-
-/// One change to a booking, applied atomically: the new status (if any) and
-/// the history entries the saga step produced.
-struct booking_update {
-  std::string id;
-  bool has_status = false;
-  booking_status status = booking_status::pending;
-  std::string reason;
-  std::vector<saga_entry> entries;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, booking_update& x) {
-  return f(caf::meta::type_name("booking_update"), x.id, x.has_status, x.status,
-           x.reason, x.entries);
 }
 
 /// Filter for listing bookings; empty fields match everything.
@@ -428,6 +413,64 @@ typename Inspector::result_type inspect(Inspector& f, domain_event& x) {
            x.correlation_id, x.booking_id, x.tour_id, x.date, x.seats,
            x.amount_cents, x.currency, x.customer_email, x.status, x.reason,
            x.kind, x.channel);
+}
+
+// -- saga checkpoints ---------------------------------------------------------
+
+/// Where a saga instance stands, as the coordinator checkpoints it with each
+/// step. Resuming from an older checkpoint is safe: every command and
+/// compensation is idempotent per booking id.
+struct saga_checkpoint {
+  /// Booking id, plus "#cancel" for a cancellation saga.
+  std::string key;
+  /// The saga is over: its row is deleted.
+  bool done = false;
+  bool cancellation = false;
+  /// The request, payment token included (needed to resume authorizing).
+  booking_request req;
+  int64_t amount_cents = 0;
+  std::string currency;
+  /// forward, query, compensating, finishing (the coordinator's phases).
+  uint8_t phase = 0;
+  /// Current row of the saga table.
+  int32_t row = 0;
+  int32_t attempt = 1;
+  /// Rows to compensate, the last one first.
+  std::vector<uint8_t> to_compensate;
+  bool compensation_failed = false;
+  std::string reason;
+  /// The outcome once known (`pending` before).
+  booking_status outcome = booking_status::pending;
+  /// When the next attempt is due (a retry's backoff); zero: at once.
+  caf::timestamp retry_at;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, saga_checkpoint& x) {
+  return f(caf::meta::type_name("saga_checkpoint"), x.key, x.done,
+           x.cancellation, x.req, x.amount_cents, x.currency, x.phase, x.row,
+           x.attempt, x.to_compensate, x.compensation_failed, x.reason,
+           x.outcome, x.retry_at);
+}
+
+/// One change to a booking, applied atomically: the new status (if any),
+/// the history entries the saga step produced, the saga's checkpoint and
+/// the domain events of the step (the transactional outbox; only filled
+/// when a durable store is configured).
+struct booking_update {
+  std::string id;
+  bool has_status = false;
+  booking_status status = booking_status::pending;
+  std::string reason;
+  std::vector<saga_entry> entries;
+  caf::optional<saga_checkpoint> checkpoint;
+  std::vector<domain_event> events;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, booking_update& x) {
+  return f(caf::meta::type_name("booking_update"), x.id, x.has_status, x.status,
+           x.reason, x.entries, x.checkpoint, x.events);
 }
 
 /// Every domain event type the engine emits.

@@ -16,6 +16,7 @@ namespace {
 
 struct notification_state {
   std::shared_ptr<notification_repository> repo;
+  store_actor store;
   notification_options opts;
   fault_dice dice{1};
   delayed_replies delayed;
@@ -97,8 +98,9 @@ namespace {
 notification_actor::behavior_type
 notification_impl(notification_actor::stateful_pointer<notification_state> self,
                   std::shared_ptr<notification_repository> repo,
-                  notification_options opts) {
+                  notification_options opts, store_actor store) {
   self->state.repo = std::move(repo);
+  self->state.store = std::move(store);
   self->state.dice = fault_dice{opts.seed};
   self->state.opts = std::move(opts);
   return {
@@ -124,10 +126,18 @@ notification_impl(notification_actor::stateful_pointer<notification_state> self,
                        && (!st.opts.sink || st.opts.sink(rec));
       rec.status = delivered ? "sent" : "failed";
       auto stored = st.repo->record_attempt(std::move(rec));
-      if (!delivered)
+      store_batch b;
+      if (st.store)
+        b.notifications.push_back(stored);
+      caf::expected<notification_record> result{std::move(stored)};
+      if (!delivered) {
+        // The failed attempt is written all the same (its count matters).
+        persist_later(self, st.store, std::move(b));
         return done(
           make_error(booking_errc::notification_error, "delivery failed"));
-      return done(std::move(stored));
+      }
+      return persist_then_reply(self, st.store, std::move(b), std::move(result),
+                                st.delayed, st.opts.latency);
     },
     [=](caf::get_atom,
         const std::string& id) -> caf::result<notification_record> {
@@ -147,8 +157,9 @@ notification_impl(notification_actor::stateful_pointer<notification_state> self,
 notification_actor
 spawn_notification_worker(caf::actor_system& sys,
                           std::shared_ptr<notification_repository> repo,
-                          notification_options opts) {
-  return sys.spawn(notification_impl, std::move(repo), std::move(opts));
+                          notification_options opts, store_actor store) {
+  return sys.spawn(notification_impl, std::move(repo), std::move(opts),
+                   std::move(store));
 }
 
 } // namespace booking

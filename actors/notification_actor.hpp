@@ -16,6 +16,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/store/repositories.hpp"
+#include "actors/store/store_actor.hpp"
 
 namespace booking {
 
@@ -47,10 +48,11 @@ struct notification_options {
 /// Renders the subject and body of a notification.
 notification_record render(const notification_request& req);
 
-/// Spawns one notification worker.
+/// Spawns one notification worker; with a `store`, a delivery is answered
+/// once its record is written there.
 notification_actor
 spawn_notification_worker(caf::actor_system& sys,
                           std::shared_ptr<notification_repository> repo,
-                          notification_options opts);
+                          notification_options opts, store_actor store = {});
 
 } // namespace booking

@@ -13,6 +13,7 @@ namespace {
 
 struct payment_state_t {
   std::shared_ptr<payment_gateway> gateway;
+  store_actor store;
   payment_options opts;
   fault_dice dice{1};
   delayed_replies delayed;
@@ -34,7 +35,15 @@ injected_fault roll(payment_pointer self, bool authorization) {
   return injected_fault::none;
 }
 
-caf::result<payment_intent> answer(payment_pointer self, gateway_result r) {
+/// Answers with what the gateway said, once the payment it changed is
+/// written (a status query changes nothing).
+caf::result<payment_intent> answer(payment_pointer self, gateway_result r,
+                                   bool changes = true) {
+  auto& st = self->state;
+  store_batch b;
+  if (st.store && changes && r.kind != gateway_result::error)
+    if (auto row = st.gateway->row_of(r.intent.booking_id))
+      b.payments.push_back(std::move(*row));
   caf::expected<payment_intent> value{r.intent};
   switch (r.kind) {
     case gateway_result::ok:
@@ -49,17 +58,20 @@ caf::result<payment_intent> answer(payment_pointer self, gateway_result r) {
       value = make_error(booking_errc::payment_error, r.detail);
       break;
     case gateway_result::no_answer:
-      // The requester's timeout fires: the answer is lost on the way.
+      // The requester's timeout fires: the answer is lost on the way (what
+      // the gateway did is kept all the same).
+      persist_later(self, st.store, std::move(b));
       return self->make_response_promise<payment_intent>();
   }
-  return self->state.delayed.reply(self, self->state.opts.latency,
-                                   std::move(value));
+  return persist_then_reply(self, st.store, std::move(b), std::move(value),
+                            st.delayed, st.opts.latency);
 }
 
 payment_actor::behavior_type
 payment_impl(payment_pointer self, std::shared_ptr<payment_gateway> gateway,
-             payment_options opts) {
+             payment_options opts, store_actor store) {
   self->state.gateway = std::move(gateway);
+  self->state.store = std::move(store);
   self->state.dice = fault_dice{opts.seed};
   self->state.opts = opts;
   auto& gw = *self->state.gateway;
@@ -77,7 +89,7 @@ payment_impl(payment_pointer self, std::shared_ptr<payment_gateway> gateway,
       return answer(self, gw.refund(id, roll(self, false)));
     },
     [=, &gw](status_atom, const std::string& id) {
-      return answer(self, gw.status(id, roll(self, false)));
+      return answer(self, gw.status(id, roll(self, false)), false);
     },
     [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
   };
@@ -87,8 +99,8 @@ payment_impl(payment_pointer self, std::shared_ptr<payment_gateway> gateway,
 
 payment_actor spawn_payment_worker(caf::actor_system& sys,
                                    std::shared_ptr<payment_gateway> gateway,
-                                   payment_options opts) {
-  return sys.spawn(payment_impl, std::move(gateway), opts);
+                                   payment_options opts, store_actor store) {
+  return sys.spawn(payment_impl, std::move(gateway), opts, std::move(store));
 }
 
 } // namespace booking

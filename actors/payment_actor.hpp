@@ -15,6 +15,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/payment_gateway.hpp"
+#include "actors/store/store_actor.hpp"
 
 namespace booking {
 
@@ -36,9 +37,11 @@ struct payment_options {
   uint64_t seed = 1;
 };
 
-/// Spawns one payment worker.
+/// Spawns one payment worker; with a `store`, a call that changed a payment
+/// is answered once the payment is written there.
 payment_actor spawn_payment_worker(caf::actor_system& sys,
                                    std::shared_ptr<payment_gateway> gateway,
-                                   payment_options opts);
+                                   payment_options opts,
+                                   store_actor store = {});
 
 } // namespace booking

@@ -142,4 +142,20 @@ std::vector<payment_intent> payment_gateway::intents() const {
   return result;
 }
 
+caf::optional<payment_row>
+payment_gateway::row_of(const std::string& booking_id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(booking_id);
+  if (i == entries_.end())
+    return caf::none;
+  return payment_row{i->second.intent, i->second.token};
+}
+
+void payment_gateway::restore(const payment_row& row) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto& e = entries_[row.intent.booking_id];
+  e.intent = row.intent;
+  e.token = row.token;
+}
+
 } // namespace booking

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "actors/store/store_types.hpp"
 
 namespace booking {
 
@@ -66,6 +67,12 @@ public:
 
   /// Every payment the gateway knows.
   std::vector<payment_intent> intents() const;
+
+  /// A payment with its token, as the durable store keeps it.
+  caf::optional<payment_row> row_of(const std::string& booking_id) const;
+
+  /// Puts back a payment an earlier run stored.
+  void restore(const payment_row& row);
 
 private:
   struct entry {

@@ -4,6 +4,7 @@
 #include <deque>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include <caf/actor_cast.hpp>
 #include <caf/blocking_actor.hpp>
@@ -26,6 +27,9 @@ struct outgoing {
   std::string routing_key;
   message_properties props;
   std::string body;
+  /// The event's id when it came from the store's outbox (empty for
+  /// replies): reported back once confirmed.
+  std::string outbox_id;
 };
 
 /// The publisher's state: the outbox and the connection.
@@ -45,8 +49,13 @@ public:
       return;
     }
     pending_.push_back({route->exchange, route->routing_key, properties_for(ev),
-                        encode_event(ev, node_id_)});
+                        encode_event(ev, node_id_), ev.id});
     ++status_->outbox_backlog;
+  }
+
+  /// Event ids confirmed since the last call.
+  std::vector<std::string> take_confirmed() {
+    return std::exchange(confirmed_ids_, {});
   }
 
   void add_reply(const std::string& reply_to, const domain_event& ev) {
@@ -179,6 +188,8 @@ private:
       if (ack) {
         ++status_->confirmed;
         --status_->outbox_backlog;
+        if (!i->second.outbox_id.empty())
+          confirmed_ids_.push_back(std::move(i->second.outbox_id));
       } else {
         ++status_->nacked;
         retry.push_back(std::move(i->second));
@@ -250,6 +261,7 @@ private:
   broker_topology topology_;
   amqp_connection conn_;
   std::deque<outgoing> pending_;
+  std::vector<std::string> confirmed_ids_;
   std::map<uint64_t, outgoing> in_flight_;
   uint64_t next_tag_ = 1;
   bool blocked_ = false;
@@ -266,6 +278,13 @@ void publisher_impl(caf::blocking_actor* self, amqp_settings cfg,
                     std::shared_ptr<bridge_status> status,
                     std::string node_id) {
   publisher p{std::move(cfg), std::move(status), std::move(node_id)};
+  // Hears which outbox events the broker confirmed (durable store only).
+  store_actor store;
+  auto report = [&] {
+    auto ids = p.take_confirmed();
+    if (store && !ids.empty())
+      self->send(store, published_atom::value, std::move(ids));
+  };
   bool running = true;
   while (running) {
     // Take every waiting message, blocking only when there is nothing else
@@ -282,15 +301,18 @@ void publisher_impl(caf::blocking_actor* self, amqp_settings cfg,
                     [&](reply_atom, std::string& reply_to, domain_event& ev) {
                       p.add_reply(reply_to, ev);
                     },
+                    [&](store_actor& x) { store = std::move(x); },
                     [&](caf::exit_msg&) { running = false; },
                     caf::after(wait) >> [&] { more = false; });
       wait = std::chrono::milliseconds(0);
     }
     p.step();
+    report();
   }
   auto deadline = clock_type::now() + flush_on_exit;
   while (!p.empty() && clock_type::now() < deadline) {
     p.step();
+    report();
     if (!p.busy())
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

@@ -13,8 +13,10 @@
 // - while the broker sends `connection.blocked`, nothing is published and the
 //   outbox keeps growing;
 // - on exit it keeps publishing for a few seconds to flush the outbox.
-// The outbox is in memory: a process crash loses what it holds (the durable
-// store will keep it).
+// With a durable store, the events come from its outbox table and the
+// publisher reports each confirmed event id back, so the store deletes the
+// row; a crash re-publishes what was not confirmed (same message id).
+// Without one, the queue is in memory and a crash loses what it holds.
 
 #pragma once
 
@@ -27,6 +29,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/settings.hpp"
+#include "actors/store/store_actor.hpp"
 #include "bridges/bridge_status.hpp"
 
 namespace booking {
@@ -38,7 +41,9 @@ using publisher_actor = caf::typed_actor<
   // Publishes a domain event on booking.events.
   caf::reacts_to<domain_event>,
   // Publishes an event to the default exchange with routing key = reply_to.
-  caf::reacts_to<reply_atom, std::string, domain_event>>;
+  caf::reacts_to<reply_atom, std::string, domain_event>,
+  // The durable store: events it sent are reported to it once confirmed.
+  caf::reacts_to<store_actor>>;
 
 /// Spawns the publisher bridge on its own thread. `node_id` names this
 /// process in the events' `source`.

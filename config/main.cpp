@@ -10,6 +10,7 @@
 
 #include <caf/actor_system.hpp>
 
+#include "actors/errors.hpp"
 #include "actors/log.hpp"
 #include "config/booking_config.hpp"
 #include "config/demo.hpp"
@@ -90,11 +91,34 @@ int main(int argc, char** argv) {
   std::vector<tour> tours;
   if (!cfg.tours_file.empty() && !read_tours(cfg.tours_file, tours))
     return 2;
+  auto store = open_store(settings.store);
+  if (!store) {
+    log_line(log_level::error, "cannot open the store",
+             {{"path", settings.store.path},
+              {"error", describe(store.error())}});
+    return 1;
+  }
+  if (*store)
+    log_line(log_level::info, "store opened",
+             {{"path", settings.store.path},
+              log_number("bookings",
+                         static_cast<int64_t>((*store)->state.bookings.size())),
+              log_number("unfinished_sagas",
+                         static_cast<int64_t>((*store)->state.sagas.size())),
+              log_number("unpublished_events",
+                         static_cast<int64_t>((*store)->state.outbox.size()))});
   caf::actor_system sys{cfg};
-  auto e = start_engine(sys, settings);
-  {
+  engine_options opts;
+  opts.store = std::move(*store);
+  auto e = start_engine(sys, settings, std::move(opts));
+  try {
     caf::scoped_actor self{sys};
     load_tours(self, e, tours);
+  } catch (const std::exception& ex) {
+    log_line(log_level::error, "cannot load the tours",
+             {{"file", cfg.tours_file}, {"error", ex.what()}});
+    e.stop();
+    return 1;
   }
   std::string counts;
   for (auto& [role, n] : e.actor_counts())
@@ -106,6 +130,10 @@ int main(int argc, char** argv) {
      {"scheduler_threads", std::to_string(sys.scheduler().num_workers())}});
   raise_file_limit();
   auto http_opts = http_options_from_env();
+  if (auto st = e.durable)
+    http_opts.ready.store = [st] {
+      return st->failed() ? check_state::down : check_state::ok;
+    };
   if (auto st = e.amqp) {
     // Ready once the publisher is connected and the intake consumer is
     // attached; `starting` until the first attempt ends.

@@ -1,5 +1,6 @@
 #include "config/wiring.hpp"
 
+#include <filesystem>
 #include <limits>
 #include <stdexcept>
 #include <thread>
@@ -13,6 +14,7 @@
 
 #include "actors/errors.hpp"
 #include "actors/faults.hpp"
+#include "actors/log.hpp"
 #include "actors/store/memory_store.hpp"
 
 namespace booking {
@@ -101,6 +103,31 @@ void engine::stop() {
   bye(payment_pool);
   bye(notification_pool);
   bye(publisher);
+  // Last: it commits what the others sent before they stopped.
+  bye(store);
+}
+
+caf::expected<std::shared_ptr<opened_store>>
+open_store(const store_settings& cfg) {
+  if (cfg.path == ":memory:")
+    return std::shared_ptr<opened_store>{};
+  auto dir = std::filesystem::path{cfg.path}.parent_path();
+  std::error_code ec;
+  if (!dir.empty() && !std::filesystem::exists(dir, ec)
+      && !std::filesystem::create_directories(dir, ec))
+    return make_error(booking_errc::store_error,
+                      cfg.path
+                        + ": cannot create its directory: " + ec.message());
+  auto db = sqlite_store::open(cfg.path);
+  if (!db)
+    return std::move(db.error());
+  auto state = (*db)->load();
+  if (!state)
+    return std::move(state.error());
+  auto result = std::make_shared<opened_store>();
+  result->db = std::move(*db);
+  result->state = std::move(*state);
+  return result;
 }
 
 engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
@@ -108,27 +135,72 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
   auto& w = cfg.workers;
   auto& f = cfg.faults;
   engine e;
+  // The actors work on in-memory repositories; with a durable store these
+  // start from what it holds, and every change goes through it as well.
+  stored_state loaded;
+  if (opts.store) {
+    e.durable = std::make_shared<store_status>();
+    e.store = spawn_store(sys, opts.store->db, e.durable);
+    loaded = std::move(opts.store->state);
+    opts.store.reset(); // the store actor owns the file now
+  }
   e.gateway = std::make_shared<payment_gateway>();
-  e.notifications = std::make_shared<memory_notification_repository>();
+  for (auto& row : loaded.payments)
+    e.gateway->restore(row);
+  auto notifications = std::make_shared<memory_notification_repository>();
+  for (auto& rec : loaded.notifications)
+    notifications->restore(std::move(rec));
+  e.notifications = notifications;
   e.availability = spawn_availability(sys);
-  e.idempotency
-    = spawn_idempotency(sys, std::make_shared<memory_idempotency_repository>());
+  auto keys = std::make_shared<memory_idempotency_repository>();
+  for (auto& entry : loaded.keys)
+    keys->insert(std::move(entry));
+  e.idempotency = spawn_idempotency(sys, keys, e.store);
+  std::vector<std::shared_ptr<memory_booking_repository>> booking_repos;
   for (size_t i = 0; i < w.booking_shards; ++i)
-    e.bookings.push_back(
-      spawn_booking(sys, std::make_shared<memory_booking_repository>()));
+    booking_repos.push_back(std::make_shared<memory_booking_repository>());
+  for (auto& rec : loaded.bookings)
+    if (!booking_repos[shard_index(rec.id, w.booking_shards)]->insert(rec))
+      log_line(log_level::warn, "stored booking not loaded",
+               {{"booking_id", rec.id}});
+  for (auto& repo : booking_repos)
+    e.bookings.push_back(spawn_booking(sys, repo, e.store));
+  std::vector<std::shared_ptr<memory_inventory_repository>> inventory_repos;
+  for (size_t i = 0; i < w.inventory_shards; ++i)
+    inventory_repos.push_back(std::make_shared<memory_inventory_repository>());
+  for (auto& t : loaded.tours)
+    inventory_repos[shard_index(t.id, w.inventory_shards)]->upsert_tour(t);
+  for (auto& h : loaded.holds) {
+    // Replaying the holds rebuilds the seat counts.
+    auto& repo = *inventory_repos[shard_index(h.tour_id, w.inventory_shards)];
+    auto ok = repo.reserve(h) && (!h.sold || repo.commit(h.booking_id));
+    if (!ok)
+      log_line(log_level::error, "stored hold not loaded",
+               {{"booking_id", h.booking_id}, {"tour_id", h.tour_id}});
+  }
   for (size_t i = 0; i < w.inventory_shards; ++i) {
     inventory_options io{e.availability, f.inventory_error_rate,
                          f.inventory_latency,
                          derive_seed(f.seed, inventory_stream + i)};
-    e.inventory.push_back(spawn_inventory(
-      sys, std::make_shared<memory_inventory_repository>(), std::move(io)));
+    e.inventory.push_back(
+      spawn_inventory(sys, inventory_repos[i], std::move(io), e.store));
+  }
+  {
+    // The availability read model starts from the stored seat counts.
+    caf::scoped_actor self{sys};
+    for (auto& t : loaded.tours) {
+      self->send(e.availability, caf::put_atom::value, t);
+      auto& repo = *inventory_repos[shard_index(t.id, w.inventory_shards)];
+      for (auto& c : repo.departures_of(t.id))
+        self->send(e.availability, c);
+    }
   }
   e.payment_workers = w.payment_workers;
   e.payment = make_pool<payment_actor>(sys, w.payment_workers, [&](size_t i) {
     payment_options po{f.payment_decline_rate, f.payment_timeout_rate,
                        f.payment_error_rate, f.payment_latency,
                        derive_seed(f.seed, payment_stream + i)};
-    return spawn_payment_worker(sys, e.gateway, po);
+    return spawn_payment_worker(sys, e.gateway, po, e.store);
   });
   e.payment_pool = caf::actor_cast<caf::actor>(e.payment);
   if (opts.wrap_payment)
@@ -139,7 +211,7 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
       notification_options no{f.notification_error_rate, f.notification_latency,
                               derive_seed(f.seed, notification_stream + i),
                               opts.sink};
-      return spawn_notification_worker(sys, e.notifications, no);
+      return spawn_notification_worker(sys, e.notifications, no, e.store);
     });
   e.notification_pool = caf::actor_cast<caf::actor>(e.notification);
   // With a broker, the publisher bridge receives every saga's events.
@@ -149,6 +221,13 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
     e.publisher = spawn_publisher(sys, cfg.amqp, e.amqp, node_id());
     if (!events)
       events = e.publisher;
+  }
+  if (e.store) {
+    // Committed events leave through the store (the transactional outbox),
+    // the ones an earlier run left unconfirmed first.
+    caf::anon_send(e.store, events, std::move(loaded.outbox));
+    if (e.publisher)
+      caf::anon_send(e.publisher, e.store);
   }
   saga_participants peers{e.bookings, e.inventory,    e.availability,
                           e.payment,  e.notification, events};
@@ -164,6 +243,10 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
     co.max_in_flight = share;
     co.lookup_timeout = cfg.saga.inventory_timeout;
     co.seed = derive_seed(cfg.saga.seed, coordinator_stream + i);
+    co.durable = static_cast<bool>(e.store);
+    for (auto& cp : loaded.sagas)
+      if (shard_index(cp.req.id, w.saga_coordinators) == i)
+        co.recovered.push_back(cp);
     e.coordinators.push_back(spawn_saga_coordinator(sys, peers, co));
   }
   if (!cfg.amqp.url.empty()) {

@@ -28,6 +28,8 @@
 #include "actors/saga/saga_coordinator.hpp"
 #include "actors/settings.hpp"
 #include "actors/store/repositories.hpp"
+#include "actors/store/sqlite_store.hpp"
+#include "actors/store/store_actor.hpp"
 #include "bridges/amqp_consumer.hpp"
 #include "bridges/amqp_publisher.hpp"
 #include "bridges/bridge_status.hpp"
@@ -59,6 +61,9 @@ struct engine {
   publisher_actor publisher;
   caf::actor intake;
   std::shared_ptr<bridge_status> amqp;
+  /// The durable store and its health; empty with `store.path=:memory:`.
+  store_actor store;
+  std::shared_ptr<store_status> durable;
 
   /// The coordinator that runs the sagas of `booking_id`.
   const saga_coordinator_actor& coordinator_for(const std::string& id) const;
@@ -72,6 +77,17 @@ struct engine {
   /// Asks every actor to exit.
   void stop();
 };
+
+/// An opened database file and what it held at start.
+struct opened_store {
+  std::shared_ptr<sqlite_store> db;
+  stored_state state;
+};
+
+/// Opens and loads the store of `cfg` (creating its directory); null for
+/// `:memory:`. Fails with `store_error` naming the path and the cause.
+caf::expected<std::shared_ptr<opened_store>>
+open_store(const store_settings& cfg);
 
 /// Knobs for tests and tools on top of the validated settings.
 struct engine_options {
@@ -88,6 +104,9 @@ struct engine_options {
   /// Test hook of the AMQP intake: an error returned here is a transient
   /// failure of that message.
   std::function<caf::error(const booking_request&)> intake_fault;
+  /// The durable store (from `open_store`); empty: everything in memory.
+  /// The engine takes over its state and resumes its unfinished sagas.
+  std::shared_ptr<opened_store> store;
 };
 
 /// Spawns the whole engine in `sys`.

@@ -98,6 +98,13 @@ problem problem_for(const caf::error& e) {
       }
       case booking_errc::invalid_request:
         return validation_problem({{"request", "invalid"}});
+      case booking_errc::store_error: {
+        auto p = make_problem(503, "store-unavailable",
+                              "The booking store cannot write; nothing was "
+                              "stored. Retry later.");
+        p.retry_after = 5;
+        return p;
+      }
       default:
         break;
     }

@@ -20,7 +20,8 @@ namespace {
 
 // -- saga instances -----------------------------------------------------------
 
-/// Where an instance is in its table.
+/// Where an instance is in its table. The values are stored in saga
+/// checkpoints: never renumber them.
 enum class saga_phase : uint8_t {
   /// Running rows in order.
   forward,
@@ -70,6 +71,11 @@ struct saga_instance {
   std::vector<booking_promise> awaiters;
   /// For the duration histogram; the actor clock, so tests control it.
   caf::actor_clock::time_point started;
+  /// Domain events not yet handed to the store (durable mode only): they
+  /// go with the next update of the booking, in the same transaction.
+  std::vector<domain_event> outbox;
+  /// When the pending retry is due (for the checkpoint).
+  caf::timestamp retry_at;
 };
 
 /// Who waits on a booking that is still being priced and stored.
@@ -241,8 +247,8 @@ booking_status current_status(coordinator_pointer self,
 
 /// Sends one domain event of `s` to the sink. Without a sink, or for a table
 /// entry without an event, it returns before building anything.
-void emit(coordinator_pointer self, const saga_instance& s,
-          const std::string& type, const std::string& reason = no_reason(),
+void emit(coordinator_pointer self, saga_instance& s, const std::string& type,
+          const std::string& reason = no_reason(),
           caf::optional<notification_kind> kind = caf::none) {
   auto& sink = self->state.peers.events;
   if (!sink || type.empty())
@@ -265,13 +271,19 @@ void emit(coordinator_pointer self, const saga_instance& s,
     ev.kind = to_string(*kind);
     ev.channel = notification_channel;
   }
+  if (self->state.opts.durable) {
+    // The transactional outbox: the event is written with the next state
+    // change of this saga, and the store publishes it once committed.
+    s.outbox.push_back(std::move(ev));
+    return;
+  }
   // One-way sends from one actor to one sink keep their order, so the
   // events of a booking arrive in the order its saga emitted them.
   self->send(sink, std::move(ev));
 }
 
 /// The event of a row whose command succeeded.
-void emit_success(coordinator_pointer self, const saga_instance& s,
+void emit_success(coordinator_pointer self, saga_instance& s,
                   const saga_step_def& row) {
   if (!self->state.peers.events || row.event_on_success.empty())
     return;
@@ -285,7 +297,7 @@ void emit_success(coordinator_pointer self, const saga_instance& s,
 }
 
 /// The event of the outcome `s` just took, if its table names one.
-void emit_outcome(coordinator_pointer self, const saga_instance& s) {
+void emit_outcome(coordinator_pointer self, saga_instance& s) {
   if (!self->state.peers.events)
     return;
   for (auto& x : definition(self, s).outcome_events)
@@ -401,12 +413,48 @@ void serve_awaiters(saga_instance& s, const booking_record& rec) {
 
 void finish(coordinator_pointer self, const std::string& key);
 
+/// Where `s` stands, for the store.
+saga_checkpoint checkpoint(const saga_instance& s, bool done = false) {
+  saga_checkpoint cp;
+  cp.key = saga_key(s.req.id, s.cancellation);
+  cp.done = done;
+  if (done)
+    return cp;
+  cp.cancellation = s.cancellation;
+  cp.req = s.req;
+  cp.amount_cents = s.amount_cents;
+  cp.currency = s.currency;
+  cp.phase = static_cast<uint8_t>(s.phase);
+  cp.row = static_cast<int32_t>(s.row);
+  cp.attempt = s.attempt;
+  cp.to_compensate = s.to_compensate;
+  cp.compensation_failed = s.compensation_failed;
+  cp.reason = s.reason;
+  cp.outcome = s.outcome;
+  cp.retry_at = s.retry_at;
+  return cp;
+}
+
+/// In durable mode, adds the saga's checkpoint and pending events to `upd`,
+/// so the store writes them with the change in one transaction.
+void attach_durable(coordinator_pointer self, saga_instance& s,
+                    booking_update& upd, bool done = false) {
+  if (!self->state.opts.durable)
+    return;
+  upd.checkpoint = checkpoint(s, done);
+  upd.events = std::move(s.outbox);
+  s.outbox.clear();
+}
+
 /// Records one history entry, and the outcome status if `status` is set.
 void record(coordinator_pointer self, saga_instance& s,
             caf::optional<saga_entry> entry,
             caf::optional<booking_status> status) {
+  if (!entry && !status && !self->state.opts.durable)
+    return; // nothing to write
   booking_update upd;
   upd.id = s.req.id;
+  attach_durable(self, s, upd);
   if (entry)
     upd.entries.push_back(std::move(*entry));
   if (status) {
@@ -484,8 +532,9 @@ void set_outcome(coordinator_pointer self, saga_instance& s,
            {{"booking_id", s.req.id},
             {"correlation_id", s.req.correlation_id},
             {"reason", s.reason}});
-  record(self, s, std::move(entry), status);
+  // The event first, so it is written with the outcome.
   emit_outcome(self, s);
+  record(self, s, std::move(entry), status);
 }
 
 // -- moving through the table -------------------------------------------------
@@ -503,6 +552,14 @@ void finish(coordinator_pointer self, const std::string& key) {
 void complete(coordinator_pointer self, const std::string& key,
               saga_instance& s) {
   s.phase = saga_phase::done;
+  if (self->state.opts.durable) {
+    // The saga's row goes, with any event still pending.
+    booking_update upd;
+    upd.id = s.req.id;
+    attach_durable(self, s, upd, true);
+    self->send(shard_for(self->state.peers.bookings, s.req.id),
+               record_atom::value, std::move(upd));
+  }
   auto& st = self->state.stats;
   --st.in_flight;
   ++st.completed;
@@ -533,6 +590,10 @@ void run_final_rows(coordinator_pointer self, const std::string& key,
 void end_failed(coordinator_pointer self, const std::string& key,
                 saga_instance& s, booking_status status,
                 caf::optional<saga_entry> entry) {
+  // Checkpointed as finishing: a resumed saga only runs the final rows.
+  s.phase = saga_phase::finishing;
+  s.row = 0;
+  s.attempt = 1;
   set_outcome(self, s, status, std::move(entry));
   run_final_rows(self, key, s, 0);
 }
@@ -546,21 +607,23 @@ void fail(coordinator_pointer self, const std::string& key, saga_instance& s,
                std::move(entry));
     return;
   }
-  if (entry)
-    record(self, s, std::move(entry), caf::none);
   s.phase = saga_phase::compensating;
   s.attempt = 1;
   log_line(log_level::debug, "saga compensating",
            {{"booking_id", s.req.id}, {"reason", s.reason}});
   emit(self, s, definition(self, s).event_on_compensating);
+  // Checkpointed as compensating, with the event, in one write.
+  record(self, s, std::move(entry), caf::none);
   issue(self, key);
 }
 
 void retry_later(coordinator_pointer self, const std::string& key,
                  saga_instance& s, saga_entry entry) {
-  record(self, s, std::move(entry), caf::none);
   auto delay = backoff(self, current_policy(self, s), s.attempt);
   ++s.attempt;
+  s.retry_at = caf::make_timestamp() + delay;
+  record(self, s, std::move(entry), caf::none);
+  s.retry_at = caf::timestamp{};
   auto& st = self->state.stats;
   ++st.retries;
   ++st.retries_by_step[to_string(current_row(self, s).step)];
@@ -588,15 +651,17 @@ void on_forward_result(coordinator_pointer self, const std::string& key,
     // Before the status change, so the event carries the status before it
     // (payment.captured is `pending`, booking.confirmed `confirmed`).
     emit_success(self, s, row);
+    // Moved on before recording, so the checkpoint names the next row.
+    ++s.row;
+    s.attempt = 1;
     if (row.on_success != booking_status::pending)
       set_outcome(self, s, row.on_success, std::move(entry));
     else
       record(self, s, std::move(entry), caf::none);
-    if (++s.row == def.steps.size()) {
+    if (s.row == def.steps.size()) {
       complete(self, key, s);
       return;
     }
-    s.attempt = 1;
     issue(self, key);
     return;
   }
@@ -604,9 +669,9 @@ void on_forward_result(coordinator_pointer self, const std::string& key,
                    || r.outcome == step_outcome::error;
   if (uncertain && r.outcome == step_outcome::timeout
       && row.query != saga_command::none) {
-    record(self, s, std::move(entry), caf::none);
     s.phase = saga_phase::query;
     s.attempt = 1;
+    record(self, s, std::move(entry), caf::none);
     issue(self, key);
     return;
   }
@@ -680,8 +745,8 @@ void on_compensation_result(coordinator_pointer self, const std::string& key,
     end_failed(self, key, s, status, std::move(entry));
     return;
   }
-  record(self, s, std::move(entry), caf::none);
   s.attempt = 1;
+  record(self, s, std::move(entry), caf::none);
   issue(self, key);
 }
 
@@ -727,17 +792,84 @@ void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
   }
 }
 
-/// Registers a new instance; runs its first row unless `defer` is set.
-void start(coordinator_pointer self, saga_instance s, bool defer = false) {
+/// Registers a new instance and emits its start event (unless `announced`
+/// already did); runs its first row unless `defer` is set.
+saga_instance& start(coordinator_pointer self, saga_instance s,
+                     bool defer = false, bool announced = false) {
   auto key = saga_key(s.req.id, s.cancellation);
   s.started = self->clock().now();
   auto& st = self->state;
   ++st.stats.started;
   ++st.stats.in_flight;
   auto& inst = st.sagas.emplace(key, std::move(s)).first->second;
-  emit(self, inst, definition(self, inst).event_on_start);
+  if (!announced)
+    emit(self, inst, definition(self, inst).event_on_start);
   if (!defer)
     issue(self, key);
+  return inst;
+}
+
+/// Picks up a saga an earlier run of the engine left unfinished, where its
+/// last checkpoint says it stood: the step in progress runs again (every
+/// command and compensation is idempotent per booking), a pending retry
+/// waits out the rest of its backoff, and an outcome stands.
+void resume(coordinator_pointer self, const saga_checkpoint& cp) {
+  saga_instance s;
+  s.cancellation = cp.cancellation;
+  s.req = cp.req;
+  s.amount_cents = cp.amount_cents;
+  s.currency = cp.currency;
+  s.phase = static_cast<saga_phase>(cp.phase);
+  s.row = static_cast<size_t>(cp.row);
+  s.attempt = std::max(1, cp.attempt);
+  s.to_compensate = cp.to_compensate;
+  s.compensation_failed = cp.compensation_failed;
+  s.reason = cp.reason;
+  s.outcome = cp.outcome;
+  if (s.outcome != booking_status::pending) {
+    // The outcome is stored: awaiters read it from the booking.
+    s.final_record = booking_record{};
+  }
+  auto key = cp.key;
+  log_line(log_level::info, "saga resumed",
+           {{"booking_id", s.req.id},
+            {"correlation_id", s.req.correlation_id},
+            {"phase", std::to_string(cp.phase)},
+            {"row", std::to_string(cp.row)}});
+  auto& inst = start(self, std::move(s), true, true);
+  auto& def = definition(self, inst);
+  auto rows = def.steps.size();
+  switch (inst.phase) {
+    case saga_phase::forward:
+    case saga_phase::query:
+      if (inst.row >= rows) {
+        complete(self, key, inst);
+        return;
+      }
+      break;
+    case saga_phase::compensating:
+      if (inst.to_compensate.empty()) {
+        auto status = inst.compensation_failed
+                        ? booking_status::compensation_failed
+                        : def.failure_status;
+        end_failed(self, key, inst, status, caf::none);
+        return;
+      }
+      break;
+    case saga_phase::finishing:
+      run_final_rows(self, key, inst, inst.row);
+      return;
+    case saga_phase::done:
+      complete(self, key, inst);
+      return;
+  }
+  auto now = caf::make_timestamp();
+  if (cp.retry_at > now) {
+    self->delayed_send(self, cp.retry_at - now, timer_atom::value, key,
+                       inst.epoch);
+    return;
+  }
+  issue(self, key);
 }
 
 bool at_capacity(coordinator_pointer self) {
@@ -798,7 +930,11 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
                  coordinator_options opts) {
   self->state.peers = std::move(peers);
   self->state.dice = fault_dice{opts.seed};
+  auto recovered = std::move(opts.recovered);
+  opts.recovered.clear();
   self->state.opts = std::move(opts);
+  for (auto& cp : recovered)
+    resume(self, cp);
   return {
     [=](create_atom, booking_request& req) -> caf::result<booking_record> {
       auto& st = self->state;
@@ -862,40 +998,55 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
             rec.cust = req.cust;
             rec.correlation_id = req.correlation_id;
             rec.created_at = rec.updated_at = caf::make_timestamp();
+            // In durable mode the booking, its saga's first checkpoint and
+            // its start event are written in one transaction.
+            auto durable = self->state.opts.durable;
+            booking_update first;
+            if (durable) {
+              saga_instance s;
+              s.req = req;
+              s.amount_cents = q.amount_cents;
+              s.currency = q.currency;
+              emit(self, s, self->state.opts.booking.event_on_start);
+              first.id = req.id;
+              attach_durable(self, s, first);
+            }
+            auto on_stored = [=](booking_record& stored) mutable {
+              auto waiting = take_start(self, req.id);
+              saga_instance s;
+              s.awaiters = std::move(waiting.awaiters);
+              s.req = std::move(req);
+              s.amount_cents = stored.amount_cents;
+              s.currency = stored.currency;
+              start(self, std::move(s), false, durable);
+              deliver_all(waiting.creates, stored);
+            };
             // No timeout on the write: giving up on it while the shard still
             // stores the booking would leave a pending booking without saga.
-            self
-              ->request(shard, caf::infinite, create_atom::value,
-                        std::move(rec))
-              .then(
-                [=](booking_record& stored) mutable {
-                  auto waiting = take_start(self, req.id);
-                  saga_instance s;
-                  s.awaiters = std::move(waiting.awaiters);
-                  s.req = std::move(req);
-                  s.amount_cents = stored.amount_cents;
-                  s.currency = stored.currency;
-                  start(self, std::move(s));
-                  deliver_all(waiting.creates, stored);
-                },
-                [=](caf::error& e) {
-                  if (!is(e, booking_errc::duplicate)) {
-                    fail_start(e);
-                    return;
-                  }
-                  // Stored before, by a create whose saga is over: answer
-                  // with the booking as it is now.
-                  log_repeated(req);
-                  self->request(shard, timeout, caf::get_atom::value, req.id)
-                    .then(
-                      [=](booking_record& current) {
-                        auto waiting = take_start(self, req.id);
-                        deliver_all(waiting.creates, current);
-                        for (auto& waiter : waiting.awaiters)
-                          await_outcome(self, req.id, std::move(waiter));
-                      },
-                      fail_start);
-                });
+            auto pending
+              = durable
+                  ? self->request(shard, caf::infinite, create_atom::value,
+                                  std::move(rec), std::move(first))
+                  : self->request(shard, caf::infinite, create_atom::value,
+                                  std::move(rec));
+            pending.then(on_stored, [=](caf::error& e) {
+              if (!is(e, booking_errc::duplicate)) {
+                fail_start(e);
+                return;
+              }
+              // Stored before, by a create whose saga is over: answer
+              // with the booking as it is now.
+              log_repeated(req);
+              self->request(shard, timeout, caf::get_atom::value, req.id)
+                .then(
+                  [=](booking_record& current) {
+                    auto waiting = take_start(self, req.id);
+                    deliver_all(waiting.creates, current);
+                    for (auto& waiter : waiting.awaiters)
+                      await_outcome(self, req.id, std::move(waiter));
+                  },
+                  fail_start);
+            });
           },
           fail_start);
       return rp;
@@ -963,13 +1114,15 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
             --st.starting;
             // Registered before the status change, so a second cancel sees
             // it at once; the first row runs once `cancelling` is stored.
-            start(self, std::move(s), true);
+            auto& inst = start(self, std::move(s), true);
             log_line(log_level::info, "booking cancelling",
                      {{"booking_id", id}, {"correlation_id", correlation_id}});
             booking_update upd;
             upd.id = id;
             upd.has_status = true;
             upd.status = booking_status::cancelling;
+            // The saga's first checkpoint goes with the status change.
+            attach_durable(self, inst, upd);
             self->request(shard, caf::infinite, update_atom::value, upd)
               .then(
                 [=](booking_record& updated) mutable {

@@ -76,6 +76,12 @@ struct coordinator_options {
   caf::timespan lookup_timeout = std::chrono::seconds(5);
   /// Seed of the backoff jitter.
   uint64_t seed = 1;
+  /// A durable store is configured: every saga step carries the saga's
+  /// checkpoint, and domain events go into the booking's next update (the
+  /// transactional outbox) instead of straight to `peers.events`.
+  bool durable = false;
+  /// Sagas an earlier run left unfinished; resumed at start.
+  std::vector<saga_checkpoint> recovered;
 };
 
 /// Spawns one saga coordinator.

@@ -150,6 +150,14 @@ memory_inventory_repository::release(const std::string& booking_id) {
   return *c;
 }
 
+caf::optional<seat_hold>
+memory_inventory_repository::hold_of(const std::string& booking_id) const {
+  auto i = holds_.find(booking_id);
+  if (i == holds_.end())
+    return caf::none;
+  return i->second;
+}
+
 inventory_snapshot memory_inventory_repository::snapshot() const {
   inventory_snapshot result;
   for (auto& [tour_id, dates] : counts_)
@@ -208,6 +216,13 @@ memory_notification_repository::record_attempt(notification_record rec) {
   }
   ++stored.attempts;
   return stored;
+}
+
+void memory_notification_repository::restore(notification_record rec) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  id_by_key_[key(rec.booking_id, rec.kind)] = rec.id;
+  auto id = rec.id;
+  by_id_[id] = std::move(rec);
 }
 
 caf::optional<notification_record>

@@ -40,6 +40,8 @@ public:
   commit(const std::string& booking_id) override;
   caf::optional<departure_counts>
   release(const std::string& booking_id) override;
+  caf::optional<seat_hold>
+  hold_of(const std::string& booking_id) const override;
   inventory_snapshot snapshot() const override;
 
 private:
@@ -63,6 +65,9 @@ public:
   std::vector<notification_record> all() const override;
   std::vector<notification_record>
   list(const notification_filter& filter) const override;
+
+  /// Puts back a record an earlier run stored, as it was.
+  void restore(notification_record rec);
 
 private:
   static std::string key(const std::string& booking_id, notification_kind kind);

@@ -62,6 +62,10 @@ public:
   virtual caf::optional<departure_counts> release(const std::string& booking_id)
     = 0;
 
+  /// The seats of a booking, held or sold, if it has any.
+  virtual caf::optional<seat_hold>
+  hold_of(const std::string& booking_id) const = 0;
+
   /// Every departure and hold.
   virtual inventory_snapshot snapshot() const = 0;
 };

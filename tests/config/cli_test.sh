@@ -71,7 +71,7 @@ expect_exit "invalid tours file" 2 "tours: $tmp/bad-tours.json" \
 expect_exit "missing tours file" 2 "tours: cannot read" \
   --http.port=0 --tours="$tmp/none.json"
 
-"$server" --http.port=0 >"$tmp/srv.out" 2>"$tmp/srv.err" &
+"$server" --http.port=0 --store.path="$tmp/booking.db" >"$tmp/srv.out" 2>"$tmp/srv.err" &
 pid=$!
 for _ in $(seq 1 100); do
   grep -q '"listening"' "$tmp/srv.err" && break
@@ -125,7 +125,7 @@ wait_log "$tmp/srv.err" '"correlation_id":"rid-cli-ok"' '"status":202' \
   '"message":"booking request"'
 check "an accepted booking request logs its correlation id and 202" $?
 
-"$server" --http.port="${port:-1}" >"$tmp/busy.out" 2>"$tmp/busy.err" </dev/null
+"$server" --http.port="${port:-1}" --store.path=:memory: >"$tmp/busy.out" 2>"$tmp/busy.err" </dev/null
 rc=$?
 [ "$rc" != 0 ] && grep -q '"cannot listen"' "$tmp/busy.err"
 check "a port in use fails with a clear message (exit $rc)" $?
@@ -143,7 +143,7 @@ check "no log line holds the payment token" $?
 
 # A bare number of a duration counts seconds: a silent connection is closed
 # after --http.read-timeout=2.
-"$server" --http.port=0 --http.read-timeout=2 \
+"$server" --http.port=0 --http.read-timeout=2 --store.path=:memory: \
   >"$tmp/rt.out" 2>"$tmp/rt.err" </dev/null &
 rt_pid=$!
 for _ in $(seq 1 100); do

@@ -1,0 +1,65 @@
+// The engine's database file: SQLite in WAL mode.
+//
+// One object owns one connection and is used by one thread only (the store
+// actor, and before it the start-up code that loads the state). The schema
+// is versioned with `PRAGMA user_version` and migrated forward on open; a
+// file written by a newer build is refused. docs/durability.md describes
+// the tables.
+//
+//   auto db = sqlite_store::open("data/booking.db");
+//   if (!db) ... describe(db.error()) ...
+//   auto state = (*db)->load();
+//   (*db)->write({&batch});
+
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "actors/store/store_types.hpp"
+
+namespace booking {
+
+class sqlite_store {
+public:
+  /// Opens `path`, creating the file if it is missing, takes the exclusive
+  /// lock (a second engine on the same file is refused) and migrates the
+  /// schema. Fails with `store_error` and a message that names the path and
+  /// the cause: locked by another process, not a database, read-only
+  /// (including a file without any write permission bit), newer schema,
+  /// unwritable directory.
+  static caf::expected<std::unique_ptr<sqlite_store>>
+  open(const std::string& path);
+
+  ~sqlite_store();
+
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+
+  /// The schema version this build writes.
+  static int schema_version();
+
+  /// Reads everything back.
+  caf::expected<stored_state> load();
+
+  /// Writes all `batches` in one transaction, in order. Returns the outbox
+  /// sequence number given to each event, in the order of the batches and
+  /// their events. On failure nothing is written.
+  caf::expected<std::vector<int64_t>>
+  write(const std::vector<const store_batch*>& batches);
+
+  /// The path it was opened with.
+  const std::string& path() const;
+
+  struct impl;
+
+private:
+  explicit sqlite_store(std::unique_ptr<impl> ptr);
+
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace booking

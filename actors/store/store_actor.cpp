@@ -1,0 +1,183 @@
+#include "actors/store/store_actor.hpp"
+
+#include <unordered_map>
+
+#include <caf/blocking_actor.hpp>
+#include <caf/exit_reason.hpp>
+
+#include "actors/errors.hpp"
+#include "actors/log.hpp"
+
+namespace booking {
+
+void store_status::fail(std::string reason) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (failed_.load())
+    return;
+  reason_ = std::move(reason);
+  failed_ = true;
+}
+
+std::string store_status::reason() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return reason_;
+}
+
+namespace {
+
+/// Batches one transaction takes at most, so writers never wait long.
+constexpr size_t max_group = 2048;
+
+using bool_promise = caf::typed_response_promise<bool>;
+
+class store_writer {
+public:
+  store_writer(std::shared_ptr<sqlite_store> db,
+               std::shared_ptr<store_status> status)
+      : db_(std::move(db)), status_(std::move(status)) {
+  }
+
+  /// Queues a batch; `rp` (if valid) hears once it is committed.
+  void add(store_batch&& batch, bool_promise rp) {
+    if (status_->failed()) {
+      if (rp.pending())
+        rp.deliver(make_error(booking_errc::store_error, status_->reason()));
+      return;
+    }
+    batches_.push_back(std::move(batch));
+    promises_.push_back(std::move(rp));
+  }
+
+  /// Queues the deletion of confirmed outbox rows.
+  void published(const std::vector<std::string>& ids) {
+    store_batch b;
+    for (auto& id : ids)
+      if (auto i = outbox_seq_.find(id); i != outbox_seq_.end()) {
+        b.published.push_back(i->second);
+        outbox_seq_.erase(i);
+      }
+    if (!b.published.empty())
+      add(std::move(b), bool_promise{});
+  }
+
+  size_t queued() const {
+    return batches_.size();
+  }
+
+  /// Sets where events go and re-sends those an earlier run left
+  /// unconfirmed.
+  void replay(caf::blocking_actor* self, event_sink_actor events,
+              std::vector<outbox_row> outbox) {
+    events_ = std::move(events);
+    if (outbox.empty())
+      return;
+    if (!events_) {
+      log_line(log_level::warn, "outbox kept for a broker",
+               {log_number("events", static_cast<int64_t>(outbox.size()))});
+      return;
+    }
+    log_line(log_level::info, "outbox re-published",
+             {log_number("events", static_cast<int64_t>(outbox.size()))});
+    for (auto& row : outbox) {
+      outbox_seq_.emplace(row.event.id, row.seq);
+      self->send(events_, std::move(row.event));
+    }
+  }
+
+  /// Writes everything queued in one transaction and answers the writers.
+  void commit(caf::blocking_actor* self) {
+    if (batches_.empty())
+      return;
+    std::vector<const store_batch*> ptrs;
+    ptrs.reserve(batches_.size());
+    for (auto& b : batches_)
+      ptrs.push_back(&b);
+    auto seqs = db_->write(ptrs);
+    if (!seqs) {
+      auto reason = describe(seqs.error());
+      log_line(log_level::error, "store write failed; writing stops",
+               {{"error", reason}});
+      status_->fail(reason);
+      for (auto& rp : promises_)
+        if (rp.pending())
+          rp.deliver(seqs.error());
+    } else {
+      ++status_->commits;
+      status_->batches += static_cast<int64_t>(batches_.size());
+      for (auto& rp : promises_)
+        if (rp.pending())
+          rp.deliver(true);
+      // Committed: the events exist now, so they may leave.
+      size_t i = 0;
+      for (auto& b : batches_)
+        for (auto& ev : b.events) {
+          if (events_) {
+            outbox_seq_.emplace(ev.id, (*seqs)[i]);
+            self->send(events_, std::move(ev));
+          }
+          ++i;
+        }
+    }
+    batches_.clear();
+    promises_.clear();
+  }
+
+private:
+  std::shared_ptr<sqlite_store> db_;
+  std::shared_ptr<store_status> status_;
+  event_sink_actor events_;
+  std::vector<store_batch> batches_;
+  std::vector<bool_promise> promises_;
+  /// Outbox row of each event not yet confirmed.
+  std::unordered_map<std::string, int64_t> outbox_seq_;
+};
+
+void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
+                std::shared_ptr<store_status> status) {
+  store_writer w{std::move(db), std::move(status)};
+  bool running = true;
+  auto handlers = [&](bool wait) {
+    auto on_persist = [&](persist_atom, store_batch& b) {
+      w.add(std::move(b), self->make_response_promise<bool>());
+    };
+    auto on_batch = [&](store_batch& b) { w.add(std::move(b), {}); };
+    auto on_published = [&](published_atom, std::vector<std::string>& ids) {
+      w.published(ids);
+    };
+    auto on_sink = [&](event_sink_actor& events,
+                       std::vector<outbox_row>& outbox) {
+      w.replay(self, std::move(events), std::move(outbox));
+    };
+    auto on_exit = [&](caf::exit_msg&) { running = false; };
+    if (wait)
+      self->receive(on_persist, on_batch, on_published, on_sink, on_exit);
+    else
+      self->receive(
+        on_persist, on_batch, on_published, on_sink, on_exit,
+        caf::after(std::chrono::seconds(0)) >> [] {});
+  };
+  while (running) {
+    // Block for the first batch, then take whatever else is waiting: the
+    // writers that queued up during the last commit share this one.
+    handlers(true);
+    while (running && w.queued() < max_group && self->has_next_message())
+      handlers(false);
+    w.commit(self);
+  }
+  // Writers that sent before the exit still get their batches committed.
+  while (self->has_next_message() && w.queued() < max_group)
+    handlers(false);
+  w.commit(self);
+}
+
+} // namespace
+
+store_actor spawn_store(caf::actor_system& sys,
+                        std::shared_ptr<sqlite_store> db,
+                        std::shared_ptr<store_status> status) {
+  auto hdl = sys.spawn<caf::detached>(store_impl, std::move(db),
+                                      std::move(status));
+  return caf::actor_cast<store_actor>(hdl);
+}
+
+} // namespace booking

@@ -1,0 +1,130 @@
+// The store actor: the one owner of the database file.
+//
+// It runs on its own thread (a detached actor), because SQLite blocks. Every
+// state change of the engine reaches it as a `store_batch`; it takes every
+// batch waiting in its mailbox, writes them all in one transaction (group
+// commit) and only then answers each writer, so an actor replies to its
+// caller once its change is durable. Committed domain events (the
+// transactional outbox) go on to the event sink in commit order; the
+// publisher reports the ones the broker confirmed, and those rows are
+// deleted.
+//
+// A failed commit stops all writing (fail-stop): every later batch fails
+// with `store_error`, /readyz turns 503, and a restart recovers from the
+// last commit. Nothing is half-written and nothing is acknowledged that is
+// not on disk.
+//
+//   auto status = std::make_shared<store_status>();
+//   auto store = spawn_store(sys, db, status);
+//   caf::anon_send(store, sink, state.outbox);
+//   self->request(store, caf::infinite, persist_atom::value, batch)...
+
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/event_sink.hpp"
+#include "actors/faults.hpp"
+#include "actors/store/sqlite_store.hpp"
+#include "actors/store/store_types.hpp"
+
+namespace booking {
+
+using persist_atom = caf::atom_constant<caf::atom("persist")>;
+using published_atom = caf::atom_constant<caf::atom("published")>;
+
+/// Interface of the store actor.
+using store_actor = caf::typed_actor<
+  // Writes a batch and answers once it is committed.
+  caf::replies_to<persist_atom, store_batch>::with<bool>,
+  // Writes a batch nobody waits for, in order with the others.
+  caf::reacts_to<store_batch>,
+  // Outbox events the broker confirmed, by event id: their rows go.
+  caf::reacts_to<published_atom, std::vector<std::string>>,
+  // Where committed events go from now on (sent once, at start), with the
+  // outbox an earlier run left unconfirmed: those go there first.
+  caf::reacts_to<event_sink_actor, std::vector<outbox_row>>>;
+
+/// Health and counters of the store, shared with /readyz and /metrics.
+class store_status {
+public:
+  /// Marks the store failed for good (the first reason stays).
+  void fail(std::string reason);
+
+  bool failed() const {
+    return failed_.load();
+  }
+
+  /// Why it failed; empty while healthy.
+  std::string reason() const;
+
+  /// Transactions committed.
+  std::atomic<int64_t> commits{0};
+  /// Batches written by those transactions.
+  std::atomic<int64_t> batches{0};
+
+private:
+  std::atomic<bool> failed_{false};
+  mutable std::mutex mtx_;
+  std::string reason_;
+};
+
+/// Spawns the store actor on its own thread.
+store_actor spawn_store(caf::actor_system& sys,
+                        std::shared_ptr<sqlite_store> db,
+                        std::shared_ptr<store_status> status);
+
+/// Sends `batch` to `store` (if both are set) without waiting.
+template <class Self>
+void persist_later(Self* self, const store_actor& store, store_batch batch) {
+  if (store && !batch.empty())
+    self->send(store, std::move(batch));
+}
+
+/// Sends `batch` to `store`, then runs `on_commit(value)` once it is
+/// committed, or answers with the store's error.
+template <class T, class Self, class OnCommit>
+caf::result<T> persist_then(Self* self, const store_actor& store,
+                            store_batch batch, T value, OnCommit on_commit) {
+  auto rp = self->template make_response_promise<T>();
+  self->request(store, caf::infinite, persist_atom::value, std::move(batch))
+    .then([=](bool) mutable { on_commit(rp, std::move(value)); },
+          [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
+}
+
+/// Answers with `value` once `batch` is committed, or with the store's
+/// error; at once when there is no store or nothing to write.
+template <class T, class Self>
+caf::result<T> persist_then_reply(Self* self, const store_actor& store,
+                                  store_batch batch, caf::expected<T> value) {
+  if (!value || !store || batch.empty())
+    return value;
+  return persist_then(self, store, std::move(batch), std::move(*value),
+                      [](auto& rp, T x) { rp.deliver(std::move(x)); });
+}
+
+/// The same, with the answer also waiting for a simulated `latency`.
+template <class T, class Self>
+caf::result<T> persist_then_reply(Self* self, const store_actor& store,
+                                  store_batch batch, caf::expected<T> value,
+                                  delayed_replies& delayed,
+                                  caf::timespan latency) {
+  if (!value || !store || batch.empty())
+    return delayed.reply(self, latency, std::move(value));
+  return persist_then(self, store, std::move(batch), std::move(*value),
+                      [self, &delayed, latency](auto& rp, T x) {
+                        delayed.park(self, latency, rp,
+                                     caf::expected<T>{std::move(x)});
+                      });
+}
+
+} // namespace booking

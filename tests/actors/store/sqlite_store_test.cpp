@@ -1,0 +1,468 @@
+#define CAF_SUITE store.sqlite
+
+#include "actors/store/sqlite_store.hpp"
+
+#include <caf/test/unit_test.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <caf/binary_serializer.hpp>
+#include <caf/deep_to_string.hpp>
+
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "actors/errors.hpp"
+
+using namespace booking;
+
+namespace {
+
+caf::timestamp at(int64_t ns) {
+  return caf::timestamp{caf::timespan{ns}};
+}
+
+/// Exact bytes of a value: catches what printing rounds away (nanoseconds).
+template <class T>
+std::vector<char> bytes_of(T x) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{nullptr, buf};
+  if (auto err = sink(x))
+    CAF_FAIL("cannot serialize: " << caf::to_string(err));
+  return buf;
+}
+
+template <class T>
+void check_same(const std::vector<T>& got, const std::vector<T>& want) {
+  CAF_CHECK_EQUAL(caf::deep_to_string(got), caf::deep_to_string(want));
+  CAF_CHECK(bytes_of(got) == bytes_of(want));
+}
+
+void check_same(const stored_state& got, const stored_state& want) {
+  check_same(got.bookings, want.bookings);
+  check_same(got.sagas, want.sagas);
+  check_same(got.outbox, want.outbox);
+  check_same(got.tours, want.tours);
+  check_same(got.holds, want.holds);
+  check_same(got.payments, want.payments);
+  check_same(got.notifications, want.notifications);
+  check_same(got.keys, want.keys);
+}
+
+bool is_empty(const stored_state& st) {
+  return st.bookings.empty() && st.sagas.empty() && st.outbox.empty()
+         && st.tours.empty() && st.holds.empty() && st.payments.empty()
+         && st.notifications.empty() && st.keys.empty();
+}
+
+booking_record make_booking(const std::string& id, int64_t t) {
+  booking_record b;
+  b.id = id;
+  b.status = booking_status::cancelling;
+  b.reason = "reason-" + id;
+  b.tour_id = "tour-" + id;
+  b.date = "2026-12-0" + std::to_string(t % 9 + 1);
+  b.seats = 3;
+  b.amount_cents = 123456789012;
+  b.currency = "EUR";
+  b.cust = {"Name " + id, id + "@example.org", "+49 " + id};
+  b.correlation_id = "corr-" + id;
+  b.created_at = at(1714566896123456789 + t);
+  b.updated_at = at(1714566897987654321 + t);
+  return b;
+}
+
+saga_entry make_entry(saga_step step, int32_t attempt, int64_t t) {
+  saga_entry e;
+  e.step = step;
+  e.action = saga_action::compensate;
+  e.outcome = step_outcome::timeout;
+  e.attempt = attempt;
+  e.at = at(1714566900000000001 + t);
+  e.error = "error " + std::to_string(t);
+  return e;
+}
+
+saga_checkpoint make_saga(const std::string& key) {
+  saga_checkpoint x;
+  x.key = key;
+  x.cancellation = true;
+  x.req.id = "req-" + key;
+  x.req.tour_id = "tour-1";
+  x.req.date = "2026-12-01";
+  x.req.seats = 4;
+  x.req.cust = {"Ann", "ann@example.org", "+1 555"};
+  x.req.payment_token = "tok_visa";
+  x.req.correlation_id = "corr-saga";
+  x.amount_cents = 9900;
+  x.currency = "USD";
+  x.phase = 2;
+  x.row = 5;
+  x.attempt = 3;
+  x.to_compensate = {4, 1, 0, 255};
+  x.compensation_failed = true;
+  x.reason = "payment_error";
+  x.outcome = booking_status::compensation_failed;
+  x.retry_at = at(1714566999000000007);
+  return x;
+}
+
+domain_event make_event(const std::string& id) {
+  domain_event x;
+  x.id = id;
+  x.type = "booking.confirmed";
+  x.time = at(1714566800000000123);
+  x.correlation_id = "corr-" + id;
+  x.booking_id = "b1";
+  x.tour_id = "tour-1";
+  x.date = "2026-12-01";
+  x.seats = 2;
+  x.amount_cents = 5000;
+  x.currency = "EUR";
+  x.customer_email = "a@example.org";
+  x.status = "confirmed";
+  x.reason = "none";
+  x.kind = "booking_confirmed";
+  x.channel = "email";
+  return x;
+}
+
+notification_record make_note(const std::string& id) {
+  notification_record x;
+  x.id = id;
+  x.booking_id = "b-" + id;
+  x.kind = notification_kind::booking_cancelled;
+  x.channel = "sms";
+  x.to = id + "@example.org";
+  x.subject = "Subject " + id;
+  x.body = std::string("line 1\nline 2 \xc3\xa9\0tail", 20);
+  x.status = "failed";
+  x.attempts = 4;
+  x.created_at = at(1714566000000000999);
+  return x;
+}
+
+std::string describe_error(const caf::error& e) {
+  CAF_CHECK(is(e, booking_errc::store_error));
+  return describe(e);
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+struct fixture {
+  std::string dir;
+
+  fixture() {
+    auto base = std::filesystem::temp_directory_path() / "sqlite_store.XXXXXX";
+    std::string tmpl = base.string();
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      CAF_FAIL("mkdtemp failed");
+    dir = tmpl;
+  }
+
+  ~fixture() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+
+  std::string file(const std::string& name) const {
+    return dir + "/" + name;
+  }
+
+  std::unique_ptr<sqlite_store> open(const std::string& path) {
+    auto db = sqlite_store::open(path);
+    if (!db)
+      CAF_FAIL("open failed: " << describe(db.error()));
+    return std::move(*db);
+  }
+
+  stored_state load(sqlite_store& db) {
+    auto st = db.load();
+    if (!st)
+      CAF_FAIL("load failed: " << describe(st.error()));
+    return std::move(*st);
+  }
+
+  std::vector<int64_t> write(sqlite_store& db, const store_batch& b) {
+    auto seqs = db.write({&b});
+    if (!seqs)
+      CAF_FAIL("write failed: " << describe(seqs.error()));
+    return std::move(*seqs);
+  }
+
+  /// Runs `sql` on a plain connection and returns the first column.
+  std::string raw(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    std::string result;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK)
+      CAF_FAIL("raw open failed");
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
+      CAF_FAIL("raw prepare failed: " << sqlite3_errmsg(db));
+    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+      result = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return result;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(sqlite_store_tests, fixture)
+
+CAF_TEST(open creates a migrated database in WAL mode) {
+  auto path = file("new.db");
+  CAF_REQUIRE(!std::filesystem::exists(path));
+  {
+    auto db = open(path);
+    CAF_CHECK_EQUAL(db->path(), path);
+    CAF_CHECK(std::filesystem::exists(path));
+    CAF_CHECK(std::filesystem::exists(path + "-wal"));
+    CAF_CHECK(is_empty(load(*db)));
+  }
+  CAF_CHECK_EQUAL(raw(path, "PRAGMA user_version"),
+                  std::to_string(sqlite_store::schema_version()));
+  CAF_CHECK_EQUAL(raw(path, "PRAGMA journal_mode"), "wal");
+  CAF_CHECK_EQUAL(raw(path, "SELECT count(*) FROM sqlite_master "
+                            "WHERE type = 'table' AND name = 'outbox'"),
+                  "1");
+}
+
+CAF_TEST(everything written is loaded back) {
+  auto path = file("round.db");
+  stored_state want;
+  std::vector<int64_t> seqs;
+  {
+    auto db = open(path);
+    store_batch a;
+    a.bookings = {make_booking("b2", 2), make_booking("b1", 1)};
+    // Ignored: the history comes from history rows only.
+    a.bookings[0].saga = {make_entry(saga_step::cancel_booking, 9, 9)};
+    a.history = {{"b1", make_entry(saga_step::reserve_seats, 1, 1)},
+                 {"b2", make_entry(saga_step::authorize_payment, 2, 2)}};
+    a.sagas = {make_saga("b1#cancel"), make_saga("b2")};
+    a.events = {make_event("e1"), make_event("e2"), make_event("e3")};
+    a.events[2].seats = 7;
+    tour t1{"tour-1", "Old Town", 2500, "EUR", {}};
+    t1.departures = {{"2026-12-02", 20}, {"2026-12-01", 10}};
+    tour t2{"tour-2", "Harbour", 4000, "EUR", {}};
+    t2.departures = {{"2027-01-01", 5}, {"2027-01-02", 6}};
+    a.tours = {t1, t2};
+    a.holds = {{"b1", "tour-1", "2026-12-01", 3, false},
+               {"b2", "tour-1", "2026-12-02", 2, true},
+               {"b3", "tour-2", "2027-01-01", 1, false}};
+    a.payments = {{{"b2", payment_state::refunded, 500, 400, 300}, "tok_2"},
+                  {{"b1", payment_state::authorized, 100, 0, 0}, "tok_1"}};
+    a.notifications = {make_note("n2"), make_note("n1")};
+    a.keys = {{"k-old", "fp-old", "b1", at(1000)},
+              {"k-new", "fp-new", "b2", at(3000)}};
+    auto first = write(*db, a);
+    CAF_REQUIRE_EQUAL(first.size(), 3u);
+    CAF_CHECK(first[0] < first[1] && first[1] < first[2]);
+    // A second write, two batches in one transaction.
+    store_batch b;
+    auto b1 = make_booking("b1", 1);
+    b1.status = booking_status::cancelled;
+    b1.updated_at = at(1714567000000000003);
+    b.bookings = {b1};
+    b.history = {{"b1", make_entry(saga_step::release_seats, 3, 3)}};
+    auto done = make_saga("b2");
+    done.done = true;
+    b.sagas = {done};
+    t2.departures = {{"2027-01-02", 8}};
+    b.tours = {t2};
+    b.released = {"b3"};
+    b.keys = {{"k-new", "fp-other", "b9", at(5000)}};
+    b.keys_expire_before = at(2000);
+    b.published = {first[1]};
+    store_batch c;
+    c.events = {make_event("e4")};
+    auto second = db->write({&b, &c});
+    CAF_REQUIRE(second);
+    CAF_REQUIRE_EQUAL(second->size(), 1u);
+    CAF_CHECK((*second)[0] > first[2]);
+    seqs = {first[0], first[2], (*second)[0]};
+    // What the store must hold now.
+    b1.saga = {make_entry(saga_step::reserve_seats, 1, 1),
+               make_entry(saga_step::release_seats, 3, 3)};
+    auto b2 = make_booking("b2", 2);
+    b2.saga = {make_entry(saga_step::authorize_payment, 2, 2)};
+    want.bookings = {b1, b2};
+    want.sagas = {make_saga("b1#cancel")};
+    want.outbox = {{seqs[0], make_event("e1")},
+                   {seqs[1], a.events[2]},
+                   {seqs[2], make_event("e4")}};
+    t1.departures = {{"2026-12-01", 10}, {"2026-12-02", 20}};
+    want.tours = {t1, t2};
+    want.holds = {a.holds[0], a.holds[1]};
+    want.payments = {a.payments[1], a.payments[0]};
+    want.notifications = {make_note("n1"), make_note("n2")};
+    want.keys = {{"k-new", "fp-new", "b2", at(3000)}};
+    check_same(load(*db), want);
+  }
+  auto db = open(path);
+  check_same(load(*db), want);
+  // Appending after a reopen continues the history and the outbox.
+  store_batch d;
+  d.history = {{"b2", make_entry(saga_step::send_notification, 1, 4)}};
+  d.events = {make_event("e5")};
+  auto third = write(*db, d);
+  CAF_REQUIRE_EQUAL(third.size(), 1u);
+  CAF_CHECK(third[0] > seqs[2]);
+  auto st = load(*db);
+  CAF_REQUIRE_EQUAL(st.bookings.size(), 2u);
+  CAF_REQUIRE_EQUAL(st.bookings[1].saga.size(), 2u);
+  CAF_CHECK(st.bookings[1].saga[1].step == saga_step::send_notification);
+  CAF_CHECK_EQUAL(st.outbox.back().seq, third[0]);
+}
+
+CAF_TEST(reopening changes nothing) {
+  auto path = file("reopen.db");
+  {
+    auto db = open(path);
+    store_batch b;
+    b.bookings = {make_booking("b1", 1)};
+    b.history = {{"b1", make_entry(saga_step::confirm_booking, 1, 1)}};
+    b.sagas = {make_saga("b1")};
+    b.events = {make_event("e1")};
+    b.tours = {{"tour-1", "Old Town", 2500, "EUR", {{"2026-12-01", 10}}}};
+    b.notifications = {make_note("n1")};
+    write(*db, b);
+  }
+  std::vector<stored_state> states;
+  for (int i = 0; i < 3; ++i) {
+    auto db = open(path);
+    states.push_back(load(*db));
+  }
+  CAF_CHECK(!is_empty(states[0]));
+  CAF_CHECK_EQUAL(states[0].bookings.size(), 1u);
+  check_same(states[1], states[0]);
+  check_same(states[2], states[0]);
+}
+
+CAF_TEST(a file that is not a database is refused) {
+  auto path = file("garbage.db");
+  {
+    std::ofstream out{path, std::ios::binary};
+    for (int i = 0; i < 4096; ++i)
+      out.put(static_cast<char>((i * 7 + 13) % 251));
+  }
+  auto db = sqlite_store::open(path);
+  CAF_REQUIRE(!db);
+  auto text = describe_error(db.error());
+  CAF_CHECK(contains(text, "not a database"));
+  CAF_CHECK(contains(text, path));
+}
+
+CAF_TEST(a read only file is refused) {
+  auto path = file("readonly.db");
+  open(path).reset();
+  CAF_REQUIRE_EQUAL(::chmod(path.c_str(), 0444), 0);
+  auto db = sqlite_store::open(path);
+  CAF_REQUIRE(!db);
+  auto text = describe_error(db.error());
+  CAF_CHECK(contains(text, "read-only"));
+  CAF_CHECK(contains(text, path));
+}
+
+CAF_TEST(a missing directory is refused) {
+  auto path = file("missing/x.db");
+  auto db = sqlite_store::open(path);
+  CAF_REQUIRE(!db);
+  auto text = describe_error(db.error());
+  CAF_CHECK(contains(text, "does not exist"));
+  CAF_CHECK(!std::filesystem::exists(file("missing")));
+}
+
+CAF_TEST(a file in use is refused) {
+  auto path = file("locked.db");
+  // Created before, so the first opener migrates nothing and only reads.
+  open(path).reset();
+  auto first = open(path);
+  auto second = sqlite_store::open(path);
+  CAF_REQUIRE(!second);
+  auto text = describe_error(second.error());
+  CAF_CHECK(contains(text, "locked"));
+  CAF_CHECK(contains(text, path));
+  // The holder is unaffected, and the file is free again once it closes.
+  store_batch b;
+  b.events = {make_event("e1")};
+  CAF_CHECK_EQUAL(write(*first, b).size(), 1u);
+  first.reset();
+  auto again = open(path);
+  CAF_CHECK_EQUAL(load(*again).outbox.size(), 1u);
+}
+
+CAF_TEST(a newer schema is refused) {
+  auto path = file("newer.db");
+  open(path).reset();
+  auto newer = std::to_string(sqlite_store::schema_version() + 1);
+  raw(path, "PRAGMA user_version = " + newer);
+  CAF_REQUIRE_EQUAL(raw(path, "PRAGMA user_version"), newer);
+  auto db = sqlite_store::open(path);
+  CAF_REQUIRE(!db);
+  auto text = describe_error(db.error());
+  CAF_CHECK(contains(text, "newer"));
+  CAF_CHECK(contains(text, "schema " + newer));
+}
+
+CAF_TEST(a failed write rolls back everything) {
+  auto path = file("full.db");
+  auto db = open(path);
+  store_batch good;
+  good.bookings = {make_booking("b1", 1)};
+  good.events = {make_event("e1")};
+  auto seqs = write(*db, good);
+  auto before = load(*db);
+  // The process may not grow any file past 64 KiB: the large batch below
+  // cannot be written, as on a full disk.
+  struct rlimit old_limit;
+  CAF_REQUIRE_EQUAL(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old_limit;
+  small.rlim_cur = 64 * 1024;
+  CAF_REQUIRE_EQUAL(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  store_batch big;
+  big.history = {{"b1", make_entry(saga_step::confirm_booking, 1, 1)}};
+  big.events = {make_event("e2")};
+  for (int i = 0; i < 50; ++i) {
+    auto n = make_note("n" + std::to_string(i));
+    n.body = std::string(8 * 1024, 'x');
+    big.notifications.push_back(n);
+  }
+  big.published = seqs;
+  auto failed = db->write({&big});
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_handler);
+  CAF_REQUIRE(!failed);
+  auto text = describe_error(failed.error());
+  CAF_MESSAGE("write failed with: " << text);
+  CAF_CHECK(contains(text, path));
+  CAF_CHECK(contains(text, "disk is full") || contains(text, "I/O error"));
+  check_same(load(*db), before);
+  // The store stays usable, and nothing of the failed batch comes back.
+  store_batch next;
+  next.events = {make_event("e3")};
+  auto later = write(*db, next);
+  CAF_REQUIRE_EQUAL(later.size(), 1u);
+  db.reset();
+  db = open(path);
+  auto after = load(*db);
+  CAF_CHECK_EQUAL(after.notifications.size(), 0u);
+  CAF_REQUIRE_EQUAL(after.bookings.size(), 1u);
+  CAF_CHECK_EQUAL(after.bookings[0].saga.size(), 0u);
+  CAF_REQUIRE_EQUAL(after.outbox.size(), 2u);
+  CAF_CHECK_EQUAL(after.outbox[0].event.id, "e1");
+  CAF_CHECK_EQUAL(after.outbox[1].event.id, "e3");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
