@@ -177,8 +177,8 @@ int main(int argc, char** argv) {
     caf::scoped_actor self{sys};
     if (!wait_idle(self, e, std::chrono::seconds(30)))
       log_line(log_level::warn, "sagas still running at shutdown");
+    shut_down(self, e);
   }
-  e.stop();
   log_line(log_level::info, "stopped");
   return 0;
 }

@@ -288,6 +288,38 @@ bool wait_idle(caf::scoped_actor& self, const engine& e,
   return true;
 }
 
+void drain(caf::scoped_actor& self, const engine& e) {
+  if (!e.store)
+    return;
+  // A round trip with each shard: the history entries and checkpoints it
+  // was sent before are applied and on their way to the store...
+  booking_filter none;
+  none.limit = 0;
+  for (auto& shard : e.bookings)
+    ask<std::vector<booking_record>>(self, {}, shard, list_atom::value, none);
+  // ...where an empty batch is answered after everything queued before it.
+  ask<bool>(self, {}, e.store, persist_atom::value, store_batch{});
+}
+
+void shut_down(caf::scoped_actor& self, engine& e) {
+  try {
+    drain(self, e);
+  } catch (const std::exception& ex) {
+    log_line(log_level::warn, "store not drained", {{"error", ex.what()}});
+  }
+  auto store = std::exchange(e.store, store_actor{});
+  auto publisher = std::exchange(e.publisher, publisher_actor{});
+  e.stop();
+  if (publisher) {
+    self->send_exit(publisher, caf::exit_reason::user_shutdown);
+    self->wait_for(publisher);
+  }
+  if (store) {
+    self->send_exit(store, caf::exit_reason::user_shutdown);
+    self->wait_for(store);
+  }
+}
+
 world_snapshot collect_world(caf::scoped_actor& self, const engine& e,
                              const pump_fn& pump) {
   world_snapshot w;

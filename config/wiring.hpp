@@ -128,6 +128,14 @@ saga_stats collect_stats(caf::scoped_actor& self, const engine& e,
 /// true if the engine went idle.
 bool wait_idle(caf::scoped_actor& self, const engine& e, caf::timespan timeout);
 
+/// Waits (on real threads) until every change sent so far is committed to
+/// the durable store; returns at once without one.
+void drain(caf::scoped_actor& self, const engine& e);
+
+/// Stops `e` in order and waits for the end: every change committed, the
+/// publisher flushed (its confirms reach the store), the store closed last.
+void shut_down(caf::scoped_actor& self, engine& e);
+
 /// Reads everything the invariant checker needs.
 world_snapshot collect_world(caf::scoped_actor& self, const engine& e,
                              const pump_fn& pump = {});

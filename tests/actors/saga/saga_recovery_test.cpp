@@ -1,0 +1,280 @@
+#define CAF_SUITE actors.saga_recovery
+#include "actors/saga/saga_coordinator.hpp"
+
+#include "tests/actors/engine_fixture.hpp"
+
+// Each test sets the participants up as a crashed run left them, then starts
+// a coordinator with that run's last checkpoint, as the wiring does at start,
+// and checks that the saga ends where the product spec says it must.
+
+using namespace booking;
+using namespace booking::testing;
+
+namespace {
+
+// Rows of the booking saga table and of the cancellation saga table.
+constexpr int32_t reserve_row = 0;
+constexpr int32_t authorize_row = 1;
+constexpr int32_t notify_row = 3;
+constexpr int32_t refund_row = 0;
+
+// The coordinator's phases, as stored in a checkpoint.
+constexpr uint8_t forward = 0;
+constexpr uint8_t query = 1;
+constexpr uint8_t compensating = 2;
+constexpr uint8_t finishing = 3;
+
+struct recovery_fixture : engine_fixture {
+  recovery_fixture() {
+    cfg.saga.payment_timeout = std::chrono::seconds(2);
+    boot();
+  }
+
+  template <class T, class Handle, class... Ts>
+  T ask(const Handle& dest, Ts&&... xs) {
+    auto handle = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
+    run();
+    T result;
+    handle.receive([&](T& x) { result = std::move(x); },
+                   [&](caf::error& err) { CAF_FAIL(describe(err)); });
+    return result;
+  }
+
+  /// Stores a pending booking, as the crashed run did before its saga ran.
+  booking_request stored(std::string token) {
+    auto req = request_for(std::move(token));
+    booking_record rec;
+    rec.id = req.id;
+    rec.tour_id = req.tour_id;
+    rec.date = req.date;
+    rec.seats = req.seats;
+    rec.amount_cents = amount(req);
+    rec.currency = "EUR";
+    rec.cust = req.cust;
+    rec.correlation_id = req.correlation_id;
+    ask<booking_record>(shard_for(e.bookings, req.id), create_atom::value,
+                        rec);
+    return req;
+  }
+
+  static int64_t amount(const booking_request& req) {
+    return 4500 * req.seats;
+  }
+
+  void reserve(const booking_request& req) {
+    seat_hold h{req.id, req.tour_id, req.date, req.seats, false};
+    ask<departure_counts>(e.inventory_for(req.tour_id), reserve_atom::value,
+                          h);
+  }
+
+  void authorize(const booking_request& req) {
+    payment_request p{req.id, amount(req), "EUR", req.payment_token};
+    ask<payment_intent>(e.payment, authorize_atom::value, p);
+  }
+
+  void mark(const booking_request& req, booking_status status) {
+    booking_update upd;
+    upd.id = req.id;
+    upd.has_status = true;
+    upd.status = status;
+    ask<booking_record>(shard_for(e.bookings, req.id), update_atom::value,
+                        upd);
+  }
+
+  static saga_checkpoint at(const booking_request& req, uint8_t phase,
+                            int32_t row, std::vector<uint8_t> undo = {}) {
+    saga_checkpoint cp;
+    cp.key = req.id;
+    cp.req = req;
+    cp.amount_cents = amount(req);
+    cp.currency = "EUR";
+    cp.phase = phase;
+    cp.row = row;
+    cp.to_compensate = std::move(undo);
+    return cp;
+  }
+
+  /// Starts a coordinator that resumes `checkpoints`.
+  void resume(std::vector<saga_checkpoint> checkpoints) {
+    saga_participants peers{e.bookings, e.inventory,    e.availability,
+                            e.payment,  e.notification, {}};
+    coordinator_options co;
+    co.booking = booking_saga(cfg.saga);
+    co.cancellation = cancellation_saga(cfg.saga);
+    co.recovered = std::move(checkpoints);
+    resumed = spawn_saga_coordinator(sys, peers, co);
+  }
+
+  size_t notifications_of(const std::string& id) {
+    size_t n = 0;
+    for (auto& rec : e.notifications->all())
+      n += rec.booking_id == id ? 1 : 0;
+    return n;
+  }
+
+  ~recovery_fixture() {
+    if (resumed)
+      caf::anon_send_exit(resumed, caf::exit_reason::user_shutdown);
+  }
+
+  saga_coordinator_actor resumed;
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(saga_recovery_tests, recovery_fixture)
+
+CAF_TEST(a saga stopped after reserving resumes at the authorization) {
+  auto req = stored("tok_ok");
+  reserve(req);
+  resume({at(req, forward, authorize_row, {reserve_row})});
+  run();
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
+  CAF_CHECK_EQUAL(state_of(req.id), payment_state::captured);
+  CAF_CHECK_EQUAL(seats().sold, req.seats);
+  CAF_CHECK_EQUAL(seats().held, 0);
+  CAF_CHECK_EQUAL(notifications_of(req.id), 1u);
+  CHECK_INVARIANTS();
+}
+
+CAF_TEST(an older checkpoint runs a done step again without doing it twice) {
+  // The reservation and authorization happened, but the checkpoint that
+  // says so was lost with the crash.
+  auto req = stored("tok_ok");
+  reserve(req);
+  authorize(req);
+  resume({at(req, forward, reserve_row)});
+  run();
+  CAF_CHECK_EQUAL(get(req.id).status, booking_status::confirmed);
+  CAF_CHECK_EQUAL(seats().sold, req.seats);
+  auto p = payment_of(req.id);
+  CAF_REQUIRE(p);
+  CAF_CHECK_EQUAL(p->captured_cents, amount(req));
+  CHECK_INVARIANTS();
+}
+
+CAF_TEST(a pending retry waits out the rest of its backoff) {
+  auto req = stored("tok_ok");
+  reserve(req);
+  auto cp = at(req, forward, authorize_row, {reserve_row});
+  cp.attempt = 2;
+  cp.retry_at = caf::make_timestamp() + std::chrono::seconds(30);
+  resume({cp});
+  sched.run(); // messages only: the retry timer has not fired
+  CAF_CHECK_EQUAL(get(req.id).status, booking_status::pending);
+  CAF_CHECK_EQUAL(state_of(req.id), payment_state::none);
+  CAF_CHECK(sched.trigger_timeout());
+  run();
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
+  auto tries = entries(rec, saga_step::authorize_payment, saga_action::execute);
+  CAF_REQUIRE_EQUAL(tries.size(), 1u);
+  CAF_CHECK_EQUAL(tries[0].attempt, 2);
+}
+
+CAF_TEST(a compensating saga undoes what is left and fails) {
+  auto req = stored("tok_ok");
+  reserve(req);
+  authorize(req);
+  auto cp = at(req, compensating, authorize_row, {reserve_row, authorize_row});
+  cp.reason = "payment_error";
+  resume({cp});
+  run();
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::failed);
+  CAF_CHECK_EQUAL(rec.reason, "payment_error");
+  CAF_CHECK_EQUAL(state_of(req.id), payment_state::voided);
+  CAF_CHECK_EQUAL(seats().held, 0);
+  CAF_CHECK_EQUAL(notifications_of(req.id), 1u);
+  CHECK_INVARIANTS();
+}
+
+CAF_TEST(a compensation with nothing left to undo ends the saga) {
+  auto req = stored("tok_decline");
+  auto cp = at(req, compensating, authorize_row);
+  cp.reason = "payment_declined";
+  resume({cp});
+  run();
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::failed);
+  CAF_CHECK_EQUAL(rec.reason, "payment_declined");
+  CAF_CHECK_EQUAL(notifications_of(req.id), 1u);
+  CHECK_INVARIANTS();
+}
+
+CAF_TEST(an uncertain authorization is queried and voided after a crash) {
+  // tok_timeout: the gateway authorized, the answer never came; the crash
+  // hit while the saga was asking the gateway what happened.
+  auto req = stored("tok_timeout");
+  reserve(req);
+  e.gateway->authorize({req.id, amount(req), "EUR", req.payment_token});
+  resume({at(req, query, authorize_row, {reserve_row})});
+  run();
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::failed);
+  CAF_CHECK_EQUAL(rec.reason, "timeout");
+  CAF_CHECK_EQUAL(state_of(req.id), payment_state::voided);
+  CAF_CHECK_EQUAL(entries(rec, saga_step::authorize_payment, saga_action::query)
+                    .size(),
+                  1u);
+  CHECK_INVARIANTS();
+}
+
+CAF_TEST(a confirmed booking whose notification was not sent gets one) {
+  auto req = stored("tok_ok");
+  reserve(req);
+  authorize(req);
+  ask<payment_intent>(e.payment, capture_atom::value, req.id);
+  ask<departure_counts>(e.inventory_for(req.tour_id), commit_atom::value,
+                        req.id);
+  mark(req, booking_status::confirmed);
+  auto cp = at(req, forward, notify_row, {reserve_row, authorize_row});
+  cp.outcome = booking_status::confirmed;
+  resume({cp, cp}); // a duplicate checkpoint changes nothing
+  run();
+  CAF_CHECK_EQUAL(get(req.id).status, booking_status::confirmed);
+  CAF_CHECK_EQUAL(notifications_of(req.id), 1u);
+  CAF_CHECK_EQUAL(entries(get(req.id), saga_step::confirm_booking,
+                          saga_action::execute)
+                    .size(),
+                  0u);
+  CHECK_INVARIANTS();
+}
+
+CAF_TEST(a failed outcome being finished only runs the final rows) {
+  auto req = stored("tok_decline");
+  mark(req, booking_status::failed);
+  auto cp = at(req, finishing, 0);
+  cp.outcome = booking_status::failed;
+  cp.reason = "payment_declined";
+  resume({cp});
+  run();
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::failed);
+  CAF_CHECK_EQUAL(notifications_of(req.id), 1u);
+  CAF_CHECK(entries(rec, saga_step::reserve_seats, saga_action::execute)
+              .empty());
+  CHECK_INVARIANTS();
+}
+
+CAF_TEST(an interrupted cancellation refunds and releases) {
+  auto confirmed = book("tok_ok");
+  auto req = request_for("tok_ok");
+  req.id = confirmed.id;
+  req.correlation_id = confirmed.correlation_id;
+  mark(req, booking_status::cancelling);
+  auto cp = at(req, forward, refund_row);
+  cp.key = req.id + "#cancel";
+  cp.cancellation = true;
+  resume({cp});
+  run();
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::cancelled);
+  CAF_CHECK_EQUAL(state_of(req.id), payment_state::refunded);
+  CAF_CHECK_EQUAL(seats().sold, 0);
+  CAF_CHECK_EQUAL(notifications_of(req.id), 2u); // confirmed, cancelled
+  CHECK_INVARIANTS();
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
