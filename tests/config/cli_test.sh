@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Black-box checks of booking-server's command line: exit codes, messages that
 # name the key, --help, --demo, one log line per booking request (with its
-# correlation id, never the payment token), and a clean stop on SIGTERM.
+# correlation id, never the payment token), a clean stop on SIGTERM, and a
+# store that cannot write (503, /readyz down, nothing accepted lost).
 # Usage: cli_test.sh PATH/TO/booking-server   (run from the source root)
 set -u
 server=$1
@@ -169,6 +170,77 @@ fi
 kill -TERM "$rt_pid" 2>/dev/null
 wait "$rt_pid"
 check "SIGTERM stops that server with exit 0" $?
+
+# A store that cannot write (here: a file size limit, like a full disk) turns
+# /readyz to 503 and refuses bookings with 503; what was accepted before is
+# on disk and comes back after a restart.
+start_server() { # name, args...: sets srv_pid and srv_port
+  local name=$1
+  shift
+  "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null &
+  srv_pid=$!
+  for _ in $(seq 1 100); do
+    grep -q '"listening"' "$tmp/$name.err" && break
+    kill -0 "$srv_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  srv_port=$(sed -n 's/.*"message":"listening".*"port":\([0-9][0-9]*\).*/\1/p' \
+    "$tmp/$name.err")
+}
+# Ignored signals stay ignored across exec: a write past the limit fails with
+# EFBIG instead of killing the process.
+(trap '' XFSZ; ulimit -f 1024; exec "$server" --http.port=0 \
+  --store.path="$tmp/full.db") >"$tmp/full.out" 2>"$tmp/full.err" </dev/null &
+srv_pid=$!
+for _ in $(seq 1 100); do
+  grep -q '"listening"' "$tmp/full.err" && break
+  sleep 0.1
+done
+srv_port=$(sed -n 's/.*"message":"listening".*"port":\([0-9][0-9]*\).*/\1/p' \
+  "$tmp/full.err")
+accepted=()
+refused=0
+for i in $(seq 1 300); do
+  code=$(curl -s -o "$tmp/full.body" -w '%{http_code}' \
+    -H 'Content-Type: application/json' \
+    -d '{"tour_id": "lisbon-food", "date": "2026-12-02", "seats": 1,
+         "customer": {"name": "Full Disk", "email": "full'"$i"'@example.com"},
+         "payment": {"token": "tok_ok"}}' \
+    "http://127.0.0.1:${srv_port:-1}/api/v1/bookings")
+  if [ "$code" = 202 ]; then
+    accepted+=("$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$tmp/full.body")")
+  elif [ "$code" = 503 ]; then
+    refused=1
+    break
+  fi
+done
+[ "$refused" = 1 ] && grep -q 'store-unavailable' "$tmp/full.body"
+check "a store that cannot write refuses bookings with 503 (after ${#accepted[@]})" $?
+code=$(curl -s -o "$tmp/full.ready" -w '%{http_code}' \
+  "http://127.0.0.1:${srv_port:-1}/readyz")
+[ "$code" = 503 ] && grep -q '"store":"down"' "$tmp/full.ready"
+check "/readyz is 503 with the store down ($code)" $?
+grep -q '"store write failed' "$tmp/full.err"
+check "the failed write is logged" $?
+kill -KILL "$srv_pid" 2>/dev/null
+wait "$srv_pid" 2>/dev/null
+start_server back "$server" --http.port=0 --store.path="$tmp/full.db"
+missing=0
+for id in "${accepted[@]}"; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' \
+    "http://127.0.0.1:${srv_port:-1}/api/v1/bookings/$id")
+  [ "$code" = 200 ] || missing=$((missing + 1))
+done
+[ "${#accepted[@]}" -gt 0 ] && [ "$missing" = 0 ]
+check "every booking accepted before the failure is there after a restart ($missing missing)" $?
+kill -TERM "$srv_pid" 2>/dev/null
+wait "$srv_pid"
+check "SIGTERM stops the restarted server with exit 0" $?
+
+# The store refuses files it must not write, naming the path and the cause.
+head -c 8192 /dev/urandom >"$tmp/garbage.db"
+expect_exit "garbage store file" 1 "not a database" \
+  --http.port=0 --store.path="$tmp/garbage.db"
 
 echo "$passes passed, $failures failed"
 [ "$failures" = 0 ]
