@@ -96,6 +96,12 @@ struct option_spec {
   std::function<config_value(const booking_config&)> get;
   std::function<void(booking_config&, const config_value&)> put;
 
+  /// Refuses an empty (or blank) text.
+  option_spec non_empty() && {
+    positive = true;
+    return std::move(*this);
+  }
+
   /// Reads and writes the field of `engine_settings` that `field` returns.
   template <class Field>
   option_spec bind(Field field) && {
@@ -337,7 +343,9 @@ const std::vector<option_spec>& option_table() {
             "published messages awaiting a broker confirm")
       .bind([](auto& s) -> auto& { return s.amqp.confirm_window; }),
     // -- store ----------------------------------------------------------------
-    text("store.path", "SQLite database file")
+    text("store.path", "SQLite database file (WAL mode); :memory: keeps "
+                       "everything in memory, without disk")
+      .non_empty()
       .bind([](auto& s) -> auto& { return s.store.path; }),
   };
   // clang-format on
@@ -427,7 +435,8 @@ std::string expectation(const option_spec& spec) {
       return "a duration " + range_text(spec)
              + " (like 500ms or 2s; a bare number is seconds)";
     case value_kind::text:
-      return "a string in double quotes";
+      return spec.positive ? "a non-empty string in double quotes"
+                           : "a string in double quotes";
     case value_kind::choice:
       return "one of " + join(spec.choices);
     case value_kind::list:
@@ -508,8 +517,10 @@ bool normalize(const option_spec& spec, config_value& x) {
       auto t = caf::get_if<caf::timespan>(&x);
       return t && in_range(spec, static_cast<double>(t->count()));
     }
-    case value_kind::text:
-      return caf::get_if<std::string>(&x) != nullptr;
+    case value_kind::text: {
+      auto str = caf::get_if<std::string>(&x);
+      return str != nullptr && (!spec.positive || !trim(*str).empty());
+    }
     case value_kind::choice: {
       std::string str;
       if (auto atm = caf::get_if<caf::atom_value>(&x))
