@@ -41,7 +41,8 @@ caf::result<payment_intent> answer(payment_pointer self, gateway_result r,
                                    bool changes = true) {
   auto& st = self->state;
   store_batch b;
-  if (st.store && changes && r.kind != gateway_result::error)
+  // Failures are written too: the gateway counts them for its test tokens.
+  if (st.store && changes)
     if (auto row = st.gateway->row_of(r.intent.booking_id))
       b.payments.push_back(std::move(*row));
   caf::expected<payment_intent> value{r.intent};
@@ -62,6 +63,12 @@ caf::result<payment_intent> answer(payment_pointer self, gateway_result r,
       // the gateway did is kept all the same).
       persist_later(self, st.store, std::move(b));
       return self->make_response_promise<payment_intent>();
+  }
+  if (!value) {
+    // Nobody waits for a failure to be written, but the gateway's count of
+    // failures must survive a crash.
+    persist_later(self, st.store, std::move(b));
+    return st.delayed.reply(self, st.opts.latency, std::move(value));
   }
   return persist_then_reply(self, st.store, std::move(b), std::move(value),
                             st.delayed, st.opts.latency);

@@ -38,6 +38,10 @@ gateway_result payment_gateway::authorize(const payment_request& req,
     return transient(p);
   switch (p.state) {
     case payment_state::authorized:
+      // A repeated authorization of tok_timeout is lost like the first.
+      if (e.token == "tok_timeout")
+        return make(gateway_result::no_answer, p);
+      return make(gateway_result::ok, p);
     case payment_state::captured:
       return make(gateway_result::ok, p);
     case payment_state::voided:
@@ -148,7 +152,9 @@ payment_gateway::row_of(const std::string& booking_id) const {
   auto i = entries_.find(booking_id);
   if (i == entries_.end())
     return caf::none;
-  return payment_row{i->second.intent, i->second.token};
+  auto& e = i->second;
+  return payment_row{e.intent, e.token, e.failed_authorizations,
+                     e.failed_reversals};
 }
 
 void payment_gateway::restore(const payment_row& row) {
@@ -156,6 +162,8 @@ void payment_gateway::restore(const payment_row& row) {
   auto& e = entries_[row.intent.booking_id];
   e.intent = row.intent;
   e.token = row.token;
+  e.failed_authorizations = row.failed_authorizations;
+  e.failed_reversals = row.failed_reversals;
 }
 
 } // namespace booking

@@ -4,7 +4,8 @@
 // (the idempotency key a real processor would get), and driven by the test
 // tokens of the product spec:
 //   tok_decline      declined
-//   tok_timeout      authorizes, but the answer never arrives
+//   tok_timeout      authorizes, but the answer never arrives (for a repeated
+//                    authorization neither)
 //   tok_flaky        the first two authorizations fail transiently
 //   tok_refund_fail  the first two voids or refunds fail transiently
 // A void of an unknown payment leaves a tombstone, so an authorization that

@@ -118,7 +118,9 @@ CREATE TABLE payments (
   authorized_cents INTEGER NOT NULL,
   captured_cents INTEGER NOT NULL,
   refunded_cents INTEGER NOT NULL,
-  token TEXT NOT NULL
+  token TEXT NOT NULL,
+  failed_authorizations INTEGER NOT NULL,
+  failed_reversals INTEGER NOT NULL
 );
 CREATE TABLE notifications (
   id TEXT PRIMARY KEY,
@@ -574,7 +576,8 @@ caf::error sqlite_store::impl::prepare_write_path() {
     {&delete_hold, "DELETE FROM holds WHERE booking_id = ?"},
     {&put_payment,
      "INSERT OR REPLACE INTO payments (booking_id, state, authorized_cents, "
-     "captured_cents, refunded_cents, token) VALUES (?, ?, ?, ?, ?, ?)"},
+     "captured_cents, refunded_cents, token, failed_authorizations, "
+     "failed_reversals) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
     {&put_notification,
      "INSERT OR REPLACE INTO notifications (id, booking_id, kind, channel, "
      "recipient, subject, body, status, attempts, created_at) VALUES "
@@ -653,7 +656,8 @@ int sqlite_store::impl::apply(const store_batch& b,
   for (auto& x : b.payments) {
     auto& p = x.intent;
     if ((rc = run(put_payment.get(), p.booking_id, p.state, p.authorized_cents,
-                  p.captured_cents, p.refunded_cents, x.token))
+                  p.captured_cents, p.refunded_cents, x.token,
+                  x.failed_authorizations, x.failed_reversals))
         != SQLITE_OK)
       return rc;
   }
@@ -830,12 +834,14 @@ caf::expected<stored_state> sqlite_store::load() {
     return err;
   err
     = d.each_row("SELECT booking_id, state, authorized_cents, captured_cents, "
-                 "refunded_cents, token FROM payments ORDER BY booking_id",
+                 "refunded_cents, token, failed_authorizations, "
+                 "failed_reversals FROM payments ORDER BY booking_id",
                  [&](row_reader& r) {
                    auto& x = st.payments.emplace_back();
                    auto& p = x.intent;
                    r(p.booking_id, p.state, p.authorized_cents,
-                     p.captured_cents, p.refunded_cents, x.token);
+                     p.captured_cents, p.refunded_cents, x.token,
+                     x.failed_authorizations, x.failed_reversals);
                  });
   if (err)
     return err;

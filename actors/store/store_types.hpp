@@ -30,16 +30,19 @@ typename Inspector::result_type inspect(Inspector& f, history_row& x) {
   return f(caf::meta::type_name("history_row"), x.booking_id, x.entry);
 }
 
-/// A payment as the simulated gateway keeps it (the token decides how the
-/// gateway answers later calls).
+/// A payment as the simulated gateway keeps it: the token and the count of
+/// transient failures it already gave decide how it answers later calls.
 struct payment_row {
   payment_intent intent;
   std::string token;
+  int32_t failed_authorizations = 0;
+  int32_t failed_reversals = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payment_row& x) {
-  return f(caf::meta::type_name("payment_row"), x.intent, x.token);
+  return f(caf::meta::type_name("payment_row"), x.intent, x.token,
+           x.failed_authorizations, x.failed_reversals);
 }
 
 template <class Inspector>
