@@ -74,25 +74,6 @@ public:
     return rp;
   }
 
-  /// Delivers `value` through `rp` after `latency` (now if not positive).
-  template <class Self, class T>
-  void park(Self* self, caf::timespan latency,
-            caf::typed_response_promise<T> rp, caf::expected<T> value) {
-    auto send = [rp, value]() mutable {
-      if (value)
-        rp.deliver(std::move(*value));
-      else
-        rp.deliver(value.error());
-    };
-    if (latency.count() <= 0) {
-      send();
-      return;
-    }
-    auto id = next_id_++;
-    pending_.emplace(id, std::move(send));
-    self->delayed_send(self, latency, deliver_atom::value, id);
-  }
-
   /// Sends the reply parked under `id`.
   void deliver(uint64_t id) {
     auto i = pending_.find(id);

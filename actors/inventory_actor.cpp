@@ -31,13 +31,14 @@ void publish(inventory_pointer self, const departure_counts& c) {
   self->send(self->state.opts.availability, c);
 }
 
-/// Answers once `changes` are durable, after the simulated latency.
+/// Sends `changes` to the store and answers (after the simulated latency)
+/// without waiting for the commit (see `persist_later` on why that is safe).
 template <class T>
 caf::result<T>
 reply(inventory_pointer self, caf::expected<T> x, store_batch changes = {}) {
   auto& st = self->state;
-  return persist_then_reply(self, st.store, std::move(changes), std::move(x),
-                            st.delayed, st.opts.latency);
+  persist_later(self, st.store, std::move(changes));
+  return st.delayed.reply(self, st.opts.latency, std::move(x));
 }
 
 /// The hold of `booking_id` as it is now, to be written.

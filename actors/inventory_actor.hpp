@@ -43,8 +43,8 @@ struct inventory_options {
   uint64_t seed = 1;
 };
 
-/// Spawns one inventory shard owning `repo`; with a `store`, each change
-/// is answered once it is written there.
+/// Spawns one inventory shard owning `repo`; with a `store`, every change
+/// is written there (a new or changed tour is answered once committed).
 inventory_actor spawn_inventory(caf::actor_system& sys,
                                 std::shared_ptr<inventory_repository> repo,
                                 inventory_options opts, store_actor store = {});

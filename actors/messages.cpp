@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <random>
 
@@ -105,9 +106,12 @@ const std::vector<std::string>& event_types() {
 
 std::string new_booking_id() {
   thread_local std::mt19937_64 gen{std::random_device{}()};
-  uint64_t hi = gen();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
+  uint64_t hi = (static_cast<uint64_t>(ms) << 16) | (gen() & 0x0fffULL);
   uint64_t lo = gen();
-  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL; // version 4
+  hi |= 0x7000ULL;                                           // version 7
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; // variant 1
   char buf[37];
   std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",

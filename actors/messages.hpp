@@ -531,7 +531,10 @@ void observe_duration(saga_stats& x, double seconds);
 /// Registers every message type above with CAF.
 void register_message_types(caf::actor_system_config& cfg);
 
-/// A fresh random booking id (UUID v4 text).
+/// A fresh booking id: UUID version 7 text, whose first 48 bits are the
+/// Unix time in milliseconds and the rest random. Ids made later sort
+/// later, so the store appends new rows at the end of its tables instead of
+/// at random places, and listing by id lists by age.
 std::string new_booking_id();
 
 } // namespace booking

@@ -129,15 +129,12 @@ notification_impl(notification_actor::stateful_pointer<notification_state> self,
       store_batch b;
       if (st.store)
         b.notifications.push_back(stored);
-      caf::expected<notification_record> result{std::move(stored)};
-      if (!delivered) {
-        // The failed attempt is written all the same (its count matters).
-        persist_later(self, st.store, std::move(b));
+      // Failed attempts are written too (their count matters).
+      persist_later(self, st.store, std::move(b));
+      if (!delivered)
         return done(
           make_error(booking_errc::notification_error, "delivery failed"));
-      }
-      return persist_then_reply(self, st.store, std::move(b), std::move(result),
-                                st.delayed, st.opts.latency);
+      return done(std::move(stored));
     },
     [=](caf::get_atom,
         const std::string& id) -> caf::result<notification_record> {

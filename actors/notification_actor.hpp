@@ -48,8 +48,8 @@ struct notification_options {
 /// Renders the subject and body of a notification.
 notification_record render(const notification_request& req);
 
-/// Spawns one notification worker; with a `store`, a delivery is answered
-/// once its record is written there.
+/// Spawns one notification worker; with a `store`, every delivery attempt
+/// is written there.
 notification_actor
 spawn_notification_worker(caf::actor_system& sys,
                           std::shared_ptr<notification_repository> repo,

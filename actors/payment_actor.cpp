@@ -64,14 +64,8 @@ caf::result<payment_intent> answer(payment_pointer self, gateway_result r,
       persist_later(self, st.store, std::move(b));
       return self->make_response_promise<payment_intent>();
   }
-  if (!value) {
-    // Nobody waits for a failure to be written, but the gateway's count of
-    // failures must survive a crash.
-    persist_later(self, st.store, std::move(b));
-    return st.delayed.reply(self, st.opts.latency, std::move(value));
-  }
-  return persist_then_reply(self, st.store, std::move(b), std::move(value),
-                            st.delayed, st.opts.latency);
+  persist_later(self, st.store, std::move(b));
+  return st.delayed.reply(self, st.opts.latency, std::move(value));
 }
 
 payment_actor::behavior_type

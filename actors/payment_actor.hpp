@@ -37,8 +37,8 @@ struct payment_options {
   uint64_t seed = 1;
 };
 
-/// Spawns one payment worker; with a `store`, a call that changed a payment
-/// is answered once the payment is written there.
+/// Spawns one payment worker; with a `store`, every payment a call changed
+/// is written there.
 payment_actor spawn_payment_worker(caf::actor_system& sys,
                                    std::shared_ptr<payment_gateway> gateway,
                                    payment_options opts,

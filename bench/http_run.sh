@@ -9,11 +9,26 @@
 #   RUNS=5 DURATION=20s bench/http_run.sh build-release
 #   HTTP_THREADS=2 bench/http_run.sh build --scheduler.max-threads=2
 #   ONLY=ceiling bench/http_run.sh        # one side only: ceiling or engine
+#   STORE=tmp/bench.db ONLY=engine bench/http_run.sh
+#                                         # in memory vs durable, alternating
 #
 # It builds nothing: build http-ceiling and booking-server first, e.g.
 #   cmake --build build --target http-ceiling booking-server -j 2
 # The first argument is the build directory (default build/); the others go
 # to booking-server.
+#
+# The engine runs in memory: the script passes --store.path=:memory: (after
+# the other arguments, so it wins; booking-server's own default is
+# data/booking.db). With STORE=FILE each run also measures a third side,
+# "durable": booking-server with --store.path=FILE, a fresh database each
+# time (FILE, FILE-wal and FILE-shm are deleted before it starts; FILE's
+# directory is created; a relative FILE is taken from the repository root;
+# tmp/ there is ignored by git). FILE must be on a real disk, not a tmpfs,
+# or the fsyncs cost nothing. The order per run is ceiling, engine, durable, and
+# the summary adds durable ÷ engine req/s. For the durable side it also
+# reports the CPU of the store's thread (CAF names a detached actor's thread
+# caf.actor) and, if `perf stat` can count the syscalls tracepoints (root or
+# a low perf_event_paranoid), the server's fdatasync+fsync calls per second.
 #
 # Environment (defaults in brackets):
 #   RUNS [3]           runs, each one ceiling then one engine measurement
@@ -23,7 +38,9 @@
 #   TIMEOUT [10s]      wrk --timeout (the script asks the engine to wait 5 s)
 #   HTTP_THREADS [1]   I/O threads of both servers (--threads, --http.threads)
 #   DEPARTURES [60]    departures of the benchmark's tour, 100000 seats each
-#   ONLY               "ceiling" or "engine": measure that side only
+#   ONLY               "ceiling", "engine" or "durable": measure that side
+#                      only; "engine" with STORE set: engine and durable
+#   STORE              a database file: also measure the durable side
 #
 # wrk (Debian package wrk, installed by deploy/install-deps.sh) runs on the
 # same machine as the server and takes CPU from it; the ceiling pays that the
@@ -43,6 +60,7 @@ timeout="${TIMEOUT:-10s}"
 io_threads="${HTTP_THREADS:-1}"
 departures="${DEPARTURES:-60}"
 only="${ONLY:-}"
+store="${STORE:-}"
 script="$repo/bench/wrk/post_booking.lua"
 
 die() {
@@ -54,13 +72,20 @@ build="$(cd "$build" 2>/dev/null && pwd)" || die "no build directory: $build"
 ceiling_bin="$build/bench/http-ceiling"
 server_bin="$build/config/booking-server"
 case "$only" in
-  "" | ceiling | engine) ;;
-  *) die "ONLY must be 'ceiling' or 'engine', not '$only'" ;;
+  "" | ceiling | engine | durable) ;;
+  *) die "ONLY must be 'ceiling', 'engine' or 'durable', not '$only'" ;;
 esac
+[[ "$store" != ":memory:" ]] || die "STORE must name a file, not :memory:"
+[[ "$only" != durable || -n "$store" ]] || die "ONLY=durable needs STORE"
+# The sides each run measures, in this order.
+sides=()
+[[ -z "$only" || "$only" == ceiling ]] && sides+=(ceiling)
+[[ -z "$only" || "$only" == engine ]] && sides+=(engine)
+[[ -n "$store" && ("$only" != ceiling) ]] && sides+=(durable)
 command -v wrk >/dev/null \
   || die "wrk not found (Debian package wrk, see deploy/install-deps.sh)"
 command -v curl >/dev/null || die "curl not found"
-[[ "$only" == engine || -x "$ceiling_bin" ]] \
+[[ " ${sides[*]} " != *" ceiling "* || -x "$ceiling_bin" ]] \
   || die "$ceiling_bin missing: cmake --build $build --target http-ceiling"
 [[ "$only" == ceiling || -x "$server_bin" ]] \
   || die "$server_bin missing: cmake --build $build --target booking-server"
@@ -73,7 +98,13 @@ if [[ -f "$build/CMakeCache.txt" ]]; then
 fi
 
 # Run from the repository root, so booking-server reads config/booking.ini.
+# A relative STORE is taken from there too.
 cd "$repo"
+if [[ -n "$store" ]]; then
+  store_dir="$(dirname "$store")"
+  mkdir -p "$store_dir" || die "cannot create $store_dir"
+  store="$(cd "$store_dir" && pwd)/$(basename "$store")"
+fi
 tmp="$(mktemp -d)"
 server_pid=""
 cleanup() {
@@ -177,21 +208,53 @@ proc_ticks() {
   echo $((x[11] + x[12]))
 }
 
+# detached_ticks PID: user + system CPU time of PID's threads named
+# caf.actor (detached actors: the store, and the AMQP bridges when a broker
+# is configured), in clock ticks.
+detached_ticks() {
+  local t stat x sum=0
+  for t in /proc/"$1"/task/*; do
+    [[ "$(cat "$t/comm" 2>/dev/null)" == caf.actor ]] || continue
+    stat="$(cat "$t/stat" 2>/dev/null)" || continue
+    read -r -a x <<<"${stat##*) }"
+    sum=$((sum + x[11] + x[12]))
+  done
+  echo "$sum"
+}
+
 hz="$(getconf CLK_TCK)"
+sync_events=syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync
+count_syncs=""
+if command -v perf >/dev/null \
+  && perf stat -x, -e "$sync_events" -- true >/dev/null 2>&1; then
+  count_syncs=1
+fi
 
 # measure NAME RUN: runs wrk against the server on $port and prints one
 # line "NAME RUN rps non2xx socket_errors p50_us p99_us server_cores
-# wrk_cores statuses" to $tmp/results; the wrk output is $tmp/NAME.RUN.wrk.
+# wrk_cores statuses detached_cores syncs_per_s" to $tmp/results (the last
+# two "-" for the ceiling; syncs "-" without perf); the wrk output is
+# $tmp/NAME.RUN.wrk.
 measure() {
   local name="$1" run="$2" out="$tmp/$1.$2.wrk"
-  local busy0 total0 busy1 total1 srv0 srv1 rc=0
+  local busy0 total0 busy1 total1 srv0 srv1 det0 det1 perf_pid="" rc=0
   read -r busy0 total0 < <(cpu_ticks)
   srv0="$(proc_ticks "$server_pid")"
+  det0="$(detached_ticks "$server_pid")"
+  if [[ -n "$count_syncs" && "$name" != ceiling ]]; then
+    perf stat -x, -o "$tmp/perf" -e "$sync_events" -p "$server_pid" &
+    perf_pid=$!
+  fi
   TIMEFORMAT='%U %S'
   { time wrk -t"$wrk_threads" -c"$connections" -d"$duration" \
     --timeout "$timeout" -s "$script" "http://127.0.0.1:$port" \
     >"$out" 2>&1; } 2>"$tmp/time" || rc=$?
+  if [[ -n "$perf_pid" ]]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+  fi
   srv1="$(proc_ticks "$server_pid")"
+  det1="$(detached_ticks "$server_pid")"
   read -r busy1 total1 < <(cpu_ticks)
   if ((rc != 0)) || ! grep -q '^Requests/sec:' "$out"; then
     cat "$out" >&2
@@ -219,38 +282,61 @@ measure() {
     echo "http_run.sh: warning: other processes used ${others}% of the CPU" \
       "while $name was measured; its figures are unreliable" >&2
   fi
+  local detached_cores="-" syncs="-" extra=""
+  if [[ "$name" != ceiling ]]; then
+    detached_cores="$(awk -v d=$((det1 - det0)) -v hz="$hz" -v secs="$secs" \
+      'BEGIN { printf("%.2f", d / hz / secs) }')"
+    extra="  detached threads ${detached_cores} cores"
+  fi
+  if [[ -n "$perf_pid" ]]; then
+    syncs="$(awk -F, -v secs="$secs" '$1 ~ /^[0-9]+$/ { n += $1 }
+      END { printf("%.0f", n / secs) }' "$tmp/perf")"
+    extra="$extra, fsyncs ${syncs}/s"
+  fi
   echo "$name $run $rps $non2xx $errors $p50 $p99 $server_cores $wrk_cores" \
-    "$statuses" >>"$tmp/results"
-  printf '%-8s %10.0f req/s  non-2xx %-6s socket errors %-5s p50 %6.2f ms  p99 %7.2f ms  CPU: server %s, wrk %s cores  statuses %s\n' \
+    "$statuses $detached_cores $syncs" >>"$tmp/results"
+  printf '%-8s %10.0f req/s  non-2xx %-6s socket errors %-5s p50 %6.2f ms  p99 %7.2f ms  CPU: server %s, wrk %s cores  statuses %s%s\n' \
     "$name" "$rps" "$non2xx" "$errors" "$(awk -v x="$p50" 'BEGIN { print x / 1000 }')" \
     "$(awk -v x="$p99" 'BEGIN { print x / 1000 }')" "$server_cores" "$wrk_cores" \
-    "$statuses"
+    "$statuses" "$extra"
 }
 
 echo "wrk -t$wrk_threads -c$connections -d$duration --timeout $timeout" \
   "-s bench/wrk/post_booking.lua; $io_threads I/O thread(s) per server;" \
-  "$runs run(s)"
+  "$runs run(s); sides: ${sides[*]}${store:+ (durable: --store.path=$store)}"
 : >"$tmp/results"
 for ((i = 1; i <= runs; ++i)); do
   echo "== run $i of $runs"
-  if [[ "$only" != engine ]]; then
-    start_server ceiling "$ceiling_bin" --address=127.0.0.1 --port=0 \
-      --threads="$io_threads"
-    measure ceiling "$i"
-    stop_server ceiling
-  fi
-  if [[ "$only" != ceiling ]]; then
-    start_server engine "$server_bin" --config=config/booking.ini \
-      --http.port=0 --http.threads="$io_threads" --tours="$tmp/tours.json" "$@"
-    wait_healthy
-    measure engine "$i"
-    stop_server engine
-  fi
-  if [[ -z "$only" ]]; then
-    awk -v i="$i" '$2 == i { r[$1] = $3 }
-      END { printf("ratio    %10.4f engine/ceiling\n", r["engine"] / r["ceiling"]) }' \
-      "$tmp/results"
-  fi
+  for side in "${sides[@]}"; do
+    case "$side" in
+      ceiling)
+        start_server ceiling "$ceiling_bin" --address=127.0.0.1 --port=0 \
+          --threads="$io_threads"
+        ;;
+      engine)
+        start_server engine "$server_bin" --config=config/booking.ini \
+          --http.port=0 --http.threads="$io_threads" \
+          --tours="$tmp/tours.json" "$@" --store.path=:memory:
+        wait_healthy
+        ;;
+      durable)
+        rm -f "$store" "$store-wal" "$store-shm" "$store-journal"
+        start_server durable "$server_bin" --config=config/booking.ini \
+          --http.port=0 --http.threads="$io_threads" \
+          --tours="$tmp/tours.json" "$@" --store.path="$store"
+        wait_healthy
+        ;;
+    esac
+    measure "$side" "$i"
+    stop_server "$side"
+  done
+  awk -v i="$i" '$2 == i { r[$1] = $3 }
+    END {
+      if (r["engine"] && r["ceiling"])
+        printf("ratio    %10.4f engine/ceiling\n", r["engine"] / r["ceiling"])
+      if (r["durable"] && r["engine"])
+        printf("ratio    %10.4f durable/engine\n", r["durable"] / r["engine"])
+    }' "$tmp/results"
 done
 
 # summary SCALE DIGITS: median, min and max of the numbers on stdin, each
@@ -270,10 +356,17 @@ column() {
   awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$tmp/results"
 }
 
+# ratio A B: A req/s ÷ B req/s of each run that measured both.
+ratio() {
+  awk -v a="$1" -v b="$2" '{ r[$2, $1] = $3 }
+    $1 == a { runs[$2] = 1 }
+    END { for (i in runs) if (r[i, b] > 0) print r[i, a] / r[i, b] }' \
+    "$tmp/results"
+}
+
 echo
 echo "== $runs runs: median (min, max)"
-for name in ceiling engine; do
-  [[ -n "$only" && "$only" != "$name" ]] && continue
+for name in "${sides[@]}"; do
   printf '%-28s %s\n' \
     "$name req/s" "$(column "$name" 3 | summary 1 0)" \
     "  non-2xx responses" "$(column "$name" 4 | summary 1 0)" \
@@ -281,16 +374,23 @@ for name in ceiling engine; do
     "  p50 latency, ms" "$(column "$name" 6 | summary 1000 2)" \
     "  p99 latency, ms" "$(column "$name" 7 | summary 1000 2)" \
     "  server CPU, cores" "$(column "$name" 8 | summary 1 2)"
+  if [[ "$name" == durable ]]; then
+    printf '%-28s %s\n' "  store thread CPU, cores" \
+      "$(column "$name" 11 | summary 1 2)"
+    if [[ -n "$count_syncs" ]]; then
+      printf '%-28s %s\n' "  fsyncs/s" "$(column "$name" 12 | summary 1 0)"
+    fi
+  fi
 done
-if [[ -z "$only" ]]; then
-  # Engine req/s ÷ ceiling req/s of each run.
-  printf '%-28s %s\n' "engine/ceiling req/s" "$(awk '{ r[$2, $1] = $3 }
-    $1 == "engine" { runs[$2] = 1 }
-    END { for (i in runs) print r[i, "engine"] / r[i, "ceiling"] }' \
-    "$tmp/results" | summary 1 4)"
+if [[ " ${sides[*]} " == *" ceiling "* && " ${sides[*]} " == *" engine "* ]]; then
+  printf '%-28s %s\n' "engine/ceiling req/s" "$(ratio engine ceiling | summary 1 4)"
 fi
-if [[ "$only" != ceiling ]]; then
-  echo "engine statuses, all runs: $(column engine 10 | tr , '\n' \
+if [[ " ${sides[*]} " == *" engine "* && " ${sides[*]} " == *" durable "* ]]; then
+  printf '%-28s %s\n' "durable/engine req/s" "$(ratio durable engine | summary 1 4)"
+fi
+for name in engine durable; do
+  [[ " ${sides[*]} " == *" $name "* ]] || continue
+  echo "$name statuses, all runs: $(column "$name" 10 | tr , '\n' \
     | awk -F= '$2 != "" { n[$1] += $2 }
       END { for (s in n) printf("%s=%d\n", s, n[s]) }' | sort | paste -sd ' ')"
-fi
+done

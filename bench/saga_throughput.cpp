@@ -15,26 +15,39 @@
 //      C requests in flight each), once with and once without a request
 //      timeout, for `--ceiling-seconds` each, on the same scheduler.
 //   3. throughput: N bookings (`tok_ok`, 1 seat) with W in flight; the
-//      coordinator's `await` reply marks an outcome, `wait_idle` marks full
-//      completion (notifications included); then the invariant check.
+//      coordinator's `await` reply marks an outcome, `wait_idle` (and with
+//      a store `drain`: every change committed) marks full completion
+//      (notifications included); then the invariant check.
 //
 // Between phases the benchmark waits until the previous phase's request
 // timeouts have fired (see `let_timeouts_expire`).
+//
+// Store: the benchmark runs in memory (`--store.path=:memory:`) unless
+// `--store.path=FILE` is on its command line (config/booking.ini's path is
+// not used). With a file, each engine (memory and throughput phase) gets a
+// fresh database there: the file and its -wal/-shm are deleted, then it is
+// opened with `open_store`, as booking-server opens it. The throughput
+// phase then also reports the store's commits, batches (batches per commit
+// is the group-commit factor) and the CPU time of the store's thread.
 //
 // Every driver is an event-based actor (no blocking on scheduler threads);
 // `main` waits on a scoped actor. Exit status: 0 on success, 1 if a booking
 // did not confirm or an invariant broke, 2 on bad options.
 
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -128,6 +141,9 @@ Benchmark options (all other options go to the engine, as for booking-server):
 
 Engine options (see below), e.g. --scheduler.max-threads=2,
 --scheduler.policy=sharing, --workers.saga-coordinators=4.
+--store.path defaults to :memory: here (no store); with --store.path=FILE
+each engine gets a fresh database FILE (FILE, FILE-wal and FILE-shm are
+deleted first).
 
 )";
 
@@ -210,6 +226,85 @@ int64_t peak_rss_bytes() {
 int64_t heap_in_use_bytes() {
   auto info = mallinfo2();
   return static_cast<int64_t>(info.uordblks + info.hblkhd);
+}
+
+/// CPU time (user + system) of the whole process so far, in seconds.
+double process_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto secs = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6;
+  };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
+}
+
+// -- threads and the store ----------------------------------------------------
+
+/// Ids of this process's threads.
+std::set<std::string> thread_ids() {
+  std::set<std::string> result;
+  std::error_code ec;
+  for (auto& entry : std::filesystem::directory_iterator{"/proc/self/task", ec})
+    result.insert(entry.path().filename().string());
+  return result;
+}
+
+std::string thread_name(const std::string& tid) {
+  std::ifstream in{"/proc/self/task/" + tid + "/comm"};
+  std::string name;
+  std::getline(in, name);
+  return name;
+}
+
+/// Nanoseconds thread `tid` has run on a CPU so far (first field of its
+/// schedstat), or -1 if it is gone.
+int64_t thread_cpu_ns(const std::string& tid) {
+  std::ifstream in{"/proc/self/task/" + tid + "/schedstat"};
+  int64_t ns = -1;
+  if (!(in >> ns))
+    return -1;
+  return ns;
+}
+
+/// The thread CAF started for the store actor: the one thread named
+/// `caf.actor` (CAF's name for a detached actor's thread) not in `before`.
+/// Empty if there is not exactly one.
+std::string find_store_thread(const std::set<std::string>& before) {
+  std::string found;
+  for (auto& tid : thread_ids())
+    if (before.count(tid) == 0 && thread_name(tid) == "caf.actor") {
+      if (!found.empty())
+        return {};
+      found = tid;
+    }
+  return found;
+}
+
+/// A fresh database for one engine: deletes `cfg.path` with its -wal and
+/// -shm files, then opens it as booking-server does. Null for `:memory:`.
+caf::expected<std::shared_ptr<opened_store>>
+open_fresh_store(const store_settings& cfg) {
+  if (cfg.path != ":memory:")
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::error_code ec;
+      std::filesystem::remove(cfg.path + suffix, ec);
+    }
+  return open_store(cfg);
+}
+
+/// Starts an engine with a fresh store (if the settings name a file);
+/// false, after printing why, if the store does not open.
+bool start_bench_engine(caf::actor_system& sys, const engine_settings& settings,
+                        engine_options opts, engine& out, const char* phase) {
+  auto opened = open_fresh_store(settings.store);
+  if (!opened) {
+    std::cerr << phase << ": cannot open the store " << settings.store.path
+              << ": " << describe(opened.error()) << std::endl;
+    return false;
+  }
+  opts.store = std::move(*opened);
+  out = start_engine(sys, settings, std::move(opts));
+  return true;
 }
 
 // -- the saga driver ----------------------------------------------------------
@@ -600,7 +695,11 @@ measure_memory(caf::actor_system& sys, const engine_settings& base,
   settings.saga.max_in_flight = std::max<size_t>(
     settings.saga.max_in_flight,
     static_cast<size_t>(bo.mem_burst) * settings.workers.saga_coordinators);
-  auto e = start_engine(sys, settings, opts);
+  engine e;
+  if (!start_bench_engine(sys, settings, opts, e, "memory")) {
+    m.ok = false;
+    return m;
+  }
   auto tours = bench_tours(bo.tours, bo.mem_burst);
   caf::scoped_actor self{sys};
   load_tours(self, e, tours);
@@ -638,7 +737,7 @@ measure_memory(caf::actor_system& sys, const engine_settings& base,
   malloc_trim(0);
   m.heap_after = heap_in_use_bytes();
   m.rss_after = rss_bytes();
-  e.stop();
+  shut_down(self, e);
   return m;
 }
 
@@ -650,6 +749,20 @@ struct throughput_result {
   int64_t problems = 0;
   int64_t peak_rss = 0;
   saga_stats stats;
+  /// CPU time of the whole process from the first `create` to idle.
+  double cpu_seconds = 0;
+  /// With a store: transactions and batches it wrote, and the CPU time of
+  /// its thread, from the first `create` to idle (-1: thread not found);
+  /// the size of the file plus its WAL at idle.
+  bool durable = false;
+  int64_t commits = 0;
+  int64_t batches = 0;
+  double store_cpu_seconds = -1;
+  int64_t bytes_on_disk = 0;
+
+  double batches_per_commit() const {
+    return commits > 0 ? static_cast<double>(batches) / commits : 0.0;
+  }
 
   double outcomes_per_second(int64_t n) const {
     return static_cast<double>(n) / outcome_seconds;
@@ -663,15 +776,48 @@ throughput_result
 measure_throughput(caf::actor_system& sys, const engine_settings& settings,
                    const engine_options& opts, const bench_options& bo) {
   throughput_result t;
-  auto e = start_engine(sys, settings, opts);
+  auto threads_before = thread_ids();
+  engine e;
+  if (!start_bench_engine(sys, settings, opts, e, "throughput")) {
+    t.ok = false;
+    return t;
+  }
+  t.durable = e.durable != nullptr;
   auto tours = bench_tours(bo.tours, bo.bookings);
   caf::scoped_actor self{sys};
   load_tours(self, e, tours);
+  // load_tours went through the store, so its thread runs and has its name.
+  auto store_tid = t.durable ? find_store_thread(threads_before) : "";
+  auto store_ns0 = store_tid.empty() ? -1 : thread_cpu_ns(store_tid);
+  int64_t commits0 = t.durable ? e.durable->commits.load() : 0;
+  int64_t batches0 = t.durable ? e.durable->batches.load() : 0;
+  auto cpu0 = process_cpu_seconds();
   auto plan = make_plan(e, tours, bo.bookings, bo.window, bo.client_timeout_ms);
   auto r = drive(
     sys, self, plan, bo.drivers, drive_limit, [] {}, [] {});
   auto idle = wait_idle(self, e, std::chrono::seconds(300));
+  // With a store: until the history entries sent one-way are committed too.
+  drain(self, e);
   auto full_ns = nanos(clock_type::now());
+  t.cpu_seconds = process_cpu_seconds() - cpu0;
+  if (store_ns0 >= 0) {
+    auto store_ns1 = thread_cpu_ns(store_tid);
+    if (store_ns1 >= 0)
+      t.store_cpu_seconds = static_cast<double>(store_ns1 - store_ns0) / 1e9;
+  }
+  if (t.durable) {
+    t.commits = e.durable->commits.load() - commits0;
+    t.batches = e.durable->batches.load() - batches0;
+    if (e.durable->failed())
+      std::cerr << "throughput: the store failed: " << e.durable->reason()
+                << std::endl;
+    for (const char* suffix : {"", "-wal"}) {
+      std::error_code ec;
+      auto size = std::filesystem::file_size(settings.store.path + suffix, ec);
+      if (!ec)
+        t.bytes_on_disk += static_cast<int64_t>(size);
+    }
+  }
   t.outcome_seconds = seconds_between(r.start_ns, r.outcome_ns);
   t.full_seconds = seconds_between(r.start_ns, full_ns);
   t.confirmed = r.confirmed;
@@ -683,8 +829,9 @@ measure_throughput(caf::actor_system& sys, const engine_settings& settings,
     std::cerr << "throughput: " << r.problems
               << " bookings did not confirm; first: " << r.first_problem
               << std::endl;
-  t.ok = r.problems == 0 && verify(self, e, bo.bookings, idle, "throughput");
-  e.stop();
+  t.ok = r.problems == 0 && verify(self, e, bo.bookings, idle, "throughput")
+         && !(t.durable && e.durable->failed());
+  shut_down(self, e);
   return t;
 }
 
@@ -716,6 +863,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest;
   if (!parse_bench_options(argc, argv, bo, rest))
     return 2;
+  // In memory unless the command line names a store (not the config file).
+  bool store_given = std::any_of(rest.begin(), rest.end(), [](auto& arg) {
+    return arg.compare(0, 13, "--store.path=") == 0 || arg == "--store.path";
+  });
+  if (!store_given)
+    rest.emplace_back("--store.path=:memory:");
   booking_config cfg;
   if (bo.help) {
     std::cout << usage;
@@ -812,6 +965,28 @@ int main(int argc, char** argv) {
   }
   row("peak RSS of the process (VmHWM)", mib(tp.peak_rss),
       "before the final invariant check");
+  row("CPU of the process, throughput phase",
+      fixed(tp.cpu_seconds / tp.full_seconds, 2) + " cores",
+      fixed(tp.cpu_seconds * 1e6 / static_cast<double>(bo.bookings), 1)
+        + " us per saga");
+  if (tp.durable) {
+    auto commits_per_s = static_cast<double>(tp.commits) / tp.full_seconds;
+    std::printf("store %s (fresh file per engine; throughput phase)\n",
+                settings.store.path.c_str());
+    row("transactions committed", std::to_string(tp.commits),
+        fixed(commits_per_s, 0) + "/s");
+    row("batches written", std::to_string(tp.batches),
+        fixed(static_cast<double>(tp.batches) / bo.bookings, 2) + " per saga");
+    row("batches per commit (group commit)", fixed(tp.batches_per_commit(), 1));
+    if (tp.store_cpu_seconds >= 0)
+      row("CPU of the store thread",
+          fixed(tp.store_cpu_seconds / tp.full_seconds, 2) + " cores",
+          fixed(tp.commits > 0 ? tp.store_cpu_seconds * 1e6 / tp.commits : 0, 0)
+            + " us per commit");
+    else
+      row("CPU of the store thread", "n/a", "thread not found");
+    row("file + WAL at idle", mib(static_cast<double>(tp.bytes_on_disk)));
+  }
   bool ok = tp.ok && mem.ok && ceiling_timeout.errors == 0
             && ceiling_plain.errors == 0;
   std::printf("invariants and outcomes: %s\n", ok ? "ok" : "FAILED");
@@ -827,7 +1002,10 @@ int main(int argc, char** argv) {
       "\"mem_burst\":%lld,\"rss_per_inflight_bytes\":%.1f,"
       "\"heap_per_inflight_bytes\":%.1f,\"heap_kept_per_booking_bytes\":%.1f,"
       "\"heap_transient_per_inflight_bytes\":%.1f,"
-      "\"peak_rss_bytes\":%lld,\"ok\":%s}\n",
+      "\"peak_rss_bytes\":%lld,\"cpu_s\":%.3f,\"durable\":%s,"
+      "\"store_commits\":%lld,\"store_batches\":%lld,"
+      "\"batches_per_commit\":%.2f,\"store_commits_per_s\":%.1f,"
+      "\"store_thread_cpu_s\":%.3f,\"store_bytes\":%lld,\"ok\":%s}\n",
       static_cast<long long>(bo.bookings), static_cast<long long>(bo.window),
       bo.tours, policy.c_str(), threads, w.saga_coordinators, sagas, outcomes,
       tp.full_seconds, ceiling, ceiling_timeout.round_trips_per_second,
@@ -836,7 +1014,11 @@ int main(int argc, char** argv) {
       mem.ran ? mem.rss_per_saga() : 0.0, mem.ran ? mem.heap_per_saga() : 0.0,
       mem.ran ? mem.retained_per_booking() : 0.0,
       mem.ran ? mem.heap_per_saga() - mem.retained_per_booking() : 0.0,
-      static_cast<long long>(tp.peak_rss), ok ? "true" : "false");
+      static_cast<long long>(tp.peak_rss), tp.cpu_seconds,
+      tp.durable ? "true" : "false", static_cast<long long>(tp.commits),
+      static_cast<long long>(tp.batches), tp.batches_per_commit(),
+      static_cast<double>(tp.commits) / tp.full_seconds, tp.store_cpu_seconds,
+      static_cast<long long>(tp.bytes_on_disk), ok ? "true" : "false");
   }
   std::fflush(stdout);
   return ok ? 0 : 1;

@@ -62,8 +62,9 @@ public:
     auto route = reply_route(ev.type, reply_to);
     if (!route)
       return;
+    // Not from the store's outbox: nothing to report once confirmed.
     pending_.push_back({route->exchange, route->routing_key, properties_for(ev),
-                        encode_event(ev, node_id_)});
+                        encode_event(ev, node_id_), std::string{}});
     ++status_->outbox_backlog;
   }
 

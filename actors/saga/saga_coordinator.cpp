@@ -446,10 +446,16 @@ void attach_durable(coordinator_pointer self, saga_instance& s,
   s.outbox.clear();
 }
 
+/// What a saga does once its outcome is recorded.
+using saga_continuation = std::function<void(saga_instance&)>;
+
 /// Records one history entry, and the outcome status if `status` is set.
+/// `next` continues the saga after an outcome: in durable mode once the
+/// outcome is committed (so no notification goes out for an outcome a crash
+/// could still undo), else at once.
 void record(coordinator_pointer self, saga_instance& s,
             caf::optional<saga_entry> entry,
-            caf::optional<booking_status> status) {
+            caf::optional<booking_status> status, saga_continuation next = {}) {
   if (!entry && !status && !self->state.opts.durable)
     return; // nothing to write
   booking_update upd;
@@ -471,6 +477,7 @@ void record(coordinator_pointer self, saga_instance& s,
   }
   auto is_outcome = is_terminal(*status);
   auto key = saga_key(s.req.id, s.cancellation);
+  auto durable = self->state.opts.durable;
   self->request(shard, caf::infinite, update_atom::value, std::move(upd))
     .then(
       [=](booking_record& rec) {
@@ -482,7 +489,9 @@ void record(coordinator_pointer self, saga_instance& s,
         auto& inst = i->second;
         serve_awaiters(inst, rec);
         inst.final_record = std::move(rec);
-        if (inst.phase == saga_phase::done)
+        if (durable && next)
+          next(inst); // may end the saga: `inst` is gone then
+        else if (inst.phase == saga_phase::done)
           finish(self, key);
       },
       [=](caf::error& e) {
@@ -498,9 +507,13 @@ void record(coordinator_pointer self, saga_instance& s,
           rp.deliver(e);
         i->second.awaiters.clear();
         i->second.final_record = booking_record{};
-        if (i->second.phase == saga_phase::done)
+        if (durable && next)
+          next(i->second); // the store is down: the rest fails alike
+        else if (i->second.phase == saga_phase::done)
           finish(self, key);
       });
+  if (!durable && next)
+    next(s);
 }
 
 saga_entry make_entry(const saga_instance& s, saga_step step,
@@ -525,7 +538,8 @@ void count_outcome(coordinator_pointer self, const saga_instance& s) {
 }
 
 void set_outcome(coordinator_pointer self, saga_instance& s,
-                 booking_status status, caf::optional<saga_entry> entry) {
+                 booking_status status, caf::optional<saga_entry> entry,
+                 saga_continuation next) {
   s.outcome = status;
   count_outcome(self, s);
   log_line(log_level::info, "booking " + to_string(status),
@@ -534,7 +548,7 @@ void set_outcome(coordinator_pointer self, saga_instance& s,
             {"reason", s.reason}});
   // The event first, so it is written with the outcome.
   emit_outcome(self, s);
-  record(self, s, std::move(entry), status);
+  record(self, s, std::move(entry), status, std::move(next));
 }
 
 // -- moving through the table -------------------------------------------------
@@ -594,8 +608,8 @@ void end_failed(coordinator_pointer self, const std::string& key,
   s.phase = saga_phase::finishing;
   s.row = 0;
   s.attempt = 1;
-  set_outcome(self, s, status, std::move(entry));
-  run_final_rows(self, key, s, 0);
+  set_outcome(self, s, status, std::move(entry),
+              [=](saga_instance& inst) { run_final_rows(self, key, inst, 0); });
 }
 
 /// Starts compensating (or ends at once if nothing needs undoing).
@@ -654,15 +668,18 @@ void on_forward_result(coordinator_pointer self, const std::string& key,
     // Moved on before recording, so the checkpoint names the next row.
     ++s.row;
     s.attempt = 1;
+    auto next = [=](saga_instance& inst) {
+      if (inst.row == definition(self, inst).steps.size())
+        complete(self, key, inst);
+      else
+        issue(self, key);
+    };
     if (row.on_success != booking_status::pending)
-      set_outcome(self, s, row.on_success, std::move(entry));
-    else
+      set_outcome(self, s, row.on_success, std::move(entry), next);
+    else {
       record(self, s, std::move(entry), caf::none);
-    if (s.row == def.steps.size()) {
-      complete(self, key, s);
-      return;
+      next(s);
     }
-    issue(self, key);
     return;
   }
   auto uncertain = r.outcome == step_outcome::timeout

@@ -1,5 +1,6 @@
 #include "actors/store/store_actor.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include <caf/blocking_actor.hpp>
@@ -25,8 +26,116 @@ std::string store_status::reason() const {
 
 namespace {
 
+/// Keeps the last version of each row of one kind; `nullopt` deletes it.
+template <class T>
+class last_version {
+public:
+  /// Moves `x` in. `key` is a copy taken before the move, because callers
+  /// pass a member of `x`.
+  void put(std::string key, T& x) {
+    set(std::move(key), std::move(x));
+  }
+
+  void erase(std::string key) {
+    set(std::move(key), caf::none);
+  }
+
+  /// Calls `upsert(row)` or `erase(key)` once per key.
+  template <class Upsert, class Erase>
+  void each(Upsert upsert, Erase erase) {
+    for (auto& key : order_) {
+      auto& x = rows_[key];
+      if (x)
+        upsert(std::move(*x));
+      else
+        erase(key);
+    }
+  }
+
+private:
+  void set(std::string key, caf::optional<T> x) {
+    auto i = rows_.find(key);
+    if (i != rows_.end()) {
+      i->second = std::move(x);
+      return;
+    }
+    order_.push_back(key);
+    rows_.emplace(std::move(key), std::move(x));
+  }
+
+  std::unordered_map<std::string, caf::optional<T>> rows_;
+  std::vector<std::string> order_;
+};
+
+} // namespace
+
+store_batch fold(std::vector<store_batch>& batches) {
+  if (batches.size() == 1)
+    return std::move(batches.front());
+  store_batch out;
+  last_version<booking_record> bookings;
+  last_version<saga_checkpoint> sagas;
+  last_version<tour> tours;
+  last_version<seat_hold> holds;
+  last_version<payment_row> payments;
+  last_version<notification_record> notifications;
+  std::unordered_map<std::string, bool> keys;
+  for (auto& b : batches) {
+    for (auto& x : b.bookings)
+      bookings.put(x.id, x);
+    for (auto& x : b.history)
+      out.history.push_back(std::move(x));
+    for (auto& x : b.sagas) {
+      if (x.done)
+        sagas.erase(x.key);
+      else
+        sagas.put(x.key, x);
+    }
+    for (auto& x : b.events)
+      out.events.push_back(std::move(x));
+    for (auto& x : b.tours)
+      tours.put(x.id, x);
+    for (auto& x : b.holds)
+      holds.put(x.booking_id, x);
+    for (auto& id : b.released)
+      holds.erase(id);
+    for (auto& x : b.payments)
+      payments.put(x.intent.booking_id, x);
+    for (auto& x : b.notifications)
+      notifications.put(x.id, x);
+    for (auto& x : b.keys)
+      if (keys.emplace(x.key, true).second) // the first one stays
+        out.keys.push_back(std::move(x));
+    out.keys_expire_before = std::max(out.keys_expire_before,
+                                      b.keys_expire_before);
+    out.published.insert(out.published.end(), b.published.begin(),
+                         b.published.end());
+  }
+  auto none = [](const std::string&) {};
+  bookings.each([&](booking_record x) { out.bookings.push_back(std::move(x)); },
+                none);
+  sagas.each([&](saga_checkpoint x) { out.sagas.push_back(std::move(x)); },
+             [&](const std::string& key) {
+               saga_checkpoint done;
+               done.key = key;
+               done.done = true;
+               out.sagas.push_back(std::move(done));
+             });
+  tours.each([&](tour x) { out.tours.push_back(std::move(x)); }, none);
+  holds.each([&](seat_hold x) { out.holds.push_back(std::move(x)); },
+             [&](const std::string& id) { out.released.push_back(id); });
+  payments.each([&](payment_row x) { out.payments.push_back(std::move(x)); },
+                none);
+  notifications.each(
+    [&](notification_record x) { out.notifications.push_back(std::move(x)); },
+    none);
+  return out;
+}
+
+namespace {
+
 /// Batches one transaction takes at most, so writers never wait long.
-constexpr size_t max_group = 2048;
+constexpr size_t max_group = 4096;
 
 using bool_promise = caf::typed_response_promise<bool>;
 
@@ -88,11 +197,10 @@ public:
   void commit(caf::blocking_actor* self) {
     if (batches_.empty())
       return;
-    std::vector<const store_batch*> ptrs;
-    ptrs.reserve(batches_.size());
-    for (auto& b : batches_)
-      ptrs.push_back(&b);
-    auto seqs = db_->write(ptrs);
+    // Events keep their order through the fold, so the sequence numbers
+    // below still line up with them.
+    auto folded = fold(batches_);
+    auto seqs = db_->write({&folded});
     if (!seqs) {
       auto reason = describe(seqs.error());
       log_line(log_level::error, "store write failed; writing stops",
@@ -109,14 +217,13 @@ public:
           rp.deliver(true);
       // Committed: the events exist now, so they may leave.
       size_t i = 0;
-      for (auto& b : batches_)
-        for (auto& ev : b.events) {
-          if (events_) {
-            outbox_seq_.emplace(ev.id, (*seqs)[i]);
-            self->send(events_, std::move(ev));
-          }
-          ++i;
+      for (auto& ev : folded.events) {
+        if (events_) {
+          outbox_seq_.emplace(ev.id, (*seqs)[i]);
+          self->send(events_, std::move(ev));
         }
+        ++i;
+      }
     }
     batches_.clear();
     promises_.clear();

@@ -32,7 +32,6 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/event_sink.hpp"
-#include "actors/faults.hpp"
 #include "actors/store/sqlite_store.hpp"
 #include "actors/store/store_types.hpp"
 
@@ -77,12 +76,28 @@ private:
   std::string reason_;
 };
 
+/// Folds the batches of one transaction into one with the same end state:
+/// a row written several times (a saga checkpoint, a booking, a hold moving
+/// from held to sold) is written once, in its last version, and a row
+/// written then deleted is only deleted. History, events and confirmed
+/// outbox rows keep every entry, in order; of two new idempotency keys the
+/// first stays. Consumes `batches`.
+store_batch fold(std::vector<store_batch>& batches);
+
 /// Spawns the store actor on its own thread.
 store_actor spawn_store(caf::actor_system& sys,
                         std::shared_ptr<sqlite_store> db,
                         std::shared_ptr<store_status> status);
 
 /// Sends `batch` to `store` (if both are set) without waiting.
+///
+/// Safe for every change that is not an acknowledgement to the outside
+/// world: the store commits in the order batches reach its one mailbox, and
+/// an actor sends its batch before it answers, so any change made because
+/// of that answer (e.g. the saga's next checkpoint) reaches the store later.
+/// The file therefore always holds a causally consistent prefix of what
+/// happened. What a client or broker sees (a 202, an outcome, an ack) waits
+/// for the commit with `persist_then_reply`.
 template <class Self>
 void persist_later(Self* self, const store_actor& store, store_batch batch) {
   if (store && !batch.empty())
@@ -110,21 +125,6 @@ caf::result<T> persist_then_reply(Self* self, const store_actor& store,
     return value;
   return persist_then(self, store, std::move(batch), std::move(*value),
                       [](auto& rp, T x) { rp.deliver(std::move(x)); });
-}
-
-/// The same, with the answer also waiting for a simulated `latency`.
-template <class T, class Self>
-caf::result<T> persist_then_reply(Self* self, const store_actor& store,
-                                  store_batch batch, caf::expected<T> value,
-                                  delayed_replies& delayed,
-                                  caf::timespan latency) {
-  if (!value || !store || batch.empty())
-    return delayed.reply(self, latency, std::move(value));
-  return persist_then(self, store, std::move(batch), std::move(*value),
-                      [self, &delayed, latency](auto& rp, T x) {
-                        delayed.park(self, latency, rp,
-                                     caf::expected<T>{std::move(x)});
-                      });
 }
 
 } // namespace booking

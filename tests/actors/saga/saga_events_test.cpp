@@ -52,7 +52,7 @@ const type_list confirmed_sequence{
   "payment.captured",  "booking.confirmed",  "notification.sent",
 };
 
-bool is_uuid_v4(const std::string& x) {
+bool is_uuid_v7(const std::string& x) {
   if (x.size() != 36)
     return false;
   for (size_t i = 0; i < x.size(); ++i) {
@@ -62,7 +62,7 @@ bool is_uuid_v4(const std::string& x) {
     if (!dash && !std::isxdigit(static_cast<unsigned char>(x[i])))
       return false;
   }
-  return x[14] == '4';
+  return x[14] == '7';
 }
 
 struct events_fixture : engine_fixture {
@@ -125,7 +125,7 @@ struct events_fixture : engine_fixture {
     std::set<std::string> ids;
     caf::timestamp last{};
     for (auto& ev : evs) {
-      CAF_CHECK(is_uuid_v4(ev.id));
+      CAF_CHECK(is_uuid_v7(ev.id));
       ids.insert(ev.id);
       CAF_CHECK(std::find(known.begin(), known.end(), ev.type) != known.end());
       CAF_CHECK_EQUAL(ev.booking_id, req.id);

@@ -52,8 +52,7 @@ struct recovery_fixture : engine_fixture {
     rec.currency = "EUR";
     rec.cust = req.cust;
     rec.correlation_id = req.correlation_id;
-    ask<booking_record>(shard_for(e.bookings, req.id), create_atom::value,
-                        rec);
+    ask<booking_record>(shard_for(e.bookings, req.id), create_atom::value, rec);
     return req;
   }
 
@@ -63,8 +62,7 @@ struct recovery_fixture : engine_fixture {
 
   void reserve(const booking_request& req) {
     seat_hold h{req.id, req.tour_id, req.date, req.seats, false};
-    ask<departure_counts>(e.inventory_for(req.tour_id), reserve_atom::value,
-                          h);
+    ask<departure_counts>(e.inventory_for(req.tour_id), reserve_atom::value, h);
   }
 
   void authorize(const booking_request& req) {
@@ -77,8 +75,7 @@ struct recovery_fixture : engine_fixture {
     upd.id = req.id;
     upd.has_status = true;
     upd.status = status;
-    ask<booking_record>(shard_for(e.bookings, req.id), update_atom::value,
-                        upd);
+    ask<booking_record>(shard_for(e.bookings, req.id), update_atom::value, upd);
   }
 
   static saga_checkpoint at(const booking_request& req, uint8_t phase,
@@ -215,9 +212,8 @@ CAF_TEST(an uncertain authorization is queried and voided after a crash) {
   CAF_CHECK_EQUAL(rec.status, booking_status::failed);
   CAF_CHECK_EQUAL(rec.reason, "timeout");
   CAF_CHECK_EQUAL(state_of(req.id), payment_state::voided);
-  CAF_CHECK_EQUAL(entries(rec, saga_step::authorize_payment, saga_action::query)
-                    .size(),
-                  1u);
+  CAF_CHECK_EQUAL(
+    entries(rec, saga_step::authorize_payment, saga_action::query).size(), 1u);
   CHECK_INVARIANTS();
 }
 
@@ -253,8 +249,8 @@ CAF_TEST(a failed outcome being finished only runs the final rows) {
   auto rec = get(req.id);
   CAF_CHECK_EQUAL(rec.status, booking_status::failed);
   CAF_CHECK_EQUAL(notifications_of(req.id), 1u);
-  CAF_CHECK(entries(rec, saga_step::reserve_seats, saga_action::execute)
-              .empty());
+  CAF_CHECK(
+    entries(rec, saga_step::reserve_seats, saga_action::execute).empty());
   CHECK_INVARIANTS();
 }
 

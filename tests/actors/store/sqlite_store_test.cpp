@@ -260,8 +260,9 @@ CAF_TEST(everything written is loaded back) {
     a.holds = {{"b1", "tour-1", "2026-12-01", 3, false},
                {"b2", "tour-1", "2026-12-02", 2, true},
                {"b3", "tour-2", "2027-01-01", 1, false}};
-    a.payments = {{{"b2", payment_state::refunded, 500, 400, 300}, "tok_2", 2, 1},
-                  {{"b1", payment_state::authorized, 100, 0, 0}, "tok_1"}};
+    a.payments
+      = {{{"b2", payment_state::refunded, 500, 400, 300}, "tok_2", 2, 1},
+         {{"b1", payment_state::authorized, 100, 0, 0}, "tok_1"}};
     a.notifications = {make_note("n2"), make_note("n1")};
     a.keys = {{"k-old", "fp-old", "b1", at(1000)},
               {"k-new", "fp-new", "b2", at(3000)}};
