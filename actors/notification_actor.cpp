@@ -112,8 +112,17 @@ notification_impl(notification_actor::stateful_pointer<notification_state> self,
       };
       using claim = notification_repository::claim_result;
       switch (st.repo->claim(req.booking_id, req.kind)) {
-        case claim::already_sent:
-          return done(*st.repo->find(req.booking_id, req.kind));
+        case claim::already_sent: {
+          // Another worker recorded it, and may not have sent the record to
+          // the store yet: this worker sends it too before answering, so
+          // nothing this answer causes can be stored before the record.
+          auto rec = *st.repo->find(req.booking_id, req.kind);
+          store_batch b;
+          if (st.store)
+            b.notifications.push_back(rec);
+          persist_later(self, st.store, std::move(b));
+          return done(std::move(rec));
+        }
         case claim::busy:
           return done(make_error(booking_errc::notification_error,
                                  "delivery in progress"));

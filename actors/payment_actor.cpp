@@ -35,14 +35,14 @@ injected_fault roll(payment_pointer self, bool authorization) {
   return injected_fault::none;
 }
 
-/// Answers with what the gateway said, once the payment it changed is
-/// written (a status query changes nothing).
-caf::result<payment_intent> answer(payment_pointer self, gateway_result r,
-                                   bool changes = true) {
+/// Answers with what the gateway said. The payment as the gateway now has
+/// it goes to the store first, failures included (the gateway counts them
+/// for its test tokens), and after a status query too: another worker may
+/// have changed it without having sent it to the store yet.
+caf::result<payment_intent> answer(payment_pointer self, gateway_result r) {
   auto& st = self->state;
   store_batch b;
-  // Failures are written too: the gateway counts them for its test tokens.
-  if (st.store && changes)
+  if (st.store)
     if (auto row = st.gateway->row_of(r.intent.booking_id))
       b.payments.push_back(std::move(*row));
   caf::expected<payment_intent> value{r.intent};
@@ -90,7 +90,7 @@ payment_impl(payment_pointer self, std::shared_ptr<payment_gateway> gateway,
       return answer(self, gw.refund(id, roll(self, false)));
     },
     [=, &gw](status_atom, const std::string& id) {
-      return answer(self, gw.status(id, roll(self, false)), false);
+      return answer(self, gw.status(id, roll(self, false)));
     },
     [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
   };
