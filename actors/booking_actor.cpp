@@ -19,15 +19,35 @@ struct booking_state {
 
 using booking_pointer = booking_actor::stateful_pointer<booking_state>;
 
-/// The rows a change of `rec` writes: the booking (its history goes row by
-/// row), the new history entries, the checkpoint and the outbox events.
+/// `rec` without its history (which the store keeps row by row).
+booking_record without_history(const booking_record& rec) {
+  booking_record row;
+  row.id = rec.id;
+  row.status = rec.status;
+  row.reason = rec.reason;
+  row.tour_id = rec.tour_id;
+  row.date = rec.date;
+  row.seats = rec.seats;
+  row.amount_cents = rec.amount_cents;
+  row.currency = rec.currency;
+  row.cust = rec.cust;
+  row.correlation_id = rec.correlation_id;
+  row.created_at = rec.created_at;
+  row.updated_at = rec.updated_at;
+  return row;
+}
+
+/// The rows a change of `rec` writes: the booking row when it is new or its
+/// status changed (an entry alone only moves `updated_at`, which loading
+/// takes from the last entry), the new history entries, the checkpoint and
+/// the outbox events.
 store_batch changes(const booking_pointer self, const booking_record& rec,
                     const booking_update* upd, bool fresh) {
   store_batch b;
   if (!self->state.store)
     return b;
-  b.bookings.push_back(rec);
-  b.bookings.back().saga.clear();
+  if (fresh || !upd || upd->has_status)
+    b.bookings.push_back(without_history(rec));
   // A new booking's history is all new; an update adds its entries.
   auto& entries = fresh || !upd ? rec.saga : upd->entries;
   for (auto& e : entries)

@@ -831,6 +831,8 @@ saga_instance& start(coordinator_pointer self, saga_instance s,
 /// command and compensation is idempotent per booking), a pending retry
 /// waits out the rest of its backoff, and an outcome stands.
 void resume(coordinator_pointer self, const saga_checkpoint& cp) {
+  if (self->state.sagas.count(cp.key) > 0)
+    return; // resumed already
   saga_instance s;
   s.cancellation = cp.cancellation;
   s.req = cp.req;

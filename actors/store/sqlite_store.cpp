@@ -766,8 +766,13 @@ caf::expected<stored_state> sqlite_store::load() {
       saga_entry e;
       r(id, e.step, e.action, e.outcome, e.attempt, e.at, e.error);
       // History of a booking without a row cannot be shown anywhere.
-      if (auto i = booking_index.find(id); i != booking_index.end())
-        st.bookings[i->second].saga.push_back(std::move(e));
+      if (auto i = booking_index.find(id); i != booking_index.end()) {
+        // A booking's row is only rewritten when its status changes: its
+        // last entry says when it last changed.
+        auto& b = st.bookings[i->second];
+        b.updated_at = std::max(b.updated_at, e.at);
+        b.saga.push_back(std::move(e));
+      }
     });
   if (err)
     return err;

@@ -297,6 +297,8 @@ CAF_TEST(everything written is loaded back) {
                make_entry(saga_step::release_seats, 3, 3)};
     auto b2 = make_booking("b2", 2);
     b2.saga = {make_entry(saga_step::authorize_payment, 2, 2)};
+    // Its row was written before its last entry: that entry's time counts.
+    b2.updated_at = b2.saga.back().at;
     want.bookings = {b1, b2};
     want.sagas = {make_saga("b1#cancel")};
     want.outbox = {{seqs[0], make_event("e1")},
@@ -323,6 +325,7 @@ CAF_TEST(everything written is loaded back) {
   CAF_REQUIRE_EQUAL(st.bookings.size(), 2u);
   CAF_REQUIRE_EQUAL(st.bookings[1].saga.size(), 2u);
   CAF_CHECK(st.bookings[1].saga[1].step == saga_step::send_notification);
+  CAF_CHECK_EQUAL(st.bookings[1].updated_at, st.bookings[1].saga[1].at);
   CAF_CHECK_EQUAL(st.outbox.back().seq, third[0]);
 }
 
