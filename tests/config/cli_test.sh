@@ -142,18 +142,26 @@ grep -q '"correlation_id":"rid-cli-ok"' "$tmp/srv.err" &&
   ! grep -qF "$secret" "$tmp/srv.err" "$tmp/srv.out"
 check "no log line holds the payment token" $?
 
+start_server() { # name, args...: sets srv_pid and srv_port
+  local name=$1
+  shift
+  "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null &
+  srv_pid=$!
+  for _ in $(seq 1 100); do
+    grep -q '"listening"' "$tmp/$name.err" && break
+    kill -0 "$srv_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  srv_port=$(sed -n 's/.*"message":"listening".*"port":\([0-9][0-9]*\).*/\1/p' \
+    "$tmp/$name.err")
+}
+
 # A bare number of a duration counts seconds: a silent connection is closed
 # after --http.read-timeout=2.
-"$server" --http.port=0 --http.read-timeout=2 --store.path=:memory: \
-  >"$tmp/rt.out" 2>"$tmp/rt.err" </dev/null &
-rt_pid=$!
-for _ in $(seq 1 100); do
-  grep -q '"listening"' "$tmp/rt.err" && break
-  kill -0 "$rt_pid" 2>/dev/null || break
-  sleep 0.1
-done
-rt_port=$(sed -n 's/.*"message":"listening".*"port":\([0-9][0-9]*\).*/\1/p' \
-  "$tmp/rt.err")
+start_server rt "$server" --http.port=0 --http.read-timeout=2 \
+  --store.path=:memory:
+rt_pid=$srv_pid
+rt_port=$srv_port
 [ -n "$rt_port" ]
 check "--http.read-timeout=2 is accepted" $?
 if [ -n "$rt_port" ] && exec 3<>"/dev/tcp/127.0.0.1/$rt_port"; then
@@ -174,30 +182,10 @@ check "SIGTERM stops that server with exit 0" $?
 # A store that cannot write (here: a file size limit, like a full disk) turns
 # /readyz to 503 and refuses bookings with 503; what was accepted before is
 # on disk and comes back after a restart.
-start_server() { # name, args...: sets srv_pid and srv_port
-  local name=$1
-  shift
-  "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null &
-  srv_pid=$!
-  for _ in $(seq 1 100); do
-    grep -q '"listening"' "$tmp/$name.err" && break
-    kill -0 "$srv_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  srv_port=$(sed -n 's/.*"message":"listening".*"port":\([0-9][0-9]*\).*/\1/p' \
-    "$tmp/$name.err")
-}
 # Ignored signals stay ignored across exec: a write past the limit fails with
 # EFBIG instead of killing the process.
-(trap '' XFSZ; ulimit -f 1024; exec "$server" --http.port=0 \
-  --store.path="$tmp/full.db") >"$tmp/full.out" 2>"$tmp/full.err" </dev/null &
-srv_pid=$!
-for _ in $(seq 1 100); do
-  grep -q '"listening"' "$tmp/full.err" && break
-  sleep 0.1
-done
-srv_port=$(sed -n 's/.*"message":"listening".*"port":\([0-9][0-9]*\).*/\1/p' \
-  "$tmp/full.err")
+start_server full bash -c 'trap "" XFSZ; ulimit -f 1024; exec "$@"' limited \
+  "$server" --http.port=0 --store.path="$tmp/full.db"
 accepted=()
 refused=0
 for i in $(seq 1 300); do
