@@ -507,10 +507,18 @@ void record(coordinator_pointer self, saga_instance& s,
           rp.deliver(e);
         i->second.awaiters.clear();
         i->second.final_record = booking_record{};
-        if (durable && next)
-          next(i->second); // the store is down: the rest fails alike
-        else if (i->second.phase == saga_phase::done)
+        if (durable && next) {
+          // The store failed (it stops for good then): the outcome is not
+          // durable, so nothing may follow from it, no notification above
+          // all. The saga stops here; a restart resumes it from its last
+          // checkpoint.
+          log_line(log_level::warn, "saga stopped: its outcome is not stored",
+                   {{"booking_id", i->second.req.id}});
+          self->state.sagas.erase(i);
+          --self->state.stats.in_flight;
+        } else if (i->second.phase == saga_phase::done) {
           finish(self, key);
+        }
       });
   if (!durable && next)
     next(s);
