@@ -130,10 +130,14 @@ int main(int argc, char** argv) {
      {"scheduler_threads", std::to_string(sys.scheduler().num_workers())}});
   raise_file_limit();
   auto http_opts = http_options_from_env();
-  if (auto st = e.durable)
+  if (auto st = e.durable) {
     http_opts.ready.store = [st] {
       return st->failed() ? check_state::down : check_state::ok;
     };
+    http_opts.store_metrics = [st] {
+      return store_counters{st->commits, st->batches, !st->failed()};
+    };
+  }
   if (auto st = e.amqp) {
     // Ready once the publisher is connected and the intake consumer is
     // attached; `starting` until the first attempt ends.

@@ -657,7 +657,9 @@ void api_handler::metrics(const exchange_ptr& ex) {
             http_response res{http::status::ok, ex->version};
             res.set(http::field::content_type,
                     "text/plain; version=0.0.4; charset=utf-8");
-            res.body() = render_metrics(api.metrics_, st->total, amqp,
+            auto store = api.opts_.store_metrics ? api.opts_.store_metrics()
+                                                 : store_counters{};
+            res.body() = render_metrics(api.metrics_, st->total, amqp, store,
                                         api.engine_.actor_counts());
             api.finish(ex, std::move(res));
           },

@@ -124,7 +124,7 @@ void http_metrics::render(std::string& out) const {
 
 std::string
 render_metrics(const http_metrics& http, const saga_stats& sagas,
-               const amqp_counters& amqp,
+               const amqp_counters& amqp, const store_counters& store,
                const std::vector<std::pair<std::string, size_t>>& actors) {
   std::string out;
   out.reserve(8192);
@@ -187,6 +187,14 @@ render_metrics(const http_metrics& http, const saga_stats& sagas,
      "Events waiting for the broker's confirm.", amqp.outbox_backlog},
     {"booking_amqp_reconnects_total", "counter", "Reconnections to the broker.",
      amqp.reconnects},
+    {"booking_store_commits_total", "counter",
+     "Transactions the durable store committed.", store.commits},
+    {"booking_store_batches_total", "counter",
+     "Changes those transactions wrote (group commit: several per commit).",
+     store.batches},
+    {"booking_store_up", "gauge",
+     "1 while the durable store can write, 0 once a write failed.",
+     store.up ? 1 : 0},
   };
   for (auto& f : families) {
     header(out, f.name, f.type, f.help);

@@ -33,6 +33,13 @@ struct amqp_counters {
   int64_t reconnects = 0;
 };
 
+/// Counters of the durable store (zero, and up, without one).
+struct store_counters {
+  int64_t commits = 0;
+  int64_t batches = 0;
+  bool up = true;
+};
+
 /// A histogram with fixed upper bounds (non-cumulative counts).
 struct histogram {
   std::vector<int64_t> counts;
@@ -59,10 +66,10 @@ private:
 /// Upper bounds of the HTTP latency buckets, in seconds.
 const std::vector<double>& http_duration_buckets();
 
-/// The whole exposition: HTTP, sagas, AMQP and actor counts.
+/// The whole exposition: HTTP, sagas, AMQP, the store and actor counts.
 std::string
 render_metrics(const http_metrics& http, const saga_stats& sagas,
-               const amqp_counters& amqp,
+               const amqp_counters& amqp, const store_counters& store,
                const std::vector<std::pair<std::string, size_t>>& actors);
 
 } // namespace booking

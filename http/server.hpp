@@ -44,6 +44,8 @@ struct http_options {
   readiness_checks ready;
   /// Counters of the AMQP bridge for `/metrics`; empty = all zero.
   std::function<amqp_counters()> amqp_metrics;
+  /// Counters of the durable store, if there is one.
+  std::function<store_counters()> store_metrics;
 };
 
 /// Reads the bearer tokens from the environment.

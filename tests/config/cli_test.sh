@@ -210,6 +210,8 @@ code=$(curl -s -o "$tmp/full.ready" -w '%{http_code}' \
 check "/readyz is 503 with the store down ($code)" $?
 grep -q '"store write failed' "$tmp/full.err"
 check "the failed write is logged" $?
+curl -s "http://127.0.0.1:${srv_port:-1}/metrics" | grep -q '^booking_store_up 0$'
+check "/metrics says the store is down" $?
 kill -KILL "$srv_pid" 2>/dev/null
 wait "$srv_pid" 2>/dev/null
 start_server back "$server" --http.port=0 --store.path="$tmp/full.db"
@@ -221,6 +223,10 @@ for id in "${accepted[@]}"; do
 done
 [ "${#accepted[@]}" -gt 0 ] && [ "$missing" = 0 ]
 check "every booking accepted before the failure is there after a restart ($missing missing)" $?
+curl -s "http://127.0.0.1:${srv_port:-1}/metrics" >"$tmp/back.metrics"
+grep -q '^booking_store_up 1$' "$tmp/back.metrics" &&
+  grep -q '^booking_store_commits_total [1-9]' "$tmp/back.metrics"
+check "/metrics counts the restarted store's commits" $?
 kill -TERM "$srv_pid" 2>/dev/null
 wait "$srv_pid"
 check "SIGTERM stops the restarted server with exit 0" $?
