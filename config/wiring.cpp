@@ -185,7 +185,7 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
     e.inventory.push_back(
       spawn_inventory(sys, inventory_repos[i], std::move(io), e.store));
   }
-  {
+  if (!loaded.tours.empty()) {
     // The availability read model starts from the stored seat counts.
     caf::scoped_actor self{sys};
     for (auto& t : loaded.tours) {
