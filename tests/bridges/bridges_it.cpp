@@ -11,6 +11,7 @@
 
 #define CAF_SUITE amqp.events
 #include "tests/bridges/bridge_fixture.hpp"
+#include "tests/uuid_text.hpp"
 
 #include <atomic>
 #include <cctype>
@@ -61,19 +62,6 @@ type_list expected_sequence(const booking_record& rec) {
   if (rec.reason == "sold_out")
     return sold_out_sequence;
   return declined_sequence;
-}
-
-bool is_uuid(const std::string& x) {
-  if (x.size() != 36)
-    return false;
-  for (size_t i = 0; i < x.size(); ++i) {
-    auto dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (x[i] == '-'))
-      return false;
-    if (!dash && !std::isxdigit(static_cast<unsigned char>(x[i])))
-      return false;
-  }
-  return true;
 }
 
 const rapidjson::Value* member(const rapidjson::Value& v, const char* key) {

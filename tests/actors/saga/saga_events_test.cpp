@@ -7,6 +7,7 @@
 #include <set>
 
 #include "tests/actors/engine_fixture.hpp"
+#include "tests/uuid_text.hpp"
 
 using namespace booking;
 using namespace booking::testing;
@@ -51,19 +52,6 @@ const type_list confirmed_sequence{
   "booking.requested", "inventory.reserved", "payment.authorized",
   "payment.captured",  "booking.confirmed",  "notification.sent",
 };
-
-bool is_uuid_v7(const std::string& x) {
-  if (x.size() != 36)
-    return false;
-  for (size_t i = 0; i < x.size(); ++i) {
-    auto dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (x[i] == '-'))
-      return false;
-    if (!dash && !std::isxdigit(static_cast<unsigned char>(x[i])))
-      return false;
-  }
-  return x[14] == '7';
-}
 
 struct events_fixture : engine_fixture {
   event_log log = std::make_shared<std::vector<domain_event>>();
@@ -125,7 +113,7 @@ struct events_fixture : engine_fixture {
     std::set<std::string> ids;
     caf::timestamp last{};
     for (auto& ev : evs) {
-      CAF_CHECK(is_uuid_v7(ev.id));
+      CAF_CHECK(is_uuid(ev.id, '7'));
       ids.insert(ev.id);
       CAF_CHECK(std::find(known.begin(), known.end(), ev.type) != known.end());
       CAF_CHECK_EQUAL(ev.booking_id, req.id);
