@@ -6,6 +6,7 @@
 
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <random>
@@ -42,6 +43,15 @@ public:
 
 private:
   std::mt19937_64 gen_;
+};
+
+/// Outage switches: while one is on, every call to that role fails with a
+/// transient error, whatever the rates say. The simulator flips them to open
+/// and close an outage window; the actors only read them.
+struct outage_switches {
+  std::atomic<bool> inventory{false};
+  std::atomic<bool> payment{false};
+  std::atomic<bool> notification{false};
 };
 
 /// Mixes a base seed with an actor index into a new seed.

@@ -17,14 +17,26 @@ struct inventory_state {
   inventory_options opts;
   fault_dice dice{1};
   delayed_replies delayed;
+  /// The shard this one replaces, until it is gone.
+  caf::actor_addr predecessor;
   static inline const char* name = "inventory";
 };
 
 using inventory_pointer = inventory_actor::stateful_pointer<inventory_state>;
 
+/// True until the shard this one replaces is gone: messages wait queued.
+bool waiting(inventory_pointer self) {
+  return static_cast<bool>(self->state.predecessor);
+}
+
 // Injected faults fail before any effect, like a lost database connection.
+// An outage fails every call and rolls nothing.
 bool injected_failure(inventory_pointer self) {
-  return self->state.dice.roll(self->state.opts.error_rate);
+  auto& st = self->state;
+  if (st.opts.outages
+      && st.opts.outages->inventory.load(std::memory_order_relaxed))
+    return true;
+  return st.dice.roll(st.opts.error_rate);
 }
 
 void publish(inventory_pointer self, const departure_counts& c) {
@@ -61,8 +73,21 @@ inventory_impl(inventory_pointer self,
   self->state.store = std::move(store);
   self->state.dice = fault_dice{opts.seed};
   self->state.opts = std::move(opts);
+  if (auto& pred = self->state.opts.predecessor) {
+    // A restart: the crashed shard may still be finishing its last message
+    // on another thread. Its down message releases what queued up here.
+    self->state.predecessor = pred.address();
+    self->monitor(pred);
+    pred = nullptr;
+    self->set_down_handler([=](caf::down_msg& dm) {
+      if (dm.source == self->state.predecessor)
+        self->state.predecessor = nullptr;
+    });
+  }
   return {
     [=](caf::put_atom, const tour& t) -> caf::result<bool> {
+      if (waiting(self))
+        return caf::skip;
       auto created = self->state.repo->upsert_tour(t);
       if (!created)
         return std::move(created.error());
@@ -78,6 +103,8 @@ inventory_impl(inventory_pointer self,
                                 std::move(created));
     },
     [=](reserve_atom, const seat_hold& h) -> caf::result<departure_counts> {
+      if (waiting(self))
+        return caf::skip;
       if (injected_failure(self))
         return reply<departure_counts>(
           self, make_error(booking_errc::inventory_error, "injected"));
@@ -89,6 +116,8 @@ inventory_impl(inventory_pointer self,
     },
     [=](commit_atom,
         const std::string& booking_id) -> caf::result<departure_counts> {
+      if (waiting(self))
+        return caf::skip;
       if (injected_failure(self))
         return reply<departure_counts>(
           self, make_error(booking_errc::inventory_error, "injected"));
@@ -99,6 +128,8 @@ inventory_impl(inventory_pointer self,
       return reply(self, std::move(c), hold_changes(self, booking_id));
     },
     [=](release_atom, const std::string& booking_id) -> caf::result<bool> {
+      if (waiting(self))
+        return caf::skip;
       if (injected_failure(self))
         return reply<bool>(self, make_error(booking_errc::inventory_error,
                                             "injected"));
@@ -108,7 +139,11 @@ inventory_impl(inventory_pointer self,
       publish(self, *c);
       return reply<bool>(self, true, hold_changes(self, booking_id));
     },
-    [=](snapshot_atom) { return self->state.repo->snapshot(); },
+    [=](snapshot_atom) -> caf::result<inventory_snapshot> {
+      if (waiting(self))
+        return caf::skip;
+      return self->state.repo->snapshot();
+    },
     [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
   };
 }

@@ -1,18 +1,22 @@
 // Inventory: seats per tour and date, with holds, commits and releases.
 //
 // The wiring spawns N shards and routes each tour to one of them by its id
-// (`shard_for`). Every operation is idempotent per booking id, so a saga may
-// retry it safely. Each change is forwarded to the availability read model.
+// (`shard_for`), each behind a pool of one, so a crashed shard can be
+// replaced behind the same handle. Every operation is idempotent per booking
+// id, so a saga may retry it safely. Each change is forwarded to the
+// availability read model.
 
 #pragma once
 
 #include <memory>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "actors/availability_actor.hpp"
+#include "actors/faults.hpp"
 #include "actors/messages.hpp"
 #include "actors/settings.hpp"
 #include "actors/store/repositories.hpp"
@@ -38,9 +42,17 @@ using inventory_actor = caf::typed_actor<
 /// What an inventory shard needs besides its repository.
 struct inventory_options {
   availability_actor availability;
+  /// Share of reserves, commits and releases that fail transiently.
   double error_rate = 0;
   caf::timespan latency{0};
   uint64_t seed = 1;
+  /// While `outages->inventory` is on, every reserve, commit and release
+  /// fails transiently, changing nothing; empty: never.
+  std::shared_ptr<outage_switches> outages;
+  /// The shard this one replaces after a crash, if any: the repository is
+  /// not shared between threads, so this one keeps every message queued
+  /// until that one is gone.
+  caf::actor predecessor;
 };
 
 /// Spawns one inventory shard owning `repo`; with a `store`, every change

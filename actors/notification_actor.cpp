@@ -110,6 +110,11 @@ notification_impl(notification_actor::stateful_pointer<notification_state> self,
       auto done = [&](caf::expected<notification_record> x) {
         return st.delayed.reply(self, st.opts.latency, std::move(x));
       };
+      if (st.opts.outages
+          && st.opts.outages->notification.load(std::memory_order_relaxed))
+        // The provider is down: no attempt is made, so none is recorded.
+        return done(make_error(booking_errc::notification_error,
+                               "delivery failed (outage)"));
       using claim = notification_repository::claim_result;
       switch (st.repo->claim(req.booking_id, req.kind)) {
         case claim::already_sent: {

@@ -14,6 +14,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/faults.hpp"
 #include "actors/messages.hpp"
 #include "actors/store/repositories.hpp"
 #include "actors/store/store_actor.hpp"
@@ -43,6 +44,9 @@ struct notification_options {
   caf::timespan latency{0};
   uint64_t seed = 1;
   notification_sink sink;
+  /// While `outages->notification` is on, every delivery fails transiently
+  /// before anything is claimed or recorded; empty: never.
+  std::shared_ptr<outage_switches> outages;
 };
 
 /// Renders the subject and body of a notification.

@@ -22,17 +22,43 @@ struct payment_state_t {
 
 using payment_pointer = payment_actor::stateful_pointer<payment_state_t>;
 
-injected_fault roll(payment_pointer self, bool authorization) {
+/// Which kind of gateway call a fault is rolled for.
+enum class call_kind { authorization, reversal, other };
+
+injected_fault roll(payment_pointer self, call_kind kind) {
   auto& st = self->state;
   if (st.dice.roll(st.opts.error_rate))
     return injected_fault::error;
-  if (authorization) {
-    if (st.dice.roll(st.opts.decline_rate))
-      return injected_fault::decline;
-    if (st.dice.roll(st.opts.timeout_rate))
-      return injected_fault::timeout;
+  switch (kind) {
+    case call_kind::authorization:
+      if (st.dice.roll(st.opts.decline_rate))
+        return injected_fault::decline;
+      if (st.dice.roll(st.opts.timeout_rate))
+        return injected_fault::timeout;
+      break;
+    case call_kind::reversal:
+      // A rate of 0 draws nothing, so the other faults keep their stream.
+      if (st.dice.roll(st.opts.refund_error_rate))
+        return injected_fault::error;
+      break;
+    case call_kind::other:
+      break;
   }
   return injected_fault::none;
+}
+
+/// True while the gateway is switched off: the call fails without reaching
+/// it, so nothing changes there (and nothing is written).
+bool in_outage(payment_pointer self) {
+  auto& outages = self->state.opts.outages;
+  return outages && outages->payment.load(std::memory_order_relaxed);
+}
+
+caf::result<payment_intent> unavailable(payment_pointer self) {
+  auto& st = self->state;
+  caf::expected<payment_intent> value{
+    make_error(booking_errc::payment_error, "gateway unavailable (outage)")};
+  return st.delayed.reply(self, st.opts.latency, std::move(value));
 }
 
 /// Answers with what the gateway said. The payment as the gateway now has
@@ -74,23 +100,34 @@ payment_impl(payment_pointer self, std::shared_ptr<payment_gateway> gateway,
   self->state.gateway = std::move(gateway);
   self->state.store = std::move(store);
   self->state.dice = fault_dice{opts.seed};
-  self->state.opts = opts;
+  self->state.opts = std::move(opts);
   auto& gw = *self->state.gateway;
   return {
     [=, &gw](authorize_atom, const payment_request& req) {
-      return answer(self, gw.authorize(req, roll(self, true)));
+      if (in_outage(self))
+        return unavailable(self);
+      return answer(self,
+                    gw.authorize(req, roll(self, call_kind::authorization)));
     },
     [=, &gw](capture_atom, const std::string& id) {
-      return answer(self, gw.capture(id, roll(self, false)));
+      if (in_outage(self))
+        return unavailable(self);
+      return answer(self, gw.capture(id, roll(self, call_kind::other)));
     },
     [=, &gw](void_atom, const std::string& id) {
-      return answer(self, gw.void_payment(id, roll(self, false)));
+      if (in_outage(self))
+        return unavailable(self);
+      return answer(self, gw.void_payment(id, roll(self, call_kind::reversal)));
     },
     [=, &gw](refund_atom, const std::string& id) {
-      return answer(self, gw.refund(id, roll(self, false)));
+      if (in_outage(self))
+        return unavailable(self);
+      return answer(self, gw.refund(id, roll(self, call_kind::reversal)));
     },
     [=, &gw](status_atom, const std::string& id) {
-      return answer(self, gw.status(id, roll(self, false)));
+      if (in_outage(self))
+        return unavailable(self);
+      return answer(self, gw.status(id, roll(self, call_kind::other)));
     },
     [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
   };

@@ -3,8 +3,9 @@
 // The wiring puts M workers behind one pool handle with this same interface
 // (round robin). Workers keep no state of their own: the gateway holds the
 // payment intents, keyed by booking id, so any worker can serve any call.
-// Injected faults (decline, timeout, transient error, latency) apply here;
-// the test tokens are handled by the gateway and work whatever the rates.
+// Injected faults (decline, timeout, transient error, failed reversal,
+// latency, outage) apply here; the test tokens are handled by the gateway and
+// work whatever the rates.
 
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/faults.hpp"
 #include "actors/messages.hpp"
 #include "actors/payment_gateway.hpp"
 #include "actors/store/store_actor.hpp"
@@ -32,9 +34,15 @@ using payment_actor = caf::typed_actor<
 struct payment_options {
   double decline_rate = 0;
   double timeout_rate = 0;
+  /// Share of all gateway calls that fail transiently.
   double error_rate = 0;
   caf::timespan latency{0};
   uint64_t seed = 1;
+  /// Share of voids and refunds that fail transiently (besides `error_rate`).
+  double refund_error_rate = 0;
+  /// While `outages->payment` is on, every gateway call fails transiently
+  /// without reaching the gateway; empty: never.
+  std::shared_ptr<outage_switches> outages;
 };
 
 /// Spawns one payment worker; with a `store`, every payment a call changed

@@ -15,6 +15,15 @@ gateway_result transient(const payment_intent& intent) {
 
 } // namespace
 
+payment_intent payment_gateway::current(const std::string& id) const {
+  auto i = entries_.find(id);
+  if (i != entries_.end())
+    return i->second.intent;
+  payment_intent none;
+  none.booking_id = id;
+  return none;
+}
+
 payment_gateway::entry& payment_gateway::lookup(const std::string& id) {
   auto& e = entries_[id];
   e.intent.booking_id = id;
@@ -32,10 +41,10 @@ bool payment_gateway::reversal_fails(entry& e) {
 gateway_result payment_gateway::authorize(const payment_request& req,
                                           injected_fault fault) {
   std::lock_guard<std::mutex> guard{mtx_};
+  if (fault == injected_fault::error)
+    return transient(current(req.booking_id));
   auto& e = lookup(req.booking_id);
   auto& p = e.intent;
-  if (fault == injected_fault::error)
-    return transient(p);
   switch (p.state) {
     case payment_state::authorized:
       // A repeated authorization of tok_timeout is lost like the first.
@@ -71,9 +80,9 @@ gateway_result payment_gateway::authorize(const payment_request& req,
 gateway_result payment_gateway::capture(const std::string& booking_id,
                                         injected_fault fault) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto& p = lookup(booking_id).intent;
   if (fault == injected_fault::error)
-    return transient(p);
+    return transient(current(booking_id));
+  auto& p = lookup(booking_id).intent;
   if (p.state == payment_state::captured)
     return make(gateway_result::ok, p);
   if (p.state != payment_state::authorized)
@@ -86,9 +95,11 @@ gateway_result payment_gateway::capture(const std::string& booking_id,
 gateway_result payment_gateway::void_payment(const std::string& booking_id,
                                              injected_fault fault) {
   std::lock_guard<std::mutex> guard{mtx_};
+  if (fault == injected_fault::error)
+    return transient(current(booking_id));
   auto& e = lookup(booking_id);
   auto& p = e.intent;
-  if (fault == injected_fault::error || reversal_fails(e))
+  if (reversal_fails(e))
     return transient(p);
   switch (p.state) {
     case payment_state::captured:
@@ -106,9 +117,11 @@ gateway_result payment_gateway::void_payment(const std::string& booking_id,
 gateway_result payment_gateway::refund(const std::string& booking_id,
                                        injected_fault fault) {
   std::lock_guard<std::mutex> guard{mtx_};
+  if (fault == injected_fault::error)
+    return transient(current(booking_id));
   auto& e = lookup(booking_id);
   auto& p = e.intent;
-  if (fault == injected_fault::error || reversal_fails(e))
+  if (reversal_fails(e))
     return transient(p);
   switch (p.state) {
     case payment_state::captured:

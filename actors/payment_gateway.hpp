@@ -9,7 +9,8 @@
 //   tok_flaky        the first two authorizations fail transiently
 //   tok_refund_fail  the first two voids or refunds fail transiently
 // A void of an unknown payment leaves a tombstone, so an authorization that
-// arrives after it is refused rather than left dangling.
+// arrives after it is refused rather than left dangling. A transient failure
+// (an injected fault) changes nothing, not even the list of payments.
 
 #pragma once
 
@@ -82,6 +83,10 @@ private:
     int32_t failed_authorizations = 0;
     int32_t failed_reversals = 0;
   };
+
+  /// The payment as it stands, without creating an entry (an injected
+  /// transient failure leaves no trace).
+  payment_intent current(const std::string& booking_id) const;
 
   /// Applies the token's reversal rule; true if this reversal must fail.
   static bool reversal_fails(entry& e);

@@ -69,6 +69,9 @@ struct fault_settings {
   double payment_error_rate = 0;
   double inventory_error_rate = 0;
   double notification_error_rate = 0;
+  /// Share of voids and refunds (the payment compensations) that fail
+  /// transiently.
+  double refund_error_rate = 0;
   caf::timespan payment_latency{0};
   caf::timespan inventory_latency{0};
   caf::timespan notification_latency{0};

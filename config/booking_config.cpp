@@ -39,8 +39,19 @@ using problem = std::optional<std::string>;
 
 template <class T>
 config_value to_value(const T& x) {
-  if constexpr (std::is_integral_v<T>) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return config_value{x};
+  } else if constexpr (std::is_integral_v<T>) {
     return config_value{static_cast<int64_t>(x)};
+  } else if constexpr (std::is_same_v<
+                         T, std::vector<std::pair<std::string, double>>>) {
+    std::string text;
+    for (auto& [value, weight] : x) {
+      std::ostringstream w;
+      w << weight;
+      text += (text.empty() ? "" : ",") + value + ":" + w.str();
+    }
+    return config_value{text};
   } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
     config_value::list xs;
     for (auto& str : x)
@@ -54,13 +65,19 @@ config_value to_value(const T& x) {
 // Expects `x` in the canonical form `normalize` produces.
 template <class T>
 void from_value(const config_value& x, T& out) {
-  if constexpr (std::is_integral_v<T>) {
+  if constexpr (std::is_same_v<T, bool>) {
+    out = *caf::get_if<bool>(&x);
+  } else if constexpr (std::is_integral_v<T>) {
     out = static_cast<T>(*caf::get_if<int64_t>(&x));
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (auto atm = caf::get_if<caf::atom_value>(&x))
       out = to_string(*atm);
     else
       out = *caf::get_if<std::string>(&x);
+  } else if constexpr (std::is_same_v<
+                         T, std::vector<std::pair<std::string, double>>>) {
+    out.clear();
+    parse_weights(*caf::get_if<std::string>(&x), out);
   } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
     out.clear();
     for (auto& item : *caf::get_if<config_value::list>(&x))
@@ -80,6 +97,8 @@ enum class value_kind {
   text,     // string
   choice,   // one of `choices`, stored as atom
   list,     // non-empty list of `choices`, stored as a list of strings
+  flag,     // true or false; alone on the command line it means true
+  weights,  // weighted choices as text, e.g. "1:60,2:40" (parse_weights)
 };
 
 /// One option of the engine: name, checks, help, and where the value goes.
@@ -93,12 +112,20 @@ struct option_spec {
   std::vector<std::string> choices;
   bool cli_only = false;
   std::string default_text; // shown when `get` is empty
+  /// The one program that has this option; none: both.
+  std::optional<program> only;
   std::function<config_value(const booking_config&)> get;
   std::function<void(booking_config&, const config_value&)> put;
 
   /// Refuses an empty (or blank) text.
   option_spec non_empty() && {
     positive = true;
+    return std::move(*this);
+  }
+
+  /// Makes this an option of `prog` alone.
+  option_spec for_program(program prog) && {
+    only = prog;
     return std::move(*this);
   }
 
@@ -118,6 +145,14 @@ struct option_spec {
       from_value(x, field(cfg));
     };
     return std::move(*this);
+  }
+
+  /// Reads and writes the field of `scenario_settings` that `field` returns.
+  template <class Field>
+  option_spec bind_scenario(Field field) && {
+    return std::move(*this)
+      .bind_config([field](auto& cfg) -> auto& { return field(cfg.scenario); })
+      .for_program(program::simulator);
   }
 
   /// Writes `member` of all three retry policies of the sagas.
@@ -187,6 +222,27 @@ option_spec one_of(std::string name, std::vector<std::string> choices,
   return x;
 }
 
+/// A string that must be one of `choices` (for choices longer than an
+/// atom's 10 characters).
+option_spec text_of(std::string name, std::vector<std::string> choices,
+                    std::string help) {
+  auto x = text(std::move(name), std::move(help));
+  x.choices = std::move(choices);
+  return x;
+}
+
+option_spec flag(std::string name, std::string help) {
+  auto x = text(std::move(name), std::move(help));
+  x.kind = value_kind::flag;
+  return x;
+}
+
+option_spec weights(std::string name, std::string help) {
+  auto x = text(std::move(name), std::move(help));
+  x.kind = value_kind::weights;
+  return x;
+}
+
 option_spec list_of(std::string name, std::vector<std::string> choices,
                     std::string help) {
   auto x = one_of(std::move(name), std::move(choices), std::move(help));
@@ -213,13 +269,76 @@ const std::vector<option_spec>& option_table() {
             "roles this process runs")
       .bind([](auto& s) -> auto& { return s.roles; }),
     integer("demo", 0, int32_max, "run N demo bookings, then exit (0: serve)")
-      .bind_config([](auto& c) -> auto& { return c.demo; }),
+      .bind_config([](auto& c) -> auto& { return c.demo; })
+      .for_program(program::server),
     [] {
       auto x = text("tours", "JSON file of tours to create or replace at start")
                  .bind_config([](auto& c) -> auto& { return c.tours_file; });
       x.default_text = std::string{default_tours_file} + ", if it exists";
-      return x;
+      return std::move(x).for_program(program::server);
     }(),
+    [] {
+      auto x = text("scenario", "scenario file to run (its [sim] section and "
+                                "any engine section)");
+      x.cli_only = true;
+      return std::move(x).for_program(program::simulator);
+    }(),
+    integer("seed", 0, unbounded,
+            "seed of the bookings, the faults and the retry jitter")
+      .bind_scenario([](auto& s) -> auto& { return s.seed; }),
+    flag("deterministic", "CAF's test coordinator and a simulated clock: the "
+                          "same seed gives the same report")
+      .bind_scenario([](auto& s) -> auto& { return s.deterministic; }),
+    text("json", "also write the report as JSON to this file")
+      .bind_scenario([](auto& s) -> auto& { return s.json_file; }),
+    text("html", "also write the report as an HTML page to this file")
+      .bind_scenario([](auto& s) -> auto& { return s.html_file; }),
+    // -- sim (booking-sim's scenario) -----------------------------------------
+    text("sim.name", "name shown in the report (empty: the file's stem)")
+      .bind_scenario([](auto& s) -> auto& { return s.name; }),
+    integer("sim.bookings", 1, 10'000'000, "bookings to request")
+      .bind_scenario([](auto& s) -> auto& { return s.bookings; }),
+    integer("sim.concurrency", 1, 1'000'000, "bookings in flight at once")
+      .bind_scenario([](auto& s) -> auto& { return s.concurrency; }),
+    integer("sim.tours", 1, 1000, "tours")
+      .bind_scenario([](auto& s) -> auto& { return s.tours; }),
+    integer("sim.dates", 1, 366, "departures per tour")
+      .bind_scenario([](auto& s) -> auto& { return s.dates; }),
+    integer("sim.capacity", 1, 1'000'000, "seats per departure")
+      .bind_scenario([](auto& s) -> auto& { return s.capacity; }),
+    weights("sim.seats", "seats per booking, as SEATS:WEIGHT,...")
+      .bind_scenario([](auto& s) -> auto& { return s.seats; }),
+    weights("sim.tokens", "payment tokens, as TOKEN:WEIGHT,...")
+      .bind_scenario([](auto& s) -> auto& { return s.tokens; }),
+    number("sim.cancel-rate", 0, 1,
+           "share of confirmed bookings cancelled after their outcome")
+      .bind_scenario([](auto& s) -> auto& { return s.cancel_rate; }),
+    duration("sim.crash-interval", false,
+             "crash one participant worker this often (0: never)")
+      .bind_scenario([](auto& s) -> auto& { return s.crash_interval; }),
+    list_of("sim.crash-roles", {"inventory", "payment", "notification"},
+            "roles whose workers crash")
+      .bind_scenario([](auto& s) -> auto& { return s.crash_roles; }),
+    text_of("sim.outage-role", {"none", "inventory", "payment", "notification"},
+            "role whose every call fails during the outage window")
+      .bind_scenario([](auto& s) -> auto& { return s.outage_role; }),
+    duration("sim.outage-start", false, "start of the outage window")
+      .bind_scenario([](auto& s) -> auto& { return s.outage_start; }),
+    duration("sim.outage-duration", false, "length of the outage window")
+      .bind_scenario([](auto& s) -> auto& { return s.outage_duration; }),
+    duration("sim.broker-outage-start", false,
+             "start of the broker outage window")
+      .bind_scenario([](auto& s) -> auto& { return s.broker_outage_start; }),
+    duration("sim.broker-outage-duration", false,
+             "length of the broker outage window (0: none; needs a broker)")
+      .bind_scenario([](auto& s) -> auto& { return s.broker_outage_duration; }),
+    integer("sim.crash-after", 0, 10'000'000,
+            "kill the process after this many accepted bookings and restart "
+            "it from the store (0: never)")
+      .bind_scenario([](auto& s) -> auto& { return s.crash_after; }),
+    duration("sim.timeout", true,
+             "longest run; one still busy then fails invariant 4")
+      .bind_scenario([](auto& s) -> auto& { return s.timeout; }),
     // -- scheduler (CAF's own options, read by CAF) ---------------------------
     one_of("scheduler.policy", {"stealing", "sharing"},
            "CAF scheduler: work stealing or one shared queue"),
@@ -273,7 +392,8 @@ const std::vector<option_spec>& option_table() {
             "sagas in flight before new bookings are refused")
       .bind([](auto& s) -> auto& { return s.saga.max_in_flight; }),
     integer("saga.seed", 0, unbounded, "seed of the retry jitter")
-      .bind([](auto& s) -> auto& { return s.saga.seed; }),
+      .bind([](auto& s) -> auto& { return s.saga.seed; })
+      .for_program(program::server),
     // -- faults ---------------------------------------------------------------
     number("faults.payment-decline-rate", 0, 1,
            "share of authorizations the gateway declines")
@@ -290,6 +410,9 @@ const std::vector<option_spec>& option_table() {
     number("faults.notification-error-rate", 0, 1,
            "share of notification deliveries that fail transiently")
       .bind([](auto& s) -> auto& { return s.faults.notification_error_rate; }),
+    number("faults.refund-error-rate", 0, 1,
+           "share of voids and refunds that fail transiently")
+      .bind([](auto& s) -> auto& { return s.faults.refund_error_rate; }),
     duration("faults.payment-latency", false, "added to every gateway call")
       .bind([](auto& s) -> auto& { return s.faults.payment_latency; }),
     duration("faults.inventory-latency", false, "added to every inventory call")
@@ -298,7 +421,8 @@ const std::vector<option_spec>& option_table() {
              "added to every notification delivery")
       .bind([](auto& s) -> auto& { return s.faults.notification_latency; }),
     integer("faults.seed", 0, unbounded, "seed of every fault generator")
-      .bind([](auto& s) -> auto& { return s.faults.seed; }),
+      .bind([](auto& s) -> auto& { return s.faults.seed; })
+      .for_program(program::server),
     // -- http -----------------------------------------------------------------
     text("http.address", "IP address the HTTP API listens on")
       .bind([](auto& s) -> auto& { return s.http.address; }),
@@ -357,6 +481,14 @@ const option_spec* find_spec(const std::string& name) {
     if (spec.name == name)
       return &spec;
   return nullptr;
+}
+
+bool available(program prog, const option_spec& spec) {
+  return !spec.only || *spec.only == prog;
+}
+
+const char* program_name(program prog) {
+  return prog == program::server ? "booking-server" : "booking-sim";
 }
 
 std::string category(const std::string& name) {
@@ -435,12 +567,18 @@ std::string expectation(const option_spec& spec) {
       return "a duration " + range_text(spec)
              + " (like 500ms or 2s; a bare number is seconds)";
     case value_kind::text:
+      if (!spec.choices.empty())
+        return "one of " + join(spec.choices) + " in double quotes";
       return spec.positive ? "a non-empty string in double quotes"
                            : "a string in double quotes";
     case value_kind::choice:
       return "one of " + join(spec.choices);
     case value_kind::list:
       return "a comma-separated list of " + join(spec.choices);
+    case value_kind::flag:
+      return "true or false";
+    case value_kind::weights:
+      return "weighted choices like \"1:60,2:40\" (weights > 0)";
   }
   return {};
 }
@@ -519,6 +657,8 @@ bool normalize(const option_spec& spec, config_value& x) {
     }
     case value_kind::text: {
       auto str = caf::get_if<std::string>(&x);
+      if (str != nullptr && !spec.choices.empty())
+        return is_choice(spec, *str);
       return str != nullptr && (!spec.positive || !trim(*str).empty());
     }
     case value_kind::choice: {
@@ -546,6 +686,20 @@ bool normalize(const option_spec& spec, config_value& x) {
       }
       x = config_value{std::move(xs)};
       return true;
+    }
+    case value_kind::flag: {
+      if (auto str = caf::get_if<std::string>(&x)) {
+        auto t = trim(*str);
+        if (t != "true" && t != "false")
+          return false;
+        x = config_value{t == "true"};
+      }
+      return caf::holds_alternative<bool>(x);
+    }
+    case value_kind::weights: {
+      auto str = caf::get_if<std::string>(&x);
+      std::vector<std::pair<std::string, double>> ws;
+      return str != nullptr && parse_weights(*str, ws);
     }
   }
   return false;
@@ -595,6 +749,8 @@ const caf::config_option* caf_option(const booking_config& cfg,
 problem apply_entry(booking_config& cfg, const std::string& name,
                     const config_value& x, const std::string& where) {
   if (auto spec = find_spec(name)) {
+    if (!available(cfg.prog, *spec))
+      return name + ": not an option of " + program_name(cfg.prog) + where;
     if (spec->cli_only)
       return name + ": only valid on the command line" + where;
     return store(cfg, *spec, x, where);
@@ -657,6 +813,10 @@ problem apply_cli(booking_config& cfg, const std::string& name,
                   const std::optional<std::string>& text) {
   auto missing_value = name + ": expected --" + name + "=VALUE";
   if (auto spec = find_spec(name)) {
+    if (!available(cfg.prog, *spec))
+      return name + ": not an option of " + program_name(cfg.prog);
+    if (!text && spec->kind == value_kind::flag)
+      return store(cfg, *spec, config_value{true}, "");
     if (!text)
       return missing_value;
     return store(cfg, *spec, from_cli(*spec, *text), "");
@@ -688,7 +848,10 @@ struct cli_input {
   std::vector<std::pair<std::string, std::optional<std::string>>> options;
 };
 
-problem split_cli(const std::vector<std::string>& args, cli_input& cli) {
+problem split_cli(program prog, const std::vector<std::string>& args,
+                  cli_input& cli) {
+  // The simulator's config file is its scenario.
+  auto file_option = prog == program::server ? "config" : "scenario";
   for (size_t i = 0; i < args.size(); ++i) {
     auto& arg = args[i];
     if (arg == "-h" || arg == "-?" || arg == "--help") {
@@ -712,16 +875,16 @@ problem split_cli(const std::vector<std::string>& args, cli_input& cli) {
     if (eq != std::string::npos)
       text = arg.substr(eq + 1);
     // `--config FILE` and `--demo N` take their value from the next argument.
-    if (name == "config-file")
+    if (name == "config-file" && prog == program::server)
       name = "config";
-    if (!text && (name == "config" || name == "demo")) {
+    if (!text && (name == file_option || name == "demo")) {
       if (i + 1 == args.size())
         return name + ": expected --" + name + "=VALUE";
       text = args[++i];
     }
-    if (name == "config") {
+    if (name == file_option) {
       if (text->empty())
-        return std::string{"config: expected a file name"};
+        return name + ": expected a file name";
       cli.config = *text;
       continue;
     }
@@ -767,13 +930,67 @@ config_outcome fail(std::string message) {
   return {config_outcome::fail, std::move(message)};
 }
 
+/// Completes the simulator's settings and checks what only the whole
+/// scenario shows: the one seed drives every generator, and a process
+/// crash or a broker outage needs the parts it breaks.
+config_outcome finish_scenario(booking_config& cfg, const std::string& file,
+                               bool dump_config) {
+  auto& sc = cfg.scenario;
+  auto& s = cfg.settings;
+  sc.file = file;
+  if (sc.name.empty())
+    sc.name = std::filesystem::path{file}.stem().string();
+  s.faults.seed = sc.seed;
+  s.saga.seed = sc.seed;
+  if (s.amqp.url.empty())
+    if (auto url = std::getenv("BOOKING_AMQP_URL"))
+      s.amqp.url = url;
+  for (auto& [seats, weight] : sc.seats) {
+    char* end = nullptr;
+    auto n = std::strtol(seats.c_str(), &end, 10);
+    if (seats.empty() || *end != 0 || n < 1 || n > 1000)
+      return fail("sim.seats: expected seat counts in 1..1000, got \"" + seats
+                  + "\"");
+  }
+  if (sc.crash_after >= sc.bookings)
+    return fail("sim.crash-after: expected fewer than sim.bookings ("
+                + std::to_string(sc.bookings) + "), got "
+                + std::to_string(sc.crash_after));
+  auto in_memory = s.store.path == ":memory:";
+  if (sc.broker_outage_duration.count() > 0 && s.amqp.url.empty())
+    return fail("sim.broker-outage-duration: needs a broker (amqp.url or "
+                "BOOKING_AMQP_URL)");
+  if (sc.outage_role != "none" && sc.outage_duration.count() == 0)
+    return fail("sim.outage-duration: expected a duration > 0 for the "
+                "outage of "
+                + sc.outage_role + ", got 0s");
+  if (sc.deterministic) {
+    // Real threads and real time would decide these, not the seed.
+    if (!in_memory || sc.crash_after > 0)
+      return fail("deterministic: runs in memory only, without a process "
+                  "crash (sim.crash-after) or a file store (store.path)");
+    if (!s.amqp.url.empty())
+      return fail("deterministic: runs without a broker, but amqp.url is "
+                  "set");
+  }
+  if (dump_config)
+    return run_caf_flag(cfg, "--dump-config");
+  return {};
+}
+
 } // namespace
 
 // -- booking_config -----------------------------------------------------------
 
-booking_config::booking_config() {
+booking_config::booking_config(program prog) : prog(prog) {
   register_message_types(*this);
+  // A simulation keeps its state in memory unless its scenario says
+  // otherwise (a process crash needs a file).
+  if (prog == program::simulator)
+    settings.store.path = ":memory:";
   for (auto& spec : option_table()) {
+    if (!available(prog, spec))
+      continue;
     // string_view, or add<std::string>(cat, ...) would bind `cat` as storage.
     auto cat_str = category(spec.name);
     auto key_str = long_name(spec.name);
@@ -800,11 +1017,17 @@ booking_config::booking_config() {
       case value_kind::list:
         custom_options_.add<std::vector<std::string>>(cat, key, spec.help);
         break;
+      case value_kind::flag:
+        custom_options_.add<bool>(cat, key, spec.help);
+        break;
+      case value_kind::weights:
+        custom_options_.add<std::string>(cat, key, spec.help);
+        break;
     }
   }
   // Defaults come from the fields, so `settings.hpp` stays the one source.
   for (auto& spec : option_table()) {
-    if (!spec.get)
+    if (!spec.get || !available(prog, spec))
       continue;
     auto x = spec.get(*this);
     if (!normalize(spec, x)) {
@@ -822,7 +1045,7 @@ booking_config::booking_config() {
 
 config_outcome load_config(booking_config& cfg, std::vector<std::string> args) {
   cli_input cli;
-  if (auto err = split_cli(args, cli))
+  if (auto err = split_cli(cfg.prog, args, cli))
     return fail(*err);
   if (cli.help) {
     std::cout << help_text(cfg) << std::flush;
@@ -835,7 +1058,11 @@ config_outcome load_config(booking_config& cfg, std::vector<std::string> args) {
   if (cli.config) {
     file = *cli.config;
     if (!std::filesystem::is_regular_file(file))
-      return fail("config: cannot open " + file);
+      return fail(
+        std::string{cfg.prog == program::server ? "config" : "scenario"}
+        + ": cannot open " + file);
+  } else if (cfg.prog == program::simulator) {
+    return fail("scenario: expected --scenario=FILE");
   } else if (std::filesystem::is_regular_file(default_config_file)) {
     file = default_config_file;
   }
@@ -851,11 +1078,13 @@ config_outcome load_config(booking_config& cfg, std::vector<std::string> args) {
   // backoff delays are in it only if given, so that otherwise each retry
   // policy keeps its own default.
   for (auto& spec : option_table())
-    if (spec.put)
+    if (spec.put && available(cfg.prog, spec))
       if (auto x = caf::get_if(&cfg.content, spec.name))
         spec.put(cfg, *x);
   if (auto err = check_backoff(cfg))
     return fail(*err);
+  if (cfg.prog == program::simulator)
+    return finish_scenario(cfg, file, cli.dump_config);
   if (cfg.tours_file.empty()
       && std::filesystem::is_regular_file(default_tours_file))
     cfg.tours_file = default_tours_file;
@@ -885,6 +1114,8 @@ std::string help_text(const booking_config& cfg) {
          "BOOKING_ADMIN_TOKEN, BOOKING_API_TOKEN.\n";
   std::string section;
   for (auto& spec : option_table()) {
+    if (!available(cfg.prog, spec))
+      continue;
     auto cat = category(spec.name);
     if (cat != section) {
       section = cat;
@@ -903,6 +1134,9 @@ std::string help_text(const booking_config& cfg) {
         break;
       case value_kind::text:
         value = spec.cli_only ? "FILE (" : "STRING (";
+        for (size_t i = 0; i < spec.choices.size(); ++i)
+          value = (i == 0 ? "" : value.substr(0, value.size() - 2) + "|")
+                  + spec.choices[i] + " (";
         break;
       case value_kind::choice: {
         for (auto& x : spec.choices)
@@ -912,6 +1146,12 @@ std::string help_text(const booking_config& cfg) {
       }
       case value_kind::list:
         value = "ROLE,... (ROLE: " + join(spec.choices) + "; ";
+        break;
+      case value_kind::flag:
+        value = "BOOL (";
+        break;
+      case value_kind::weights:
+        value = "VALUE:WEIGHT,... (";
         break;
     }
     auto x = caf::get_if(&cfg.content, spec.name);
@@ -926,11 +1166,37 @@ std::string help_text(const booking_config& cfg) {
   return out.str();
 }
 
-std::vector<std::string> option_names() {
+std::vector<std::string> option_names(program prog) {
   std::vector<std::string> result;
   for (auto& spec : option_table())
-    result.push_back(spec.name);
+    if (available(prog, spec))
+      result.push_back(spec.name);
   return result;
+}
+
+bool parse_weights(const std::string& text,
+                   std::vector<std::pair<std::string, double>>& out) {
+  out.clear();
+  std::istringstream in{text};
+  for (std::string item; std::getline(in, item, ',');) {
+    item = trim(item);
+    if (item.empty())
+      return false;
+    auto colon = item.rfind(':');
+    double weight = 1;
+    if (colon != std::string::npos) {
+      auto number = trim(item.substr(colon + 1));
+      char* end = nullptr;
+      weight = std::strtod(number.c_str(), &end);
+      if (number.empty() || *end != 0 || !std::isfinite(weight) || weight <= 0)
+        return false;
+      item = trim(item.substr(0, colon));
+      if (item.empty())
+        return false;
+    }
+    out.emplace_back(item, weight);
+  }
+  return !out.empty();
 }
 
 caf::optional<int> early_exit(const config_outcome& x) {

@@ -12,8 +12,10 @@
 
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/actor_system_config.hpp>
@@ -24,10 +26,69 @@
 
 namespace booking {
 
+/// The programs that read this configuration. Most options are shared; a
+/// few belong to one of them (`--demo` to the server, `[sim]` to the
+/// simulator), and the other one rejects them by name.
+enum class program { server, simulator };
+
+/// What `booking-sim` runs: the `[sim]` section of a scenario file, plus
+/// its command-line-only options. See docs/simulator.md.
+struct scenario_settings {
+  /// Shown in the report; empty: the scenario file's stem.
+  std::string name;
+  /// Bookings to request, and how many are in flight at once.
+  int32_t bookings = 1000;
+  int32_t concurrency = 64;
+  /// Tours, departures per tour, and seats per departure.
+  int32_t tours = 3;
+  int32_t dates = 2;
+  int32_t capacity = 100;
+  /// Seats per booking and payment tokens, as weighted choices.
+  std::vector<std::pair<std::string, double>> seats{
+    {"1", 50}, {"2", 30}, {"3", 15}, {"4", 5}};
+  std::vector<std::pair<std::string, double>> tokens{{"tok_ok", 1}};
+  /// Share of confirmed bookings cancelled right after their outcome.
+  double cancel_rate = 0;
+  /// Crash a participant worker of `crash_roles` every `crash_interval`
+  /// (0: never).
+  caf::timespan crash_interval{0};
+  std::vector<std::string> crash_roles{"inventory", "payment", "notification"};
+  /// A window in which every call to one role fails ("none": no window).
+  std::string outage_role = "none";
+  caf::timespan outage_start{0};
+  caf::timespan outage_duration{0};
+  /// A window in which the broker is unreachable (needs a broker).
+  caf::timespan broker_outage_start{0};
+  caf::timespan broker_outage_duration{0};
+  /// Kill the process after this many accepted bookings and restart it from
+  /// the store (0: never). The store is `store.path`, which must not exist
+  /// yet, or with `:memory:` a file in a fresh temporary directory.
+  int32_t crash_after = 0;
+  /// Longest run, from the first booking to quiescence; a run still busy
+  /// then fails invariant 4.
+  caf::timespan timeout = std::chrono::minutes(10);
+  /// Seed of the bookings, the faults and the retry jitter.
+  uint64_t seed = 1;
+  /// CAF's test coordinator and a simulated clock instead of real threads.
+  bool deterministic = false;
+  /// Where the report goes besides stdout; empty: nowhere.
+  std::string json_file;
+  std::string html_file;
+  /// The scenario file read.
+  std::string file;
+};
+
 /// CAF config with every option of the engine registered.
 struct booking_config : caf::actor_system_config {
-  /// Registers all options and message types and sets every default.
-  booking_config();
+  /// Registers all options of `prog` and message types and sets every
+  /// default.
+  explicit booking_config(program prog = program::server);
+
+  /// The program these options are for.
+  program prog;
+
+  /// The simulator's scenario (only read by booking-sim).
+  scenario_settings scenario;
 
   /// The validated settings the wiring hands to the actors.
   engine_settings settings;
@@ -71,8 +132,13 @@ config_outcome load_config(booking_config& cfg, int argc, char** argv);
 /// The text `--help` prints: every option with its type, range and default.
 std::string help_text(const booking_config& cfg);
 
-/// Fully qualified names of the engine's options (`http.port`, `roles`), in
-/// the order of the help text.
-std::vector<std::string> option_names();
+/// Fully qualified names of the options of `prog` (`http.port`, `roles`),
+/// in the order of the help text.
+std::vector<std::string> option_names(program prog = program::server);
+
+/// Parses weighted choices such as `1:60,2:30,4:10` (a bare value weighs
+/// 1); false if a weight is not a positive number or nothing is left.
+bool parse_weights(const std::string& text,
+                   std::vector<std::pair<std::string, double>>& out);
 
 } // namespace booking

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -53,14 +55,60 @@ T ask(caf::scoped_actor& self, const pump_fn& pump, const Handle& dest,
   return result;
 }
 
-template <class Handle, class Factory>
-Handle make_pool(caf::actor_system& sys, size_t n, Factory factory) {
-  size_t index = 0;
+/// The seed of worker `index` of a role after `restarts` restarts: a
+/// restarted worker draws a fresh stream, the same one in every run.
+uint64_t worker_seed(uint64_t seed, uint64_t stream, size_t index,
+                     uint64_t restarts) {
+  auto x = derive_seed(seed, stream + index);
+  return restarts == 0 ? x : derive_seed(x, restarts);
+}
+
+} // namespace
+
+/// The workers behind the pools, and how to spawn each role's workers
+/// again: what `crash_worker` needs to restart one behind the same handle.
+struct worker_registry {
+  /// Spawns worker `index` of a role after `restarts` restarts, on the
+  /// role's shared state; `predecessor` is the worker it replaces (empty at
+  /// start).
+  using factory = std::function<caf::actor(caf::actor_system& sys, size_t index,
+                                           uint64_t restarts,
+                                           const caf::actor& predecessor)>;
+
+  /// One worker and the pool it serves in.
+  struct slot {
+    caf::actor pool;
+    caf::actor worker;
+    uint64_t restarts = 0;
+  };
+
+  struct role {
+    factory spawn;
+    std::vector<slot> slots;
+  };
+
+  /// `crash_worker` may run on any thread (e.g. inside an actor).
+  std::mutex mtx;
+  std::map<std::string, role> roles;
+};
+
+namespace {
+
+/// A round-robin pool of workers `first` to `first + n - 1` of `r`.
+caf::actor make_pool(caf::actor_system& sys, worker_registry::role& r,
+                     size_t first, size_t n) {
+  auto index = first;
+  std::vector<caf::actor> spawned;
   auto pool = caf::actor_pool::make(
     sys.dummy_execution_unit(), n,
-    [&]() mutable { return caf::actor_cast<caf::actor>(factory(index++)); },
+    [&] {
+      spawned.push_back(r.spawn(sys, index++, 0, caf::actor{}));
+      return spawned.back();
+    },
     caf::actor_pool::round_robin());
-  return caf::actor_cast<Handle>(pool);
+  for (auto& w : spawned)
+    r.slots.push_back({pool, w, 0});
+  return pool;
 }
 
 } // namespace
@@ -178,13 +226,28 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
       log_line(log_level::error, "stored hold not loaded",
                {{"booking_id", h.booking_id}, {"tour_id", h.tour_id}});
   }
-  for (size_t i = 0; i < w.inventory_shards; ++i) {
-    inventory_options io{e.availability, f.inventory_error_rate,
+  e.workers = std::make_shared<worker_registry>();
+  auto& roles = e.workers->roles;
+  auto& inventory = roles["inventory"];
+  inventory.spawn = [repos = inventory_repos, availability = e.availability, f,
+                     outages = opts.outages,
+                     store = e.store](caf::actor_system& sys, size_t i,
+                                      uint64_t restarts,
+                                      const caf::actor& predecessor) {
+    inventory_options io{availability,
+                         f.inventory_error_rate,
                          f.inventory_latency,
-                         derive_seed(f.seed, inventory_stream + i)};
+                         worker_seed(f.seed, inventory_stream, i, restarts),
+                         outages,
+                         predecessor};
+    return caf::actor_cast<caf::actor>(
+      spawn_inventory(sys, repos[i], std::move(io), store));
+  };
+  // Each shard behind a pool of one: its handle stays when the shard is
+  // replaced.
+  for (size_t i = 0; i < w.inventory_shards; ++i)
     e.inventory.push_back(
-      spawn_inventory(sys, inventory_repos[i], std::move(io), e.store));
-  }
+      caf::actor_cast<inventory_actor>(make_pool(sys, inventory, i, 1)));
   if (!loaded.tours.empty()) {
     // The availability read model starts from the stored seat counts.
     caf::scoped_actor self{sys};
@@ -196,24 +259,38 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
     }
   }
   e.payment_workers = w.payment_workers;
-  e.payment = make_pool<payment_actor>(sys, w.payment_workers, [&](size_t i) {
-    payment_options po{f.payment_decline_rate, f.payment_timeout_rate,
-                       f.payment_error_rate, f.payment_latency,
-                       derive_seed(f.seed, payment_stream + i)};
-    return spawn_payment_worker(sys, e.gateway, po, e.store);
-  });
-  e.payment_pool = caf::actor_cast<caf::actor>(e.payment);
+  auto& payment = roles["payment"];
+  payment.spawn = [gateway = e.gateway, f, outages = opts.outages,
+                   store = e.store](caf::actor_system& sys, size_t i,
+                                    uint64_t restarts, const caf::actor&) {
+    payment_options po{f.payment_decline_rate,
+                       f.payment_timeout_rate,
+                       f.payment_error_rate,
+                       f.payment_latency,
+                       worker_seed(f.seed, payment_stream, i, restarts),
+                       f.refund_error_rate,
+                       outages};
+    return caf::actor_cast<caf::actor>(
+      spawn_payment_worker(sys, gateway, std::move(po), store));
+  };
+  e.payment_pool = make_pool(sys, payment, 0, w.payment_workers);
+  e.payment = caf::actor_cast<payment_actor>(e.payment_pool);
   if (opts.wrap_payment)
     e.payment = opts.wrap_payment(sys, e.payment);
   e.notification_workers = w.notification_workers;
-  e.notification = make_pool<notification_actor>(
-    sys, w.notification_workers, [&](size_t i) {
-      notification_options no{f.notification_error_rate, f.notification_latency,
-                              derive_seed(f.seed, notification_stream + i),
-                              opts.sink};
-      return spawn_notification_worker(sys, e.notifications, no, e.store);
-    });
-  e.notification_pool = caf::actor_cast<caf::actor>(e.notification);
+  auto& notification = roles["notification"];
+  notification.spawn = [repo = e.notifications, f, sink = opts.sink,
+                        outages = opts.outages,
+                        store = e.store](caf::actor_system& sys, size_t i,
+                                         uint64_t restarts, const caf::actor&) {
+    notification_options no{
+      f.notification_error_rate, f.notification_latency,
+      worker_seed(f.seed, notification_stream, i, restarts), sink, outages};
+    return caf::actor_cast<caf::actor>(
+      spawn_notification_worker(sys, repo, std::move(no), store));
+  };
+  e.notification_pool = make_pool(sys, notification, 0, w.notification_workers);
+  e.notification = caf::actor_cast<notification_actor>(e.notification_pool);
   // With a broker, the publisher bridge receives every saga's events.
   auto events = opts.events;
   if (!cfg.amqp.url.empty()) {
@@ -258,6 +335,44 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
       intake_peers{e.coordinators, e.bookings, e.idempotency, e.publisher}, io);
   }
   return e;
+}
+
+const std::vector<std::string>& crashable_roles() {
+  static const std::vector<std::string> roles{"inventory", "payment",
+                                              "notification"};
+  return roles;
+}
+
+std::string crash_worker(caf::actor_system& sys, engine& e,
+                         const std::string& role, size_t index) {
+  if (!e.workers)
+    throw std::logic_error("crash_worker: the engine has no workers");
+  auto& reg = *e.workers;
+  std::lock_guard<std::mutex> guard{reg.mtx};
+  auto i = reg.roles.find(role);
+  if (i == reg.roles.end() || i->second.slots.empty())
+    throw std::invalid_argument("crash_worker: no workers of role " + role);
+  auto& r = i->second;
+  auto n = index % r.slots.size();
+  auto& s = r.slots[n];
+  auto name = role + "#" + std::to_string(n);
+  auto old = s.worker;
+  auto fresh = r.spawn(sys, n, s.restarts + 1, old);
+  // The replacement joins first: a pool whose last worker goes down quits
+  // for good. The pool handles this at enqueue time, so it is done here.
+  caf::anon_send(s.pool, caf::sys_atom::value, caf::put_atom::value, fresh);
+  // The kill goes to the urgent queue (`anon_send_exit` would queue it
+  // behind the mailbox), so the worker dies after the message it is on and
+  // the requests still queued are answered with `request_receiver_down`.
+  // The pool then sees the down message and drops the worker; until then it
+  // may still route calls there, which get the same error.
+  caf::anon_send<caf::message_priority::high>(
+    old, caf::exit_msg{old.address(), caf::exit_reason::kill});
+  s.worker = std::move(fresh);
+  ++s.restarts;
+  log_line(log_level::warn, "worker crashed and restarted",
+           {{"worker", name}, {"restarts", std::to_string(s.restarts)}});
+  return name;
 }
 
 void load_tours(caf::scoped_actor& self, const engine& e,

@@ -19,6 +19,7 @@
 #include "actors/availability_actor.hpp"
 #include "actors/booking_actor.hpp"
 #include "actors/event_sink.hpp"
+#include "actors/faults.hpp"
 #include "actors/idempotency_actor.hpp"
 #include "actors/inventory_actor.hpp"
 #include "actors/notification_actor.hpp"
@@ -35,6 +36,10 @@
 #include "bridges/bridge_status.hpp"
 
 namespace booking {
+
+/// The workers behind the pools and how to restart them (see
+/// `crash_worker`); defined in wiring.cpp.
+struct worker_registry;
 
 /// Handles of every actor of a running engine.
 struct engine {
@@ -64,6 +69,8 @@ struct engine {
   /// The durable store and its health; empty with `store.path=:memory:`.
   store_actor store;
   std::shared_ptr<store_status> durable;
+  /// The pooled workers of inventory, payment and notification.
+  std::shared_ptr<worker_registry> workers;
 
   /// The coordinator that runs the sagas of `booking_id`.
   const saga_coordinator_actor& coordinator_for(const std::string& id) const;
@@ -104,6 +111,8 @@ struct engine_options {
   /// Test hook of the AMQP intake: an error returned here is a transient
   /// failure of that message.
   std::function<caf::error(const booking_request&)> intake_fault;
+  /// Outage switches the simulator flips; empty: no outages.
+  std::shared_ptr<outage_switches> outages;
   /// The durable store (from `open_store`); empty: everything in memory.
   /// The engine takes over its state and resumes its unfinished sagas.
   std::shared_ptr<opened_store> store;
@@ -112,6 +121,18 @@ struct engine_options {
 /// Spawns the whole engine in `sys`.
 engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
                     engine_options opts = {});
+
+/// Roles whose workers `crash_worker` can crash.
+const std::vector<std::string>& crashable_roles();
+
+/// Crashes worker `index` (modulo the role's count) of `role` ("inventory",
+/// "payment" or "notification") as a failing actor dies: it is killed, so
+/// the messages in its mailbox and the replies it still owed are lost (their
+/// requesters see an error or their timeout). A fresh worker on the same
+/// state (repository, gateway) takes its place behind the same handle, like
+/// a supervisor's restart. Returns its name, e.g. "payment#2".
+std::string crash_worker(caf::actor_system& sys, engine& e,
+                         const std::string& role, size_t index);
 
 /// Runs the actors of a test scheduler until idle; empty on real threads.
 using pump_fn = std::function<void()>;
