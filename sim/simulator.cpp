@@ -472,6 +472,22 @@ phase_result run_phase(booking_config& cfg, const sim_hooks& hooks,
 
 // -- a process crash ----------------------------------------------------------
 
+/// Puts what the killed process saw in front of what the restarted one saw.
+void prepend(driver_results& after, driver_results before) {
+  auto front = [](auto& xs, auto& ys) {
+    ys.insert(ys.end(), xs.begin(), xs.end());
+    xs = std::move(ys);
+  };
+  front(after.acknowledged, before.acknowledged);
+  front(after.latencies_ms, before.latencies_ms);
+  front(after.samples, before.samples);
+  front(after.faults, before.faults);
+  for (auto& [key, n] : before.refused)
+    after.refused[key] += n;
+  after.crashes += before.crashes;
+  after.cancels += before.cancels;
+}
+
 /// A fresh directory for the store of a run that crashes on purpose.
 struct temp_dir {
   std::string path;
@@ -548,13 +564,7 @@ phase_result run_with_crash(booking_config& cfg, const sim_hooks& hooks,
                              + std::to_string(status) + ")");
   // What the killed process told before it died.
   phase_plan pp;
-  std::vector<std::string> acknowledged;
-  std::map<std::string, int64_t> refused;
-  std::vector<double> latencies;
-  std::vector<in_flight_sample> samples;
-  std::vector<fault_window> faults;
-  int64_t crashes = 0;
-  int64_t cancels = 0;
+  driver_results before;
   std::istringstream in{text};
   for (std::string line; std::getline(in, line);) {
     if (line.size() < 2)
@@ -562,75 +572,58 @@ phase_result run_with_crash(booking_config& cfg, const sim_hooks& hooks,
     auto rest = line.substr(2);
     std::istringstream words{rest};
     double t = 0;
+    std::string name;
     switch (line[0]) {
       case 'S':
         pp.first = std::max(pp.first, std::stoul(rest) + 1);
         break;
       case 'A':
-        acknowledged.push_back(rest);
+        before.acknowledged.push_back(rest);
         break;
       case 'R':
-        ++refused[rest];
+        ++before.refused[rest];
         break;
       case 'L':
-        latencies.push_back(std::stod(rest));
+        before.latencies_ms.push_back(std::stod(rest));
         break;
       case 'N':
-        ++cancels;
+        ++before.cancels;
         break;
       case 'F': {
         int64_t n = 0;
         words >> t >> n;
-        samples.push_back({t, n});
+        before.samples.push_back({t, n});
         break;
       }
-      case 'C': {
-        std::string name;
+      case 'C':
         words >> t >> name;
-        faults.push_back({"crash " + name, t, t});
-        ++crashes;
+        before.faults.push_back({"crash " + name, t, t});
+        ++before.crashes;
         break;
-      }
-      case 'O': {
-        std::string kind;
+      case 'O':
+      case 'E':
         words >> t;
-        std::getline(words >> std::ws, kind);
-        faults.push_back({kind, t, -1});
-        break;
-      }
-      case 'E': {
-        std::string kind;
-        words >> t;
-        std::getline(words >> std::ws, kind);
-        for (auto& w : faults)
-          if (w.kind == kind && w.end < w.start)
+        std::getline(words >> std::ws, name);
+        if (line[0] == 'O')
+          before.faults.push_back({name, t, -1});
+        for (auto& w : before.faults)
+          if (line[0] == 'E' && w.kind == name && w.end < w.start)
             w.end = t;
         break;
-      }
       case 'T':
         words >> pp.time_offset;
         break;
     }
   }
-  for (auto& w : faults)
+  for (auto& w : before.faults)
     if (w.end < w.start)
-      w.end = pp.time_offset;
-  faults.push_back({"process crash", pp.time_offset, pp.time_offset});
+      w.end = pp.time_offset; // the kill ended it
+  before.faults.push_back({"process crash", pp.time_offset, pp.time_offset});
   pp.load_tours = false;
   auto result = run_phase(cfg, hooks, tours, reqs, pp);
   report.process_restarts = 1;
-  auto& d = *result.driver;
-  d.acknowledged.insert(d.acknowledged.begin(), acknowledged.begin(),
-                        acknowledged.end());
-  result.world.acknowledged = d.acknowledged;
-  for (auto& [key, n] : refused)
-    d.refused[key] += n;
-  d.latencies_ms.insert(d.latencies_ms.end(), latencies.begin(),
-                        latencies.end());
-  d.samples.insert(d.samples.begin(), samples.begin(), samples.end());
-  d.faults.insert(d.faults.begin(), faults.begin(), faults.end());
-  d.crashes += crashes;
-  d.cancels += cancels;
+  prepend(*result.driver, std::move(before));
+  result.world.acknowledged = result.driver->acknowledged;
   return result;
 }
 
