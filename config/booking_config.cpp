@@ -957,6 +957,10 @@ config_outcome finish_scenario(booking_config& cfg, const std::string& file,
                 + std::to_string(sc.bookings) + "), got "
                 + std::to_string(sc.crash_after));
   auto in_memory = s.store.path == ":memory:";
+  if (!in_memory && std::filesystem::exists(s.store.path))
+    return fail("store.path: " + s.store.path
+                + " exists; a simulation starts from an empty store (remove "
+                  "it or name another file)");
   if (sc.broker_outage_duration.count() > 0 && s.amqp.url.empty())
     return fail("sim.broker-outage-duration: needs a broker (amqp.url or "
                 "BOOKING_AMQP_URL)");

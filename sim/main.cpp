@@ -1,7 +1,8 @@
 // booking-sim: runs a scenario against the real engine, prints the report,
-// writes it as JSON and HTML if asked, and exits 1 if an invariant fails.
+// writes it as JSON and HTML if asked. Exits 0 if every invariant holds, 1
+// if one fails, 2 on a bad option, 3 if the run could not be done.
 //
-//   booking-sim --scenario=config/scenarios/payment-chaos.ini --seed=7 \
+//   booking-sim --scenario=config/scenarios/payment-chaos.ini --seed=7
 //     --sim.bookings=5000 --json=report.json --html=report.html
 
 #include <fstream>
@@ -46,13 +47,13 @@ int main(int argc, char** argv) {
     report = run_scenario(cfg);
   } catch (const std::exception& ex) {
     std::cerr << "booking-sim: " << ex.what() << '\n';
-    return 1;
+    return 3;
   }
   write_text(report, std::cout);
   std::cout.flush();
   auto written = write_file(cfg.scenario.json_file, report, write_json)
                  && write_file(cfg.scenario.html_file, report, write_html);
   if (!written)
-    return 1;
+    return 3;
   return report.ok() ? 0 : 1;
 }

@@ -1,9 +1,11 @@
 #include "sim/simulator.hpp"
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -126,14 +128,20 @@ void journal(driver_pointer self, const std::string& line) {
     self->state.plan.journal(line);
 }
 
+/// Ends the open fault windows (those of `kind`, or all) at `t`; an open
+/// window ends before it starts.
+void close_windows(std::vector<fault_window>& faults, double t,
+                   const std::string& kind = {}) {
+  for (auto& w : faults)
+    if (w.end < w.start && (kind.empty() || w.kind == kind))
+      w.end = t;
+}
+
 void finish_run(driver_pointer self, bool quiescent) {
   auto& st = self->state;
   if (st.out->finished)
     return;
-  auto t = now_s(self);
-  for (auto& w : st.out->faults)
-    if (w.end < w.start)
-      w.end = t; // a window still open at the end
+  close_windows(st.out->faults, now_s(self));
   st.out->quiescent = quiescent;
   st.out->finished = true;
   if (st.done.pending())
@@ -156,7 +164,8 @@ void on_outcome(driver_pointer self, size_t i, const booking_record& rec) {
               .count();
   st.out->latencies_ms.push_back(ms);
   st.out->last_outcome = now_s(self);
-  journal(self, "L " + std::to_string(ms));
+  journal(self, "L " + std::to_string(ms) + " "
+                  + std::to_string(st.out->last_outcome));
   auto& c = st.plan.e->coordinator_for(rec.id);
   auto roll = std::uniform_real_distribution<double>{0, 1}(st.gen);
   if (rec.status != booking_status::confirmed || roll >= st.plan.cancel_rate) {
@@ -254,9 +263,7 @@ void open_or_close(driver_pointer self, const std::string& kind, bool open) {
     journal(self, "O " + std::to_string(t) + " " + kind);
     return;
   }
-  for (auto& w : faults)
-    if (w.kind == kind && w.end < w.start)
-      w.end = t;
+  close_windows(faults, t, kind);
   --self->state.windows;
   journal(self, "E " + std::to_string(t) + " " + kind);
 }
@@ -284,20 +291,30 @@ caf::behavior driver(driver_pointer self, driver_plan plan,
       st.start = self->clock().now();
       st.done = self->make_response_promise();
       auto& p = st.plan;
-      self->delayed_send(self, p.deadline, deadline_atom::value);
+      // Times are of the whole run; after a restart this process starts at
+      // `time_offset` and only runs what is left of them.
+      auto offset = std::chrono::duration_cast<caf::timespan>(
+        std::chrono::duration<double>(p.time_offset));
+      auto left = [offset](caf::timespan at) {
+        return std::max(at - offset, caf::timespan{0});
+      };
+      self->delayed_send(self, left(p.deadline), deadline_atom::value);
       if (p.crash_interval.count() > 0 && !p.crash_roles.empty())
         self->delayed_send(self, p.crash_interval, crash_atom::value);
-      if (p.outage_role != "none" && p.outage_duration.count() > 0) {
+      auto end = p.outage_start + p.outage_duration;
+      if (p.outage_role != "none" && p.outage_duration.count() > 0
+          && end > offset) {
         ++st.windows;
-        self->delayed_send(self, p.outage_start, outage_atom::value, true);
-        self->delayed_send(self, p.outage_start + p.outage_duration,
-                           outage_atom::value, false);
+        self->delayed_send(self, left(p.outage_start), outage_atom::value,
+                           true);
+        self->delayed_send(self, left(end), outage_atom::value, false);
       }
-      if (p.broker_duration.count() > 0 && p.broker_down) {
+      end = p.broker_start + p.broker_duration;
+      if (p.broker_duration.count() > 0 && p.broker_down && end > offset) {
         ++st.windows;
-        self->delayed_send(self, p.broker_start, broker_atom::value, true);
-        self->delayed_send(self, p.broker_start + p.broker_duration,
-                           broker_atom::value, false);
+        self->delayed_send(self, left(p.broker_start), broker_atom::value,
+                           true);
+        self->delayed_send(self, left(end), broker_atom::value, false);
       }
       send_next(self);
       sample(self);
@@ -434,6 +451,9 @@ phase_result run_phase(booking_config& cfg, const sim_hooks& hooks,
     }
     caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
     sched->run();
+    if (!out->finished)
+      throw std::runtime_error("the simulation stopped before its end: "
+                               "nothing left to run and no timer pending");
   } else {
     // Its own thread: it may block briefly (the proxy, a crash's spawn).
     auto d = sys.spawn<caf::detached>(driver, std::move(plan), out);
@@ -486,6 +506,7 @@ void prepend(driver_results& after, driver_results before) {
     after.refused[key] += n;
   after.crashes += before.crashes;
   after.cancels += before.cancels;
+  after.last_outcome = std::max(after.last_outcome, before.last_outcome);
 }
 
 /// A fresh directory for the store of a run that crashes on purpose.
@@ -516,10 +537,6 @@ phase_result run_with_crash(booking_config& cfg, const sim_hooks& hooks,
   if (store_path == ":memory:") {
     dir = std::make_unique<temp_dir>();
     store_path = dir->path + "/booking.db";
-  } else if (std::filesystem::exists(store_path)) {
-    throw std::runtime_error("store.path: " + store_path
-                             + " exists; a simulation starts from an empty "
-                               "store (remove it or name another file)");
   }
   int fds[2];
   if (::pipe(fds) != 0)
@@ -529,6 +546,8 @@ phase_result run_with_crash(booking_config& cfg, const sim_hooks& hooks,
   if (pid < 0)
     throw std::runtime_error("cannot fork");
   if (pid == 0) {
+    // Dies with the simulator, whatever kills it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::close(fds[0]);
     int fd = fds[1];
     phase_plan pp;
@@ -551,13 +570,16 @@ phase_result run_with_crash(booking_config& cfg, const sim_hooks& hooks,
   char buf[65536];
   for (;;) {
     auto n = ::read(fds[0], buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n <= 0)
       break;
     text.append(buf, static_cast<size_t>(n));
   }
   ::close(fds[0]);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    continue;
   if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
     throw std::runtime_error("the first process ended without the crash "
                              "(status "
@@ -583,9 +605,13 @@ phase_result run_with_crash(booking_config& cfg, const sim_hooks& hooks,
       case 'R':
         ++before.refused[rest];
         break;
-      case 'L':
-        before.latencies_ms.push_back(std::stod(rest));
+      case 'L': {
+        double ms = 0;
+        words >> ms >> t;
+        before.latencies_ms.push_back(ms);
+        before.last_outcome = std::max(before.last_outcome, t);
         break;
+      }
       case 'N':
         ++before.cancels;
         break;
@@ -606,18 +632,15 @@ phase_result run_with_crash(booking_config& cfg, const sim_hooks& hooks,
         std::getline(words >> std::ws, name);
         if (line[0] == 'O')
           before.faults.push_back({name, t, -1});
-        for (auto& w : before.faults)
-          if (line[0] == 'E' && w.kind == name && w.end < w.start)
-            w.end = t;
+        else
+          close_windows(before.faults, t, name);
         break;
       case 'T':
         words >> pp.time_offset;
         break;
     }
   }
-  for (auto& w : before.faults)
-    if (w.end < w.start)
-      w.end = pp.time_offset; // the kill ended it
+  close_windows(before.faults, pp.time_offset); // the kill ended them
   before.faults.push_back({"process crash", pp.time_offset, pp.time_offset});
   pp.load_tours = false;
   auto result = run_phase(cfg, hooks, tours, reqs, pp);
