@@ -937,7 +937,6 @@ config_outcome finish_scenario(booking_config& cfg, const std::string& file,
                                bool dump_config) {
   auto& sc = cfg.scenario;
   auto& s = cfg.settings;
-  sc.file = file;
   if (sc.name.empty())
     sc.name = std::filesystem::path{file}.stem().string();
   s.faults.seed = sc.seed;

@@ -74,8 +74,6 @@ struct scenario_settings {
   /// Where the report goes besides stdout; empty: nowhere.
   std::string json_file;
   std::string html_file;
-  /// The scenario file read.
-  std::string file;
 };
 
 /// CAF config with every option of the engine registered.

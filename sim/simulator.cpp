@@ -86,8 +86,6 @@ struct driver_plan {
 /// What a driver saw; read once `finished` is set.
 struct driver_results {
   bool finished = false;
-  /// The engine went idle before the deadline.
-  bool quiescent = false;
   std::vector<std::string> acknowledged;
   std::map<std::string, int64_t> refused;
   std::vector<double> latencies_ms;
@@ -137,12 +135,11 @@ void close_windows(std::vector<fault_window>& faults, double t,
       w.end = t;
 }
 
-void finish_run(driver_pointer self, bool quiescent) {
+void finish_run(driver_pointer self) {
   auto& st = self->state;
   if (st.out->finished)
     return;
   close_windows(st.out->faults, now_s(self));
-  st.out->quiescent = quiescent;
   st.out->finished = true;
   if (st.done.pending())
     st.done.deliver(true);
@@ -237,7 +234,7 @@ void sample(driver_pointer self) {
     st.out->samples.push_back({t, *total});
     journal(self, "F " + std::to_string(t) + " " + std::to_string(*total));
     if (st.sending_done && *total == 0 && st.windows == 0)
-      finish_run(self, true);
+      finish_run(self);
     else
       self->delayed_send(self, sample_every, sample_atom::value);
   };
@@ -344,7 +341,7 @@ caf::behavior driver(driver_pointer self, driver_plan plan,
       self->state.plan.broker_down(down);
       open_or_close(self, "broker outage", down);
     },
-    [=](deadline_atom) { finish_run(self, false); },
+    [=](deadline_atom) { finish_run(self); },
   };
 }
 
