@@ -45,6 +45,8 @@ enum class booking_errc : uint8_t {
   invalid_request,
   /// The durable store cannot be opened or written; nothing was stored.
   store_error,
+  /// An idempotency key was used before with a different request.
+  key_reused,
 };
 
 /// Category atom of `booking_errc`.

@@ -41,7 +41,7 @@ idempotency_impl(idempotency_actor::stateful_pointer<idempotency_state> self,
       if (auto known = st.repo->find(key)) {
         if (known->created_at >= now - idempotency_retention) {
           if (known->fingerprint != fingerprint)
-            return make_error(booking_errc::invalid_request, "Idempotency-Key");
+            return make_error(booking_errc::key_reused);
           return known->booking_id;
         }
         expire();

@@ -1,11 +1,11 @@
 // Idempotency keys of booking requests: which booking a key created.
 //
-// The HTTP layer claims a client's `Idempotency-Key` before it creates a
+// The front desk claims a client's idempotency key before it creates a
 // booking. The first claim binds the key to the caller's fresh booking id
 // and the fingerprint of its request; every later claim with the same
 // fingerprint gets that same id back, so the retry re-sends `create` with it
 // and the saga coordinator (idempotent per booking id) starts nothing new.
-// A claim with another fingerprint fails with `invalid_request`. Keys are
+// A claim with another fingerprint fails with `key_reused`. Keys are
 // kept for `retention` at least.
 //
 //   self->request(idem, caf::infinite, claim_atom::value, key, fp, new_id)

@@ -157,14 +157,4 @@ inventory_actor spawn_inventory(caf::actor_system& sys,
                    std::move(opts));
 }
 
-size_t shard_index(const std::string& key, size_t n) {
-  // FNV-1a: stable across runs and platforms, unlike std::hash.
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return n == 0 ? 0 : static_cast<size_t>(h % n);
-}
-
 } // namespace booking

@@ -19,6 +19,7 @@
 #include "actors/faults.hpp"
 #include "actors/messages.hpp"
 #include "actors/settings.hpp"
+#include "actors/shard.hpp"
 #include "actors/store/repositories.hpp"
 #include "actors/store/store_actor.hpp"
 
@@ -60,15 +61,5 @@ struct inventory_options {
 inventory_actor spawn_inventory(caf::actor_system& sys,
                                 std::shared_ptr<inventory_repository> repo,
                                 inventory_options opts, store_actor store = {});
-
-/// Index of the shard that owns `key` among `n` shards.
-size_t shard_index(const std::string& key, size_t n);
-
-/// The shard that owns `key`.
-template <class Handle>
-const Handle&
-shard_for(const std::vector<Handle>& shards, const std::string& key) {
-  return shards[shard_index(key, shards.size())];
-}
 
 } // namespace booking

@@ -2,7 +2,8 @@
 //
 // Actors never read the configuration themselves: `config/booking_config`
 // validates the INI file and the command line and fills these structs, and
-// `config/wiring` passes each actor the part it needs.
+// `config/wiring` passes each actor the part it needs. The edges own their
+// settings: `http/http_settings.hpp` and `bridges/amqp_settings.hpp`.
 
 #pragma once
 
@@ -10,7 +11,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include <caf/timespan.hpp>
 
@@ -79,45 +79,9 @@ struct fault_settings {
   uint64_t seed = 42;
 };
 
-/// HTTP listener (used by the HTTP API).
-struct http_settings {
-  std::string address = "127.0.0.1";
-  uint16_t port = 8080;
-  size_t threads = 1;
-  size_t body_limit = 64 * 1024;
-  caf::timespan read_timeout = std::chrono::seconds(30);
-  caf::timespan idle_timeout = std::chrono::seconds(60);
-  size_t max_connections = 10000;
-  double rate_limit = 0;
-  double rate_burst = 0;
-  std::string cors_origins;
-};
-
-/// AMQP bridge (used by the RabbitMQ bridges).
-struct amqp_settings {
-  std::string url;
-  uint16_t prefetch = 64;
-  std::string queue_type = "classic";
-  int32_t delivery_limit = 5;
-  int32_t retry_limit = 5;
-  caf::timespan heartbeat = std::chrono::seconds(30);
-  size_t confirm_window = 256;
-};
-
 /// Durable store (used by the SQLite store).
 struct store_settings {
   std::string path = "data/booking.db";
-};
-
-/// Everything the wiring needs, validated.
-struct engine_settings {
-  worker_settings workers;
-  saga_settings saga;
-  fault_settings faults;
-  http_settings http;
-  amqp_settings amqp;
-  store_settings store;
-  std::vector<std::string> roles{"all"};
 };
 
 } // namespace booking

@@ -31,10 +31,10 @@
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actors/codec/cloudevents.hpp"
 #include "actors/log.hpp"
 #include "bridges/amqp_connection.hpp"
 #include "bridges/amqp_publisher.hpp"
-#include "bridges/codec.hpp"
 #include "bridges/routing.hpp"
 #include "config/booking_config.hpp"
 #include "config/demo.hpp"

@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "actors/settings.hpp"
-#include "bridges/codec.hpp"
+#include "actors/codec/cloudevents.hpp"
+#include "bridges/amqp_settings.hpp"
 #include "bridges/routing.hpp"
 
 namespace booking {

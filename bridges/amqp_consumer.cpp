@@ -7,12 +7,11 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 
+#include "actors/codec/cloudevents.hpp"
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
 #include "bridges/amqp_connection.hpp"
-#include "bridges/codec.hpp"
 #include "bridges/routing.hpp"
-#include "http/json_codec.hpp"
 
 namespace booking {
 
@@ -221,39 +220,19 @@ private:
     if (opts_.fault)
       if (auto err = opts_.fault(req))
         return retry_later(tag, props, body, describe(err));
-    // The inbox: message_id binds to one booking id for good.
-    std::string id;
-    bool mismatch = false;
-    caf::error failure;
-    self_
-      ->request(peers_.idempotency, caf::infinite, claim_atom::value,
-                "amqp:" + props.message_id, fingerprint(req), req.id)
-      .receive([&](std::string& bound) { id = std::move(bound); },
-               [&](caf::error& e) {
-                 if (is(e, booking_errc::invalid_request))
-                   mismatch = true;
-                 else
-                   failure = std::move(e);
-               });
-    if (mismatch)
-      return dead_letter(tag, props, body,
-                         "message_id was used before with a different body",
-                         {});
-    if (failure)
-      return retry_later(tag, props, body, describe(failure));
-    req.id = id;
     create(tag, props, body, req);
   }
 
-  /// Creates the booking (idempotent per id), pausing while the engine is
-  /// at its in-flight limit.
+  /// Creates the booking through the front desk, with the message id as
+  /// idempotency key (the inbox binds it to one booking id for good),
+  /// pausing while the engine is at its in-flight limit.
   void create(uint64_t tag, const message_properties& props,
               const std::string& body, const booking_request& req) {
-    auto& coordinator = shard_for(peers_.coordinators, req.id);
+    auto key = "amqp:" + props.message_id;
     while (running_) {
       caf::optional<booking_record> rec;
       caf::error err;
-      self_->request(coordinator, caf::infinite, create_atom::value, req)
+      self_->request(peers_.desk, caf::infinite, create_atom::value, req, key)
         .receive([&](booking_record& r) { rec = std::move(r); },
                  [&](caf::error& e) { err = std::move(e); });
       if (rec) {
@@ -267,6 +246,10 @@ private:
         poll_mailbox(std::chrono::milliseconds(50));
         continue;
       }
+      if (is(err, booking_errc::key_reused))
+        return dead_letter(tag, props, body,
+                           "message_id was used before with a different body",
+                           {});
       if (is(err, booking_errc::unknown_tour))
         return dead_letter(tag, props, body, "unknown tour",
                            {{"tour_id", "unknown tour"}});
@@ -283,10 +266,12 @@ private:
   void reply_with_outcome(const std::string& reply_to, const std::string& id) {
     if (!peers_.publisher)
       return;
-    auto coordinator = shard_for(peers_.coordinators, id);
+    auto desk = peers_.desk;
     auto publisher = peers_.publisher;
     self_->system().spawn([=](caf::event_based_actor* waiter) {
-      waiter->request(coordinator, caf::infinite, await_atom::value, id)
+      waiter
+        ->request(desk, caf::infinite, await_atom::value, id,
+                  caf::timespan::max())
         .then(
           [=](booking_record& rec) {
             waiter->send(publisher, reply_atom::value, reply_to,
@@ -457,9 +442,12 @@ caf::actor spawn_intake_consumer(caf::actor_system& sys, amqp_settings cfg,
 domain_event outcome_event(const booking_record& rec) {
   domain_event ev;
   ev.id = new_booking_id();
-  ev.type = rec.status == booking_status::confirmed   ? "booking.confirmed"
-            : rec.status == booking_status::cancelled ? "booking.cancelled"
-                                                      : "booking.failed";
+  auto type = rec.status == booking_status::confirmed
+                ? event_type::booking_confirmed
+              : rec.status == booking_status::cancelled
+                ? event_type::booking_cancelled
+                : event_type::booking_failed;
+  ev.type = to_string(type);
   ev.time = caf::make_timestamp();
   ev.correlation_id = rec.correlation_id;
   ev.booking_id = rec.id;
@@ -470,7 +458,7 @@ domain_event outcome_event(const booking_record& rec) {
   ev.currency = rec.currency;
   ev.customer_email = rec.cust.email;
   ev.status = to_string(rec.status);
-  if (ev.type == "booking.failed")
+  if (info(type).carries_reason)
     ev.reason = rec.reason.empty() ? to_string(rec.status) : rec.reason;
   return ev;
 }

@@ -6,7 +6,8 @@
 // - manual acks, `amqp.prefetch` unacked messages at most; a message is
 //   acked only once its booking is accepted (stored), so a crash before that
 //   redelivers it;
-// - `message_id` is the idempotency key (the inbox): a redelivered or
+// - the front desk creates the booking with `amqp:<message_id>` as its
+//   idempotency key (the inbox): a redelivered or
 //   re-sent message with the same id and body returns the existing booking
 //   and creates nothing; the same id with another body is poison;
 // - poison (not a CloudEvent of type booking.create, invalid fields, no
@@ -35,20 +36,17 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/booking_actor.hpp"
-#include "actors/idempotency_actor.hpp"
-#include "actors/saga/saga_coordinator.hpp"
-#include "actors/settings.hpp"
+#include "actors/front_desk.hpp"
 #include "bridges/amqp_publisher.hpp"
+#include "bridges/amqp_settings.hpp"
 #include "bridges/bridge_status.hpp"
 
 namespace booking {
 
 /// The actors the intake consumer talks to.
 struct intake_peers {
-  std::vector<saga_coordinator_actor> coordinators;
-  std::vector<booking_actor> bookings;
-  idempotency_actor idempotency;
+  /// Creates the bookings and awaits their outcomes.
+  front_desk_actor desk;
   /// Publishes outcome replies; may be empty (no replies).
   publisher_actor publisher;
 };

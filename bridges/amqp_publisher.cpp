@@ -10,9 +10,9 @@
 #include <caf/blocking_actor.hpp>
 #include <caf/exit_reason.hpp>
 
+#include "actors/codec/cloudevents.hpp"
 #include "actors/log.hpp"
 #include "bridges/amqp_connection.hpp"
-#include "bridges/codec.hpp"
 #include "bridges/routing.hpp"
 
 namespace booking {

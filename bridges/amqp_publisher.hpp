@@ -28,8 +28,8 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/messages.hpp"
-#include "actors/settings.hpp"
 #include "actors/store/store_actor.hpp"
+#include "bridges/amqp_settings.hpp"
 #include "bridges/bridge_status.hpp"
 
 namespace booking {

@@ -20,7 +20,8 @@
 #include <variant>
 #include <vector>
 
-#include "actors/settings.hpp"
+#include "actors/codec/cloudevents.hpp"
+#include "bridges/amqp_settings.hpp"
 
 namespace booking {
 
@@ -40,12 +41,6 @@ constexpr const char* default_exchange = "";
 
 /// Queue of bookings submitted over AMQP.
 constexpr const char* intake_queue = "booking.intake";
-
-/// Type and routing key of the intake command.
-constexpr const char* intake_type = "booking.create";
-
-/// Type of the reply to an intake message that was not accepted.
-constexpr const char* rejected_type = "booking.rejected";
 
 // -- routing table ------------------------------------------------------------
 

@@ -266,7 +266,8 @@ const std::vector<option_spec>& option_table() {
     list_of("roles",
             {"api", "saga", "booking", "inventory", "payment", "notification",
              "all"},
-            "roles this process runs")
+            "roles this process is to run (validated, not yet acted on: every "
+            "process runs every role until cluster mode)")
       .bind([](auto& s) -> auto& { return s.roles; }),
     integer("demo", 0, int32_max, "run N demo bookings, then exit (0: serve)")
       .bind_config([](auto& c) -> auto& { return c.demo; })
@@ -930,9 +931,10 @@ config_outcome fail(std::string message) {
   return {config_outcome::fail, std::move(message)};
 }
 
-/// Completes the simulator's settings and checks what only the whole
-/// scenario shows: the one seed drives every generator, and a process
-/// crash or a broker outage needs the parts it breaks.
+/// Completes the simulator's settings: the one seed drives every
+/// generator, the report is named after the scenario, and the broker may
+/// come from the environment. The program's own checks of the whole
+/// scenario (`booking_config::check`) run next.
 config_outcome finish_scenario(booking_config& cfg, const std::string& file,
                                bool dump_config) {
   auto& sc = cfg.scenario;
@@ -944,38 +946,9 @@ config_outcome finish_scenario(booking_config& cfg, const std::string& file,
   if (s.amqp.url.empty())
     if (auto url = std::getenv("BOOKING_AMQP_URL"))
       s.amqp.url = url;
-  for (auto& [seats, weight] : sc.seats) {
-    char* end = nullptr;
-    auto n = std::strtol(seats.c_str(), &end, 10);
-    if (seats.empty() || *end != 0 || n < 1 || n > 1000)
-      return fail("sim.seats: expected seat counts in 1..1000, got \"" + seats
-                  + "\"");
-  }
-  if (sc.crash_after >= sc.bookings)
-    return fail("sim.crash-after: expected fewer than sim.bookings ("
-                + std::to_string(sc.bookings) + "), got "
-                + std::to_string(sc.crash_after));
-  auto in_memory = s.store.path == ":memory:";
-  if (!in_memory && std::filesystem::exists(s.store.path))
-    return fail("store.path: " + s.store.path
-                + " exists; a simulation starts from an empty store (remove "
-                  "it or name another file)");
-  if (sc.broker_outage_duration.count() > 0 && s.amqp.url.empty())
-    return fail("sim.broker-outage-duration: needs a broker (amqp.url or "
-                "BOOKING_AMQP_URL)");
-  if (sc.outage_role != "none" && sc.outage_duration.count() == 0)
-    return fail("sim.outage-duration: expected a duration > 0 for the "
-                "outage of "
-                + sc.outage_role + ", got 0s");
-  if (sc.deterministic) {
-    // Real threads and real time would decide these, not the seed.
-    if (!in_memory || sc.crash_after > 0)
-      return fail("deterministic: runs in memory only, without a process "
-                  "crash (sim.crash-after) or a file store (store.path)");
-    if (!s.amqp.url.empty())
-      return fail("deterministic: runs without a broker, but amqp.url is "
-                  "set");
-  }
+  if (cfg.check)
+    if (auto err = cfg.check(cfg))
+      return fail(*err);
   if (dump_config)
     return run_caf_flag(cfg, "--dump-config");
   return {};

@@ -14,6 +14,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,7 +24,7 @@
 #include <caf/config_option_set.hpp>
 #include <caf/optional.hpp>
 
-#include "actors/settings.hpp"
+#include "config/engine_settings.hpp"
 
 namespace booking {
 
@@ -99,6 +101,11 @@ struct booking_config : caf::actor_system_config {
 
   /// The config file that was read; empty if none.
   std::string config_file;
+
+  /// Checks of the whole configuration that the program adds, run by
+  /// `load_config` once every key is valid (booking-sim checks its scenario
+  /// here). Returns the line naming the key at fault, or none.
+  std::function<std::optional<std::string>(const booking_config&)> check;
 
   /// All registered options, CAF's own included.
   const caf::config_option_set& options() const noexcept {

@@ -10,12 +10,12 @@
 
 #include <caf/actor_system.hpp>
 
+#include "actors/codec/json_codec.hpp"
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
 #include "config/booking_config.hpp"
 #include "config/demo.hpp"
 #include "config/wiring.hpp"
-#include "http/json_codec.hpp"
 #include "http/server.hpp"
 
 using namespace booking;
@@ -161,7 +161,9 @@ int main(int argc, char** argv) {
       return c;
     };
   }
-  http_server api{sys, e, settings.http, std::move(http_opts)};
+  http_server api{
+    sys, api_peers{e.desk, e.availability, e.notification, e.actor_counts()},
+    settings.http, std::move(http_opts)};
   try {
     api.start();
   } catch (const std::exception& ex) {

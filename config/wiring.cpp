@@ -139,6 +139,7 @@ void engine::stop() {
   // Intake first, so no new booking starts; the publisher last, so it can
   // flush what the others emitted.
   bye(intake);
+  bye(desk);
   for (auto& h : coordinators)
     bye(h);
   for (auto& h : bookings)
@@ -326,13 +327,14 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
         co.recovered.push_back(cp);
     e.coordinators.push_back(spawn_saga_coordinator(sys, peers, co));
   }
+  e.desk = spawn_front_desk(sys, front_desk_peers{e.coordinators, e.bookings,
+                                                  e.inventory, e.idempotency});
   if (!cfg.amqp.url.empty()) {
     intake_options io;
     io.node_id = node_id();
     io.fault = opts.intake_fault;
-    e.intake = spawn_intake_consumer(
-      sys, cfg.amqp, e.amqp,
-      intake_peers{e.coordinators, e.bookings, e.idempotency, e.publisher}, io);
+    e.intake = spawn_intake_consumer(sys, cfg.amqp, e.amqp,
+                                     intake_peers{e.desk, e.publisher}, io);
   }
   return e;
 }

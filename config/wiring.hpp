@@ -20,6 +20,7 @@
 #include "actors/booking_actor.hpp"
 #include "actors/event_sink.hpp"
 #include "actors/faults.hpp"
+#include "actors/front_desk.hpp"
 #include "actors/idempotency_actor.hpp"
 #include "actors/inventory_actor.hpp"
 #include "actors/notification_actor.hpp"
@@ -27,13 +28,13 @@
 #include "actors/payment_gateway.hpp"
 #include "actors/saga/invariants.hpp"
 #include "actors/saga/saga_coordinator.hpp"
-#include "actors/settings.hpp"
 #include "actors/store/repositories.hpp"
 #include "actors/store/sqlite_store.hpp"
 #include "actors/store/store_actor.hpp"
 #include "bridges/amqp_consumer.hpp"
 #include "bridges/amqp_publisher.hpp"
 #include "bridges/bridge_status.hpp"
+#include "config/engine_settings.hpp"
 
 namespace booking {
 
@@ -43,6 +44,8 @@ struct worker_registry;
 
 /// Handles of every actor of a running engine.
 struct engine {
+  /// The booking use case: what the HTTP API and the AMQP intake talk to.
+  front_desk_actor desk;
   std::vector<booking_actor> bookings;
   std::vector<inventory_actor> inventory;
   availability_actor availability;

@@ -4,38 +4,15 @@
 #include <cstdlib>
 
 #include <boost/beast/http/field.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/sec.hpp>
 
-#include "actors/errors.hpp"
 #include "actors/log.hpp"
-#include "http/json_codec.hpp"
+#include "actors/messages.hpp"
+#include "http/resources.hpp"
 #include "http/router.hpp"
 
 namespace booking {
 
 namespace http = boost::beast::http;
-
-struct api_handler::exchange {
-  std::shared_ptr<api_handler> api;
-  reply_fn done;
-  std::chrono::steady_clock::time_point start;
-  std::string request_id;
-  std::string method;
-  std::string origin;
-  unsigned version = 11;
-  bool keep_alive = true;
-  route_match route;
-  std::map<std::string, std::string> query;
-  /// `Prefer: wait=N`, or -1.
-  int wait = -1;
-  /// Extra headers of the response (Location, Retry-After, ...).
-  std::vector<std::pair<std::string, std::string>> headers;
-  /// The booking a booking request created or a cancel names, for the log.
-  std::string booking_id;
-  /// A HEAD request gets the headers without the body.
-  bool head = false;
-};
 
 namespace {
 
@@ -54,59 +31,8 @@ std::string lower(std::string x) {
   return x;
 }
 
-/// The seconds of `Prefer: wait=N` (RFC 7240), capped at 30; -1 if absent.
-int prefer_wait(const http_request& req) {
-  for (auto i = req.find(http::field::prefer);
-       i != req.end() && i->name() == http::field::prefer; ++i) {
-    auto v = lower(std::string{i->value()});
-    auto pos = v.find("wait");
-    while (pos != std::string::npos) {
-      auto eq = v.find_first_not_of(" \t", pos + 4);
-      if (eq != std::string::npos && v[eq] == '=') {
-        auto num = v.find_first_not_of(" \t", eq + 1);
-        if (num != std::string::npos && std::isdigit(v[num])) {
-          auto n = std::strtol(v.c_str() + num, nullptr, 10);
-          return static_cast<int>(std::min<long>(n, 30));
-        }
-      }
-      pos = v.find("wait", pos + 4);
-    }
-  }
-  return -1;
-}
-
-/// Reads `limit` from a query: 1 to 200, default 50; 0 if invalid.
-int32_t page_limit(const std::map<std::string, std::string>& query) {
-  auto i = query.find("limit");
-  if (i == query.end())
-    return 50;
-  auto& x = i->second;
-  if (x.empty() || x.size() > 3 || !std::all_of(x.begin(), x.end(), [](char c) {
-        return std::isdigit(c);
-      }))
-    return 0;
-  auto n = std::stoi(x);
-  return n >= 1 && n <= 200 ? n : 0;
-}
-
-std::string query_value(const std::map<std::string, std::string>& query,
-                        const char* key) {
-  auto i = query.find(key);
-  return i == query.end() ? std::string{} : i->second;
-}
-
-bool known_status(const std::string& x) {
-  for (auto s :
-       {booking_status::pending, booking_status::confirmed,
-        booking_status::failed, booking_status::cancelling,
-        booking_status::cancelled, booking_status::compensation_failed})
-    if (x == to_string(s))
-      return true;
-  return false;
-}
-
 /// Fills what an exchange records of its request (method, route, ...).
-void describe_request(api_handler::exchange& ex, const http_request& req) {
+void describe_request(exchange& ex, const http_request& req) {
   // Unknown methods share one label, so clients cannot grow the metrics.
   ex.method = req.method() == http::verb::unknown
                 ? std::string{"other"}
@@ -120,26 +46,11 @@ void describe_request(api_handler::exchange& ex, const http_request& req) {
     ex.route = match_route(req.method(), target.substr(0, target.find('?')));
 }
 
-/// The problem of a failed tour lookup: an unknown tour is the resource
-/// not found (404), unlike in a booking, where it is an invalid field.
-problem tour_problem(const caf::error& e) {
-  if (is(e, booking_errc::unknown_tour))
-    return make_problem(404, "not-found", "No such tour.");
-  return problem_for(e);
-}
-
-/// Spawns a one-shot actor running `f`; it ends once its last response
-/// handler ran.
-template <class F>
-void with_actor(caf::actor_system& sys, F f) {
-  sys.spawn([f](caf::event_based_actor* self) mutable { f(self); });
-}
-
 } // namespace
 
-api_handler::api_handler(caf::actor_system& sys, engine e, http_settings cfg,
-                         http_options opts)
-    : sys_(sys), engine_(std::move(e)), cfg_(std::move(cfg)),
+api_handler::api_handler(caf::actor_system& sys, api_peers peers,
+                         http_settings cfg, http_options opts)
+    : sys_(sys), peers_(std::move(peers)), cfg_(std::move(cfg)),
       opts_(std::move(opts)), limiter_(cfg_.rate_limit, cfg_.rate_burst),
       cors_(cfg_.cors_origins) {
   // nop
@@ -261,414 +172,35 @@ void api_handler::preflight(const exchange_ptr& ex, const http_request& req) {
 void api_handler::dispatch(const exchange_ptr& ex, http_request& req) {
   switch (ex->route.target) {
     case endpoint::create_tour:
-      return create_tour(ex, req);
+      return create_tour(*this, ex, req);
     case endpoint::list_tours:
-      return list_tours(ex);
+      return list_tours(*this, ex);
     case endpoint::get_tour:
-      return get_tour(ex);
+      return get_tour(*this, ex);
     case endpoint::get_availability:
-      return get_availability(ex);
+      return get_availability(*this, ex);
     case endpoint::create_booking:
-      return create_booking(ex, req);
+      return create_booking(*this, ex, req);
     case endpoint::list_bookings:
-      return list_bookings(ex);
+      return list_bookings(*this, ex);
     case endpoint::get_booking:
-      return get_booking(ex);
+      return get_booking(*this, ex);
     case endpoint::cancel_booking:
-      return cancel_booking(ex, req);
+      return cancel_booking(*this, ex, req);
     case endpoint::list_notifications:
-      return list_notifications(ex);
+      return list_notifications(*this, ex);
     case endpoint::get_notification:
-      return get_notification(ex);
+      return get_notification(*this, ex);
     case endpoint::healthz:
       return reply(ex, 200, R"({"status":"ok"})");
     case endpoint::readyz:
-      return readyz(ex);
+      return readyz(*this, ex);
     case endpoint::metrics:
-      return metrics(ex);
+      return booking::metrics(*this, ex);
     case endpoint::none:
       break;
   }
   reply(ex, make_problem(404, "not-found", "No such route."));
-}
-
-// -- tours --------------------------------------------------------------------
-
-void api_handler::create_tour(const exchange_ptr& ex, const http_request& req) {
-  tour t;
-  problem err;
-  if (!parse_tour(req.body(), t, err))
-    return reply(ex, err);
-  auto shard = engine_.inventory_for(t.id);
-  with_actor(sys_, [ex, shard, t](caf::event_based_actor* self) {
-    self->request(shard, caf::infinite, caf::put_atom::value, t)
-      .then(
-        [ex, t](bool created) {
-          ex->api->reply(ex, created ? 201 : 200, to_json(t));
-        },
-        [ex](caf::error& e) { ex->api->reply(ex, problem_for(e)); });
-  });
-}
-
-void api_handler::list_tours(const exchange_ptr& ex) {
-  auto availability = engine_.availability;
-  with_actor(sys_, [ex, availability](caf::event_based_actor* self) {
-    self->request(availability, caf::infinite, list_atom::value)
-      .then(
-        [ex](std::vector<tour>& xs) { ex->api->reply(ex, 200, to_json(xs)); },
-        [ex](caf::error& e) { ex->api->reply(ex, problem_for(e)); });
-  });
-}
-
-void api_handler::get_tour(const exchange_ptr& ex) {
-  auto availability = engine_.availability;
-  with_actor(sys_, [ex, availability](caf::event_based_actor* self) {
-    self
-      ->request(availability, caf::infinite, caf::get_atom::value, ex->route.id)
-      .then([ex](tour& t) { ex->api->reply(ex, 200, to_json(t)); },
-            [ex](caf::error& e) { ex->api->reply(ex, tour_problem(e)); });
-  });
-}
-
-void api_handler::get_availability(const exchange_ptr& ex) {
-  auto from = query_value(ex->query, "from");
-  auto to = query_value(ex->query, "to");
-  std::vector<field_error> errors;
-  if (!from.empty() && !is_date(from))
-    errors.push_back({"from", "must be a calendar date (YYYY-MM-DD)"});
-  if (!to.empty() && !is_date(to))
-    errors.push_back({"to", "must be a calendar date (YYYY-MM-DD)"});
-  if (errors.empty() && !from.empty() && !to.empty() && from > to)
-    errors.push_back({"to", "must not be before from"});
-  if (!errors.empty())
-    return reply(ex, validation_problem(std::move(errors)));
-  auto availability = engine_.availability;
-  with_actor(sys_, [ex, availability, from, to](caf::event_based_actor* self) {
-    self
-      ->request(availability, caf::infinite, caf::get_atom::value, ex->route.id,
-                from, to)
-      .then([ex](availability_view& v) { ex->api->reply(ex, 200, to_json(v)); },
-            [ex](caf::error& e) { ex->api->reply(ex, tour_problem(e)); });
-  });
-}
-
-// -- bookings -----------------------------------------------------------------
-
-namespace {
-
-/// Answers a booking request or a cancel once the booking has an outcome
-/// (or still has none after the wait).
-void reply_outcome(const std::shared_ptr<api_handler::exchange>& ex,
-                   booking_record& rec, bool cancel);
-
-/// Answers with `rec`. If the client asked to wait and `rec` is still
-/// `running`, first waits for its outcome, and after `Prefer: wait` seconds
-/// answers with the booking as stored then.
-void answer_after_wait(caf::event_based_actor* self, const engine* e,
-                       const std::shared_ptr<api_handler::exchange>& ex,
-                       booking_record& rec, booking_status running,
-                       bool cancel);
-
-} // namespace
-
-void api_handler::create_booking(const exchange_ptr& ex,
-                                 const http_request& req) {
-  booking_request br;
-  problem err;
-  if (!parse_booking_request(req.body(), br, err))
-    return reply(ex, err);
-  auto key = std::string{req["Idempotency-Key"]};
-  if (req.find("Idempotency-Key") != req.end()
-      && (key.empty() || key.size() > 255))
-    return reply(ex, validation_problem(
-                       {{"Idempotency-Key", "must have 1 to 255 characters"}}));
-  br.id = new_booking_id();
-  br.correlation_id = ex->request_id;
-  ex->wait = prefer_wait(req);
-  // The exchange holds the handler, so its engine outlives the actor.
-  const engine* e = &engine_;
-  with_actor(sys_, [ex, br, key, e](caf::event_based_actor* self) {
-    // Answers with `rec`, after waiting for its outcome if asked to.
-    auto answer = [ex, self, e](booking_record& rec) {
-      ex->booking_id = rec.id;
-      answer_after_wait(self, e, ex, rec, booking_status::pending, false);
-    };
-    auto create = [ex, self, e, answer](const booking_request& r) {
-      ex->booking_id = r.id;
-      self
-        ->request(e->coordinator_for(r.id), caf::infinite, create_atom::value,
-                  r)
-        .then(answer,
-              [ex](caf::error& err) { ex->api->reply(ex, problem_for(err)); });
-    };
-    if (key.empty())
-      return create(br);
-    self
-      ->request(e->idempotency, caf::infinite, claim_atom::value, key,
-                fingerprint(br), br.id)
-      .then(
-        [self, e, br, create, answer](std::string& id) mutable {
-          if (id == br.id)
-            return create(br);
-          // A retry: the stored booking answers, even if its tour changed
-          // since; only a first attempt that left no booking runs again.
-          br.id = std::move(id);
-          self
-            ->request(shard_for(e->bookings, br.id), caf::infinite,
-                      caf::get_atom::value, br.id)
-            .then(answer, [create, br](caf::error&) { create(br); });
-        },
-        [ex](caf::error& err) {
-          if (is(err, booking_errc::invalid_request))
-            return ex->api->reply(
-              ex, validation_problem(
-                    {{"Idempotency-Key", "was used before with a different "
-                                         "request"}}));
-          ex->api->reply(ex, problem_for(err));
-        });
-  });
-}
-
-namespace {
-
-void reply_outcome(const std::shared_ptr<api_handler::exchange>& ex,
-                   booking_record& rec, bool cancel) {
-  auto location = "/api/v1/bookings/" + rec.id;
-  if (ex->wait >= 0)
-    ex->headers.emplace_back("Preference-Applied",
-                             "wait=" + std::to_string(ex->wait));
-  ex->headers.emplace_back("Location", location);
-  auto& api = *ex->api;
-  if (rec.status == booking_status::pending
-      || rec.status == booking_status::cancelling)
-    return api.reply(ex, 202, to_json(rec));
-  if (ex->wait < 0 && !cancel)
-    return api.reply(ex, 202, to_json(rec));
-  if (rec.status == booking_status::confirmed && !cancel)
-    return api.reply(ex, 201, to_json(rec));
-  if (rec.status == booking_status::failed && !cancel) {
-    if (rec.reason == "sold_out" || rec.reason == "payment_declined") {
-      auto p = rec.reason == "sold_out"
-                 ? problem_for(make_error(booking_errc::sold_out))
-                 : problem_for(make_error(booking_errc::payment_declined));
-      p.booking_id = rec.id;
-      return api.reply(ex, p);
-    }
-  }
-  api.reply(ex, 200, to_json(rec));
-}
-
-void answer_after_wait(caf::event_based_actor* self, const engine* e,
-                       const std::shared_ptr<api_handler::exchange>& ex,
-                       booking_record& rec, booking_status running,
-                       bool cancel) {
-  if (ex->wait <= 0 || rec.status != running)
-    return reply_outcome(ex, rec, cancel);
-  auto id = rec.id;
-  self
-    ->request(e->coordinator_for(id), std::chrono::seconds(ex->wait),
-              await_atom::value, id)
-    .then([ex,
-           cancel](booking_record& done) { reply_outcome(ex, done, cancel); },
-          [ex, self, e, id, cancel](caf::error& err) {
-            if (err != caf::sec::request_timeout)
-              return ex->api->reply(ex, problem_for(err));
-            self
-              ->request(shard_for(e->bookings, id), caf::infinite,
-                        caf::get_atom::value, id)
-              .then([ex, cancel](
-                      booking_record& now) { reply_outcome(ex, now, cancel); },
-                    [ex](caf::error& err) {
-                      ex->api->reply(ex, problem_for(err));
-                    });
-          });
-}
-
-} // namespace
-
-void api_handler::list_bookings(const exchange_ptr& ex) {
-  booking_filter filter;
-  std::vector<field_error> errors;
-  filter.limit = page_limit(ex->query);
-  if (filter.limit == 0)
-    errors.push_back({"limit", "must be an integer from 1 to 200"});
-  filter.status = query_value(ex->query, "status");
-  if (!filter.status.empty() && !known_status(filter.status))
-    errors.push_back({"status", "is not a booking status"});
-  filter.tour_id = query_value(ex->query, "tour_id");
-  filter.email = query_value(ex->query, "email");
-  filter.after_id = query_value(ex->query, "cursor");
-  if (!errors.empty())
-    return reply(ex, validation_problem(std::move(errors)));
-  auto limit = static_cast<size_t>(filter.limit);
-  // Each shard returns one more than a page, so the merge knows whether
-  // another page follows.
-  filter.limit += 1;
-  auto shards = engine_.bookings;
-  with_actor(sys_, [ex, shards, filter, limit](caf::event_based_actor* self) {
-    struct merge_state {
-      std::vector<booking_record> items;
-      size_t pending;
-      bool failed = false;
-    };
-    auto st = std::make_shared<merge_state>();
-    st->pending = shards.size();
-    for (auto& shard : shards)
-      self->request(shard, caf::infinite, list_atom::value, filter)
-        .then(
-          [ex, st, limit](std::vector<booking_record>& xs) {
-            std::move(xs.begin(), xs.end(), std::back_inserter(st->items));
-            if (--st->pending > 0 || st->failed)
-              return;
-            auto& items = st->items;
-            std::sort(items.begin(), items.end(),
-                      [](auto& a, auto& b) { return a.id < b.id; });
-            std::string next;
-            if (items.size() > limit) {
-              items.resize(limit);
-              next = items.back().id;
-            }
-            ex->api->reply(ex, 200, to_json(items, next));
-          },
-          [ex, st](caf::error& e) {
-            if (std::exchange(st->failed, true))
-              return;
-            ex->api->reply(ex, problem_for(e));
-          });
-  });
-}
-
-void api_handler::get_booking(const exchange_ptr& ex) {
-  auto shard = shard_for(engine_.bookings, ex->route.id);
-  with_actor(sys_, [ex, shard](caf::event_based_actor* self) {
-    self->request(shard, caf::infinite, caf::get_atom::value, ex->route.id)
-      .then(
-        [ex](booking_record& rec) { ex->api->reply(ex, 200, to_json(rec)); },
-        [ex](caf::error& e) { ex->api->reply(ex, problem_for(e)); });
-  });
-}
-
-void api_handler::cancel_booking(const exchange_ptr& ex,
-                                 const http_request& req) {
-  ex->wait = prefer_wait(req);
-  ex->booking_id = ex->route.id;
-  // The exchange holds the handler, so its engine outlives the actor.
-  const engine* e = &engine_;
-  with_actor(sys_, [ex, e](caf::event_based_actor* self) {
-    auto id = ex->route.id;
-    self
-      ->request(e->coordinator_for(id), caf::infinite, cancel_atom::value, id,
-                ex->request_id)
-      .then(
-        [ex, self, e](booking_record& rec) {
-          answer_after_wait(self, e, ex, rec, booking_status::cancelling, true);
-        },
-        [ex](caf::error& err) { ex->api->reply(ex, problem_for(err)); });
-  });
-}
-
-// -- notifications ------------------------------------------------------------
-
-void api_handler::list_notifications(const exchange_ptr& ex) {
-  notification_filter filter;
-  filter.limit = page_limit(ex->query);
-  if (filter.limit == 0)
-    return reply(
-      ex, validation_problem({{"limit", "must be an integer from 1 to 200"}}));
-  filter.booking_id = query_value(ex->query, "booking_id");
-  filter.email = query_value(ex->query, "email");
-  filter.after_id = query_value(ex->query, "cursor");
-  auto limit = static_cast<size_t>(filter.limit);
-  filter.limit += 1;
-  auto pool = engine_.notification;
-  with_actor(sys_, [ex, pool, filter, limit](caf::event_based_actor* self) {
-    self->request(pool, caf::infinite, list_atom::value, filter)
-      .then(
-        [ex, limit](std::vector<notification_record>& items) {
-          std::string next;
-          if (items.size() > limit) {
-            items.resize(limit);
-            next = items.back().id;
-          }
-          ex->api->reply(ex, 200, to_json(items, next));
-        },
-        [ex](caf::error& e) { ex->api->reply(ex, problem_for(e)); });
-  });
-}
-
-void api_handler::get_notification(const exchange_ptr& ex) {
-  auto pool = engine_.notification;
-  with_actor(sys_, [ex, pool](caf::event_based_actor* self) {
-    self->request(pool, caf::infinite, caf::get_atom::value, ex->route.id)
-      .then(
-        [ex](notification_record& rec) {
-          ex->api->reply(ex, 200, to_json(rec));
-        },
-        [ex](caf::error& e) { ex->api->reply(ex, problem_for(e)); });
-  });
-}
-
-// -- operations ---------------------------------------------------------------
-
-void api_handler::readyz(const exchange_ptr& ex) {
-  auto name = [](check_state s) {
-    switch (s) {
-      case check_state::ok:
-        return "ok";
-      case check_state::starting:
-        return "starting";
-      default:
-        return "down";
-    }
-  };
-  auto store = opts_.ready.store ? opts_.ready.store() : check_state::ok;
-  bool ready = store == check_state::ok;
-  std::string checks = std::string{R"("store":")"} + name(store) + "\"";
-  if (opts_.ready.amqp) {
-    auto amqp = opts_.ready.amqp();
-    ready = ready && amqp == check_state::ok;
-    checks += std::string{R"(,"amqp":")"} + name(amqp) + "\"";
-  }
-  reply(ex, ready ? 200 : 503,
-        std::string{R"({"status":")"} + (ready ? "ready" : "unavailable")
-          + R"(","checks":{)" + checks + "}}");
-}
-
-void api_handler::metrics(const exchange_ptr& ex) {
-  auto coordinators = engine_.coordinators;
-  with_actor(sys_, [ex, coordinators](caf::event_based_actor* self) {
-    struct sum_state {
-      saga_stats total;
-      size_t pending;
-      bool failed = false;
-    };
-    auto st = std::make_shared<sum_state>();
-    st->pending = coordinators.size();
-    for (auto& c : coordinators)
-      self->request(c, caf::infinite, caf::get_atom::value)
-        .then(
-          [ex, st](saga_stats& s) {
-            st->total += s;
-            if (--st->pending > 0 || st->failed)
-              return;
-            auto& api = *ex->api;
-            auto amqp = api.opts_.amqp_metrics ? api.opts_.amqp_metrics()
-                                               : amqp_counters{};
-            http_response res{http::status::ok, ex->version};
-            res.set(http::field::content_type,
-                    "text/plain; version=0.0.4; charset=utf-8");
-            auto store = api.opts_.store_metrics ? api.opts_.store_metrics()
-                                                 : store_counters{};
-            res.body() = render_metrics(api.metrics_, st->total, amqp, store,
-                                        api.engine_.actor_counts());
-            api.finish(ex, std::move(res));
-          },
-          [ex, st](caf::error& e) {
-            if (std::exchange(st->failed, true))
-              return;
-            ex->api->reply(ex, problem_for(e));
-          });
-  });
 }
 
 // -- responses ----------------------------------------------------------------
@@ -730,6 +262,27 @@ http_options http_options_from_env() {
   if (auto x = std::getenv("BOOKING_API_TOKEN"))
     opts.api_token = x;
   return opts;
+}
+
+// -- shared by the resources --------------------------------------------------
+
+int32_t page_limit(const std::map<std::string, std::string>& query) {
+  auto i = query.find("limit");
+  if (i == query.end())
+    return 50;
+  auto& x = i->second;
+  if (x.empty() || x.size() > 3 || !std::all_of(x.begin(), x.end(), [](char c) {
+        return std::isdigit(c);
+      }))
+    return 0;
+  auto n = std::stoi(x);
+  return n >= 1 && n <= 200 ? n : 0;
+}
+
+std::string query_value(const std::map<std::string, std::string>& query,
+                        const char* key) {
+  auto i = query.find(key);
+  return i == query.end() ? std::string{} : i->second;
 }
 
 } // namespace booking

@@ -205,7 +205,7 @@ private:
 
 struct http_server::impl {
   caf::actor_system& sys;
-  engine eng;
+  api_peers peers;
   http_options opts;
   std::shared_ptr<shared_state> shared;
   std::shared_ptr<net::io_context> ioc;
@@ -217,9 +217,9 @@ struct http_server::impl {
   uint16_t port = 0;
   bool running = false;
 
-  impl(caf::actor_system& sys, const engine& e, http_settings cfg,
+  impl(caf::actor_system& sys, api_peers peers, http_settings cfg,
        http_options opts)
-      : sys(sys), eng(e), opts(std::move(opts)) {
+      : sys(sys), peers(std::move(peers)), opts(std::move(opts)) {
     shared = std::make_shared<shared_state>();
     shared->cfg = std::move(cfg);
     ioc = std::make_shared<net::io_context>(
@@ -250,9 +250,10 @@ struct http_server::impl {
   }
 };
 
-http_server::http_server(caf::actor_system& sys, const engine& e,
+http_server::http_server(caf::actor_system& sys, api_peers peers,
                          http_settings cfg, http_options opts)
-    : impl_(std::make_unique<impl>(sys, e, std::move(cfg), std::move(opts))) {
+    : impl_(std::make_unique<impl>(sys, std::move(peers), std::move(cfg),
+                                   std::move(opts))) {
   // nop
 }
 
@@ -263,7 +264,7 @@ http_server::~http_server() {
 void http_server::start() {
   auto& d = *impl_;
   auto& cfg = d.shared->cfg;
-  d.shared->api = std::make_shared<api_handler>(d.sys, d.eng, cfg, d.opts);
+  d.shared->api = std::make_shared<api_handler>(d.sys, d.peers, cfg, d.opts);
   auto address = net::ip::make_address(cfg.address);
   tcp::endpoint ep{address, cfg.port};
   d.acceptor.emplace(*d.ioc);

@@ -6,7 +6,7 @@
 // the reply is posted back onto the connection's strand. No I/O thread ever
 // waits on an actor.
 //
-//   booking::http_server api{sys, engine, settings.http, opts};
+//   booking::http_server api{sys, peers, settings.http, opts};
 //   api.start();              // binds, logs "listening", runs the threads
 //   ... api.port() ...
 //   api.stop();               // stops accepting, closes, joins the threads
@@ -17,11 +17,15 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 
-#include "actors/settings.hpp"
-#include "config/wiring.hpp"
+#include "actors/availability_actor.hpp"
+#include "actors/front_desk.hpp"
+#include "actors/notification_actor.hpp"
+#include "http/http_settings.hpp"
 #include "http/metrics.hpp"
 
 namespace booking {
@@ -35,7 +39,19 @@ struct readiness_checks {
   std::function<check_state()> amqp;
 };
 
-/// Everything the HTTP layer needs besides the engine and its settings.
+/// The actors the API talks to: the front desk for bookings and tours, and
+/// the read models it answers from directly.
+struct api_peers {
+  front_desk_actor desk;
+  /// Tours and seats left (the availability read model).
+  availability_actor availability;
+  /// Notifications sent (the pool of notification workers).
+  notification_actor notifications;
+  /// Number of actors per role, for `/metrics`.
+  std::vector<std::pair<std::string, size_t>> actor_counts;
+};
+
+/// Everything the HTTP layer needs besides its peers and its settings.
 struct http_options {
   /// Bearer token of the admin routes (`BOOKING_ADMIN_TOKEN`); empty = open.
   std::string admin_token;
@@ -54,7 +70,7 @@ http_options http_options_from_env();
 /// The HTTP server.
 class http_server {
 public:
-  http_server(caf::actor_system& sys, const engine& e, http_settings cfg,
+  http_server(caf::actor_system& sys, api_peers peers, http_settings cfg,
               http_options opts);
 
   ~http_server();

@@ -11,6 +11,7 @@
 #include "actors/log.hpp"
 #include "config/booking_config.hpp"
 #include "sim/report.hpp"
+#include "sim/scenario_checks.hpp"
 #include "sim/simulator.hpp"
 
 using namespace booking;
@@ -38,6 +39,7 @@ bool write_file(const std::string& path, const sim_report& report,
 
 int main(int argc, char** argv) {
   booking_config cfg{program::simulator};
+  cfg.check = check_scenario;
   if (auto rc = early_exit(load_config(cfg, argc, argv)))
     return *rc;
   // The report is the output; the engine's own log only shows trouble.

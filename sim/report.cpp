@@ -18,32 +18,16 @@
 #include <system_error>
 #include <vector>
 
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
+#include "actors/codec/json_writer.hpp"
+#include "sim/svg_chart.hpp"
 
 namespace booking {
 
 namespace {
 
-// -- numbers ------------------------------------------------------------------
+using namespace svg;
 
-/// `x` with `decimals` fixed decimals, or "-" if it is not finite.
-/// std::to_chars, unlike printf, never consults the C locale.
-std::string fixed(double x, int decimals) {
-  if (!std::isfinite(x))
-    return "-";
-  // The largest double has 309 integral digits.
-  std::array<char, 400> buf;
-  auto res = std::to_chars(buf.data(), buf.data() + buf.size(), x,
-                           std::chars_format::fixed, decimals);
-  if (res.ec != std::errc{})
-    return "-";
-  std::string s(buf.data(), res.ptr);
-  // A tiny negative value rounds to "-0.000", which reads like a bug.
-  if (s[0] == '-' && s.find_first_of("123456789") == std::string::npos)
-    s.erase(0, 1);
-  return s;
-}
+// -- numbers ------------------------------------------------------------------
 
 /// `x` with at most three decimals and no trailing zeros: "0.015", "1.5",
 /// "20". For labels, where "20.000" would only add noise.
@@ -68,20 +52,6 @@ std::string percent(int64_t part, int64_t whole) {
     return "-";
   return fixed(100.0 * static_cast<double>(part) / static_cast<double>(whole),
                1);
-}
-
-/// 10^e for 0 <= e; exact up to 10^22.
-double power_of_ten(int e) {
-  double p = 1;
-  for (int i = 0; i < e; ++i)
-    p *= 10;
-  return p;
-}
-
-/// m x 10^e, rounded once: dividing by an exact power of ten gives the
-/// double nearest to the decimal number, so 15 x 10^-3 equals 0.015.
-double scaled(double m, int e) {
-  return e >= 0 ? m * power_of_ten(e) : m / power_of_ten(-e);
 }
 
 int64_t sum_of(const std::vector<count_row>& rows) {
@@ -237,18 +207,16 @@ constexpr size_t text_offenders = 10;
 
 // -- JSON ---------------------------------------------------------------------
 
-using json_writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
-
 void put_string(json_writer& w, const std::string& x) {
-  w.String(x.data(), static_cast<rapidjson::SizeType>(x.size()));
+  w.string(x);
 }
 
 void put_key(json_writer& w, const std::string& key) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.key(key);
 }
 
 /// `x` as a JSON number with three decimals, or null if it is not finite
-/// (JSON has no NaN). RapidJSON's own shortest form would print 0.1 + 0.2
+/// (JSON has no NaN). A JSON writer's shortest form would print 0.1 + 0.2
 /// as 0.30000000000000004.
 std::string json_number(double x) {
   return std::isfinite(x) ? fixed(x, 3) : "null";
@@ -256,83 +224,33 @@ std::string json_number(double x) {
 
 void put_number(json_writer& w, double x) {
   auto s = json_number(x);
-  w.RawValue(s.data(), s.size(),
-             std::isfinite(x) ? rapidjson::kNumberType : rapidjson::kNullType);
+  w.raw(s, std::isfinite(x) ? json_kind::number : json_kind::null);
 }
 
 /// Writes a small array or object of numbers, prepared by the caller, on
 /// one line: hundreds of samples would otherwise take four lines each.
-void put_line(json_writer& w, const std::string& json, rapidjson::Type type) {
-  w.RawValue(json.data(), json.size(), type);
+void put_line(json_writer& w, const std::string& json, json_kind kind) {
+  w.raw(json, kind);
 }
 
 /// Writes `rows` as an object of counts, in the report's order.
 void put_counts(json_writer& w, const std::vector<count_row>& rows) {
-  w.StartObject();
+  w.begin_object();
   for (auto& [key, n] : rows) {
     put_key(w, key);
-    w.Int64(n);
+    w.int64(n);
   }
-  w.EndObject();
+  w.end_object();
 }
 
 void put_strings(json_writer& w, const std::vector<std::string>& xs) {
-  w.StartArray();
+  w.begin_array();
   for (auto& x : xs)
     put_string(w, x);
-  w.EndArray();
+  w.end_array();
 }
 
 // -- HTML ---------------------------------------------------------------------
-
-/// `x` safe in HTML text and in a double- or single-quoted attribute.
-std::string esc(const std::string& x) {
-  std::string r;
-  r.reserve(x.size());
-  for (auto c : x)
-    switch (c) {
-      case '&':
-        r += "&amp;";
-        break;
-      case '<':
-        r += "&lt;";
-        break;
-      case '>':
-        r += "&gt;";
-        break;
-      case '"':
-        r += "&quot;";
-        break;
-      case '\'':
-        r += "&#39;";
-        break;
-      default:
-        r += c;
-    }
-  return r;
-}
-
-/// An SVG coordinate or length: one decimal, 0 if not finite.
-std::string px(double x) {
-  return std::isfinite(x) ? fixed(x, 1) : "0";
-}
-
-/// At most `n` characters of `x`, with an ellipsis if cut; for labels
-/// whose full text is in a tooltip. Cuts only at ASCII characters, so a
-/// UTF-8 sequence stays whole.
-std::string cut(const std::string& x, size_t n) {
-  if (x.size() <= n)
-    return x;
-  auto i = n - 1;
-  while (i > 0 && (static_cast<unsigned char>(x[i]) & 0xC0) == 0x80)
-    --i;
-  return x.substr(0, i) + "\xE2\x80\xA6";
-}
-
-/// Rough width of a label in px at the charts' 12px font, for layout.
-double text_width(const std::string& x) {
-  return 7.0 * static_cast<double>(x.size());
-}
 
 const char* const style = R"(
 body { font-family: system-ui, sans-serif; color: #222; background: #fff;
@@ -360,141 +278,6 @@ svg .grid { stroke: #e6e6e6; }
 svg .axis { stroke: #555; }
 svg .empty { fill: #888; font-style: italic; }
 )";
-
-/// The plot area of a chart, inside its margins.
-struct frame {
-  double left = 0;
-  double top = 0;
-  double width = 0;
-  double height = 0;
-
-  double bottom() const {
-    return top + height;
-  }
-
-  double right() const {
-    return left + width;
-  }
-};
-
-/// A step of 1, 2 or 5 x 10^exponent between axis ticks.
-struct tick_step {
-  double value = 1;
-  int exponent = 0;
-
-  /// Decimals for tick labels.
-  int decimals() const {
-    return std::max(0, -exponent);
-  }
-};
-
-/// The step that cuts [0, `span`] into about `parts` pieces; at least 1 if
-/// `integral` (counts have no fractions).
-tick_step nice_step(double span, int parts, bool integral) {
-  if (!(span > 0) || !std::isfinite(span))
-    return {};
-  auto raw = span / parts;
-  auto e = static_cast<int>(std::floor(std::log10(raw)));
-  e = std::clamp(e, -9, 22);
-  auto m = raw / scaled(1, e);
-  int mantissa = m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10;
-  if (mantissa == 10) {
-    mantissa = 1;
-    ++e;
-  }
-  if (integral && e < 0) {
-    mantissa = 1;
-    e = 0;
-  }
-  return {scaled(mantissa, e), e};
-}
-
-/// The axis maximum: `x` rounded up to a whole step, at least one step.
-double axis_top(double x, const tick_step& step) {
-  if (!(x > 0) || !std::isfinite(x))
-    return step.value;
-  return std::max(1.0, std::ceil(x / step.value)) * step.value;
-}
-
-/// Number of ticks above 0 up to `top`.
-int tick_count(double top, const tick_step& step) {
-  return static_cast<int>(std::lround(top / step.value));
-}
-
-/// Opens a chart: the accessible name twice (aria-label for screen readers,
-/// <title> for tooltips and older readers) and the visible title.
-void svg_open(std::ostream& out, const std::string& id, double width,
-              double height, const std::string& title) {
-  out << "<figure>\n<svg id=\"" << id << "\" role=\"img\" aria-label=\""
-      << esc(title) << "\" viewBox=\"0 0 " << px(width) << ' ' << px(height)
-      << "\" width=\"" << px(width) << "\" height=\"" << px(height) << "\">\n"
-      << "<title>" << esc(title) << "</title>\n"
-      << "<text class=\"chart-title\" x=\"" << px(width / 2)
-      << "\" y=\"20\" text-anchor=\"middle\">" << esc(title) << "</text>\n";
-}
-
-void svg_close(std::ostream& out) {
-  out << "</svg>\n</figure>\n";
-}
-
-/// Horizontal grid lines and labels of a vertical value axis.
-void y_ticks(std::ostream& out, const frame& f, const tick_step& step,
-             double top) {
-  auto n = tick_count(top, step);
-  for (int k = 0; k <= n; ++k) {
-    auto v = k * step.value;
-    auto y = f.bottom() - v / top * f.height;
-    out << "<line class=\"grid\" x1=\"" << px(f.left) << "\" y1=\"" << px(y)
-        << "\" x2=\"" << px(f.right()) << "\" y2=\"" << px(y) << "\"/>\n"
-        << "<text class=\"tick\" x=\"" << px(f.left - 6) << "\" y=\""
-        << px(y + 4) << "\" text-anchor=\"end\">" << fixed(v, step.decimals())
-        << "</text>\n";
-  }
-}
-
-/// Vertical grid lines and labels of a horizontal value axis.
-void x_ticks(std::ostream& out, const frame& f, const tick_step& step,
-             double top) {
-  auto n = tick_count(top, step);
-  for (int k = 0; k <= n; ++k) {
-    auto v = k * step.value;
-    auto x = f.left + v / top * f.width;
-    out << "<line class=\"grid\" x1=\"" << px(x) << "\" y1=\"" << px(f.top)
-        << "\" x2=\"" << px(x) << "\" y2=\"" << px(f.bottom()) << "\"/>\n"
-        << "<text class=\"tick\" x=\"" << px(x) << "\" y=\""
-        << px(f.bottom() + 16) << "\" text-anchor=\"middle\">"
-        << fixed(v, step.decimals()) << "</text>\n";
-  }
-}
-
-/// The two axis lines, drawn over the grid.
-void axes(std::ostream& out, const frame& f) {
-  out << "<line class=\"axis\" x1=\"" << px(f.left) << "\" y1=\""
-      << px(f.bottom()) << "\" x2=\"" << px(f.right()) << "\" y2=\""
-      << px(f.bottom()) << "\"/>\n"
-      << "<line class=\"axis\" x1=\"" << px(f.left) << "\" y1=\"" << px(f.top)
-      << "\" x2=\"" << px(f.left) << "\" y2=\"" << px(f.bottom()) << "\"/>\n";
-}
-
-void x_title(std::ostream& out, const frame& f, double y,
-             const std::string& text) {
-  out << "<text x=\"" << px(f.left + f.width / 2) << "\" y=\"" << px(y)
-      << "\" text-anchor=\"middle\">" << esc(text) << "</text>\n";
-}
-
-void y_title(std::ostream& out, const frame& f, const std::string& text) {
-  auto x = px(14);
-  auto y = px(f.top + f.height / 2);
-  out << "<text transform=\"translate(" << x << ',' << y
-      << ") rotate(-90)\" text-anchor=\"middle\">" << esc(text) << "</text>\n";
-}
-
-/// The note in an empty plot.
-void no_data(std::ostream& out, const frame& f, const std::string& text) {
-  out << "<text class=\"empty\" x=\"" << px(f.left + f.width / 2) << "\" y=\""
-      << px(f.top + f.height / 2) << "\" text-anchor=\"middle\">" << esc(text)
-      << "</text>\n";
-}
 
 constexpr double chart_width = 720;
 
@@ -913,124 +696,121 @@ void write_text(const sim_report& r, std::ostream& out) {
 }
 
 void write_json(const sim_report& r, std::ostream& out) {
-  rapidjson::StringBuffer buf;
-  json_writer w{buf};
-  w.SetIndent(' ', 2);
-  w.StartObject();
-  w.Key("scenario");
+  json_writer w{2};
+  w.begin_object();
+  w.key("scenario");
   put_string(w, r.scenario);
-  w.Key("mode");
+  w.key("mode");
   put_string(w, r.mode);
-  w.Key("seed");
-  w.Uint64(r.seed);
-  w.Key("requested");
-  w.Int64(r.requested);
-  w.Key("accepted");
-  w.Int64(r.accepted);
-  w.Key("refused");
+  w.key("seed");
+  w.uint64(r.seed);
+  w.key("requested");
+  w.int64(r.requested);
+  w.key("accepted");
+  w.int64(r.accepted);
+  w.key("refused");
   put_counts(w, r.refused);
-  w.Key("cancelled_on_request");
-  w.Int64(r.cancelled_on_request);
-  w.Key("duration_s");
+  w.key("cancelled_on_request");
+  w.int64(r.cancelled_on_request);
+  w.key("duration_s");
   put_number(w, r.duration);
-  w.Key("throughput_per_s");
+  w.key("throughput_per_s");
   put_number(w, r.throughput);
-  w.Key("outcomes");
+  w.key("outcomes");
   put_counts(w, r.outcomes);
-  w.Key("compensations");
-  w.StartObject();
-  w.Key("total");
-  w.Int64(r.compensations);
-  w.Key("by_step");
+  w.key("compensations");
+  w.begin_object();
+  w.key("total");
+  w.int64(r.compensations);
+  w.key("by_step");
   put_counts(w, r.compensations_by_step);
-  w.EndObject();
-  w.Key("retries");
-  w.StartObject();
-  w.Key("total");
-  w.Int64(r.retries);
-  w.Key("by_step");
+  w.end_object();
+  w.key("retries");
+  w.begin_object();
+  w.key("total");
+  w.int64(r.retries);
+  w.key("by_step");
   put_counts(w, r.retries_by_step);
-  w.EndObject();
-  w.Key("uncertain_resolved");
-  w.Int64(r.uncertain_resolved);
-  w.Key("latency_ms");
-  w.StartObject();
-  w.Key("p50");
+  w.end_object();
+  w.key("uncertain_resolved");
+  w.int64(r.uncertain_resolved);
+  w.key("latency_ms");
+  w.begin_object();
+  w.key("p50");
   put_number(w, r.p50_ms);
-  w.Key("p90");
+  w.key("p90");
   put_number(w, r.p90_ms);
-  w.Key("p99");
+  w.key("p99");
   put_number(w, r.p99_ms);
-  w.Key("max");
+  w.key("max");
   put_number(w, r.max_ms);
-  w.Key("histogram");
-  w.StartArray();
+  w.key("histogram");
+  w.begin_array();
   for (auto& bin : histogram(r.latencies_ms))
     put_line(w,
              "{\"le\": " + json_number(bin.le)
                + ", \"count\": " + count_text(bin.count) + "}",
-             rapidjson::kObjectType);
-  w.EndArray();
-  w.EndObject();
-  w.Key("in_flight");
-  w.StartArray();
+             json_kind::object);
+  w.end_array();
+  w.end_object();
+  w.key("in_flight");
+  w.begin_array();
   for (auto& s : r.in_flight)
     put_line(w,
              "[" + json_number(s.time) + ", " + count_text(s.in_flight) + "]",
-             rapidjson::kArrayType);
-  w.EndArray();
-  w.Key("faults");
-  w.StartArray();
+             json_kind::array);
+  w.end_array();
+  w.key("faults");
+  w.begin_array();
   for (auto& fw : r.faults) {
-    w.StartObject();
-    w.Key("kind");
+    w.begin_object();
+    w.key("kind");
     put_string(w, fw.kind);
-    w.Key("start_s");
+    w.key("start_s");
     put_number(w, fw.start);
-    w.Key("end_s");
+    w.key("end_s");
     put_number(w, fw.end);
-    w.EndObject();
+    w.end_object();
   }
-  w.EndArray();
-  w.Key("actor_crashes");
-  w.Int64(r.actor_crashes);
-  w.Key("process_restarts");
-  w.Int64(r.process_restarts);
-  w.Key("broker");
-  w.StartObject();
-  w.Key("configured");
-  w.Bool(r.broker.configured);
-  w.Key("published");
-  w.Int64(r.broker.published);
-  w.Key("confirmed");
-  w.Int64(r.broker.confirmed);
-  w.Key("reconnects");
-  w.Int64(r.broker.reconnects);
-  w.Key("backlog");
-  w.Int64(r.broker.backlog);
-  w.EndObject();
-  w.Key("invariants");
-  w.StartArray();
+  w.end_array();
+  w.key("actor_crashes");
+  w.int64(r.actor_crashes);
+  w.key("process_restarts");
+  w.int64(r.process_restarts);
+  w.key("broker");
+  w.begin_object();
+  w.key("configured");
+  w.boolean(r.broker.configured);
+  w.key("published");
+  w.int64(r.broker.published);
+  w.key("confirmed");
+  w.int64(r.broker.confirmed);
+  w.key("reconnects");
+  w.int64(r.broker.reconnects);
+  w.key("backlog");
+  w.int64(r.broker.backlog);
+  w.end_object();
+  w.key("invariants");
+  w.begin_array();
   for (auto& x : r.invariants.results) {
-    w.StartObject();
-    w.Key("id");
-    w.Int(x.id);
-    w.Key("name");
+    w.begin_object();
+    w.key("id");
+    w.int64(x.id);
+    w.key("name");
     put_string(w, x.name);
-    w.Key("passed");
-    w.Bool(x.passed);
-    w.Key("offenders");
+    w.key("passed");
+    w.boolean(x.passed);
+    w.key("offenders");
     put_strings(w, x.offenders);
-    w.Key("details");
+    w.key("details");
     put_strings(w, x.details);
-    w.EndObject();
+    w.end_object();
   }
-  w.EndArray();
-  w.Key("ok");
-  w.Bool(r.ok());
-  w.EndObject();
-  out.write(buf.GetString(), static_cast<std::streamsize>(buf.GetSize()));
-  out << '\n';
+  w.end_array();
+  w.key("ok");
+  w.boolean(r.ok());
+  w.end_object();
+  out << w.str() << '\n';
 }
 
 void write_html(const sim_report& r, std::ostream& out) {

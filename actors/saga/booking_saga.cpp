@@ -5,16 +5,17 @@ namespace booking {
 saga_definition booking_saga(const saga_settings& cfg) {
   using c = saga_command;
   using bs = booking_status;
+  using e = event_type;
   saga_definition def;
   def.name = "booking";
   def.failure_status = bs::failed;
   def.running_status = bs::pending;
-  def.event_on_start = "booking.requested";
-  def.event_on_compensating = "saga.compensating";
+  def.event_on_start = e::booking_requested;
+  def.event_on_compensating = e::saga_compensating;
   def.outcome_events = {
-    {bs::confirmed, "booking.confirmed"},
-    {bs::failed, "booking.failed"},
-    {bs::compensation_failed, "saga.compensation_failed"},
+    {bs::confirmed, e::booking_confirmed},
+    {bs::failed, e::booking_failed},
+    {bs::compensation_failed, e::saga_compensation_failed},
   };
   // clang-format off
   //   step                          participant
@@ -22,17 +23,18 @@ saga_definition booking_saga(const saga_settings& cfg) {
   //   timeout                 retry              compensation retry
   //   reason when exhausted   status on success  pivot  final
   //   event on success        event on decline   event on compensation
+  //   ({} = no event)
   def.steps = {
     {saga_step::reserve_seats,     "inventory",
      c::reserve_seats,         c::release_seats,  c::none,
      cfg.inventory_timeout,    cfg.step_retry,    cfg.compensation_retry,
      "inventory_error",        bs::pending,       false, false,
-     "inventory.reserved",     "inventory.rejected", "inventory.released"},
+     e::inventory_reserved,     e::inventory_rejected, e::inventory_released},
     {saga_step::authorize_payment, "payment",
      c::authorize_payment,     c::void_payment,   c::query_payment,
      cfg.payment_timeout,      cfg.step_retry,    cfg.compensation_retry,
      "payment_error",          bs::pending,       false, false,
-     "payment.authorized",     "payment.declined", "payment.voided"},
+     e::payment_authorized,     e::payment_declined, e::payment_voided},
     // Capture and commit are idempotent, so the whole step is retried; its
     // compensation refunds whatever was captured (or voids the rest).
     // Success emits payment.captured, then the outcome booking.confirmed.
@@ -40,12 +42,12 @@ saga_definition booking_saga(const saga_settings& cfg) {
      c::capture_and_commit,    c::refund_payment, c::none,
      cfg.payment_timeout,      cfg.compensation_retry, cfg.compensation_retry,
      "payment_error",          bs::confirmed,     true,  false,
-     "payment.captured",       "",                "payment.refunded"},
+     e::payment_captured,       {},                e::payment_refunded},
     {saga_step::send_notification, "notification",
      c::notify,                c::none,           c::none,
      cfg.notification_timeout, cfg.notification_retry, cfg.notification_retry,
      "",                       bs::pending,       false, true,
-     "notification.sent",      "",                ""},
+     e::notification_sent,      {},                {}},
   };
   // clang-format on
   return def;
@@ -54,6 +56,7 @@ saga_definition booking_saga(const saga_settings& cfg) {
 saga_definition cancellation_saga(const saga_settings& cfg) {
   using c = saga_command;
   using bs = booking_status;
+  using e = event_type;
   saga_definition def;
   def.name = "cancellation";
   // Nothing here is undone: a step that keeps failing leaves the booking
@@ -62,8 +65,8 @@ saga_definition cancellation_saga(const saga_settings& cfg) {
   // The coordinator stores `cancelling` before the first row runs.
   def.running_status = bs::cancelling;
   def.outcome_events = {
-    {bs::cancelled, "booking.cancelled"},
-    {bs::compensation_failed, "saga.compensation_failed"},
+    {bs::cancelled, e::booking_cancelled},
+    {bs::compensation_failed, e::saga_compensation_failed},
   };
   // clang-format off
   def.steps = {
@@ -71,22 +74,22 @@ saga_definition cancellation_saga(const saga_settings& cfg) {
      c::refund_payment,        c::none,           c::none,
      cfg.payment_timeout,      cfg.compensation_retry, cfg.compensation_retry,
      "payment_error",          bs::pending,       false, false,
-     "payment.refunded",       "",                ""},
+     e::payment_refunded,       {},                {}},
     {saga_step::release_seats,     "inventory",
      c::release_seats,         c::none,           c::none,
      cfg.inventory_timeout,    cfg.compensation_retry, cfg.compensation_retry,
      "inventory_error",        bs::pending,       false, false,
-     "inventory.released",     "",                ""},
+     e::inventory_released,     {},                {}},
     {saga_step::cancel_booking,    "booking",
      c::none,                  c::none,           c::none,
      cfg.inventory_timeout,    cfg.compensation_retry, cfg.compensation_retry,
      "",                       bs::cancelled,     true,  false,
-     "",                       "",                ""},
+     {},                       {},                {}},
     {saga_step::send_notification, "notification",
      c::notify,                c::none,           c::none,
      cfg.notification_timeout, cfg.notification_retry, cfg.notification_retry,
      "",                       bs::pending,       false, true,
-     "notification.sent",      "",                ""},
+     e::notification_sent,      {},                {}},
   };
   // clang-format on
   return def;

@@ -9,12 +9,14 @@
 // Example: the booking saga's second row is
 //   {authorize_payment, "payment", authorize_payment, void_payment,
 //    query_payment, payment timeout, step retry policy, ...,
-//    "payment.authorized", "payment.declined", "payment.voided"}
+//    payment_authorized, payment_declined, payment_voided}
 // so a timeout runs `query_payment`, never a second authorization, and the
-// row's domain events say what its command and compensation did.
+// row's domain events (rows of the event table, `messages/event.hpp`) say
+// what its command and compensation did.
 
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,20 +65,20 @@ struct saga_step_def {
   bool pivot = false;
   /// Runs after the outcome is known, on success and failure alike.
   bool final = false;
-  /// Domain event once the command succeeded (empty: none); sent before the
-  /// status change of `on_success`, so it carries the status before it.
-  std::string event_on_success;
+  /// Domain event once the command succeeded (none: no event); sent before
+  /// the status change of `on_success`, so it carries the status before it.
+  std::optional<event_type> event_on_success;
   /// Domain event when the command is declined (a business "no"), with the
   /// reason; retries and technical failures emit nothing.
-  std::string event_on_decline;
+  std::optional<event_type> event_on_decline;
   /// Domain event once the compensation succeeded.
-  std::string event_on_compensation;
+  std::optional<event_type> event_on_compensation;
 };
 
 /// The domain event a saga emits when the booking takes `status`.
 struct outcome_event {
   booking_status status = booking_status::pending;
-  std::string type;
+  event_type type = event_type::booking_confirmed;
 };
 
 /// A saga: its steps and the status a failure ends in.
@@ -87,10 +89,10 @@ struct saga_definition {
   booking_status failure_status = booking_status::failed;
   /// The booking's status while the saga runs, before its outcome.
   booking_status running_status = booking_status::pending;
-  /// Domain event when the saga starts (empty: none).
-  std::string event_on_start;
+  /// Domain event when the saga starts (none: no event).
+  std::optional<event_type> event_on_start;
   /// Domain event when a failure starts compensating completed steps.
-  std::string event_on_compensating;
+  std::optional<event_type> event_on_compensating;
   /// Domain event per outcome, carrying the booking's reason; an outcome
   /// without a row here emits nothing.
   std::vector<outcome_event> outcome_events;

@@ -30,11 +30,11 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actors/codec/cloudevents.hpp"
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/saga/invariants.hpp"
-#include "bridges/codec.hpp"
 #include "bridges/routing.hpp"
 #include "config/wiring.hpp"
 #include "tests/bridges/amqp_client.hpp"

@@ -14,8 +14,8 @@
 
 #include <rapidjson/document.h>
 
+#include "actors/codec/cloudevents.hpp"
 #include "actors/messages.hpp"
-#include "bridges/codec.hpp"
 
 using namespace booking;
 

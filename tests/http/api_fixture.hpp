@@ -353,7 +353,9 @@ struct api_fixture {
     // priced there, so wait until it knows them.
     for (auto& t : tours)
       CAF_REQUIRE(eventually([&] { return availability_knows(t); }));
-    server = std::make_unique<http_server>(*sys, e, cfg.http, http_opts);
+    server = std::make_unique<http_server>(
+      *sys, api_peers{e.desk, e.availability, e.notification, e.actor_counts()},
+      cfg.http, http_opts);
     server->start();
     port = server->port();
     CAF_REQUIRE(port != 0);

@@ -510,9 +510,9 @@ CAF_TEST_FIXTURE_SCOPE_END()
 CAF_TEST(the saga tables name every event type and only those) {
   saga_settings cfg;
   std::set<std::string> named;
-  auto add = [&](const std::string& x) {
-    if (!x.empty())
-      named.insert(x);
+  auto add = [&](const std::optional<event_type>& x) {
+    if (x)
+      named.insert(to_string(*x));
   };
   for (auto& def : {booking_saga(cfg), cancellation_saga(cfg)}) {
     add(def.event_on_start);

@@ -1,7 +1,8 @@
-// RapidJSON helpers shared by the HTTP bodies (`json_codec.cpp`) and the
-// AMQP codec (`bridges/codec.cpp`), so both parse with the same safety flags
-// and read and write members, nulls and times the same way. Only those two
-// files include it.
+// RapidJSON helpers shared by the codec layer's files (HTTP bodies,
+// CloudEvents, the message codec), so all of them parse with the same
+// safety flags and read and write members, nulls and times the same way.
+// Internal to the codec layer: no header outside `actors/codec/` includes
+// it, and no public codec header does.
 
 #pragma once
 

@@ -1,5 +1,6 @@
 // JSON bodies of the HTTP API: parsing and validating requests, writing
-// responses. RapidJSON stays inside this file and the problem writer.
+// responses. The AMQP intake validates a booking with the same parser, and
+// the server reads its tours file with it.
 //
 //   booking_request req;
 //   problem err;
@@ -11,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "actors/codec/problem.hpp"
 #include "actors/messages.hpp"
-#include "http/problem.hpp"
 
 namespace booking {
 
@@ -29,9 +30,6 @@ bool parse_tour(const std::string& body, tour& out, problem& err);
 
 /// Reads a JSON array of tour documents (the tours file of the server).
 bool parse_tours(const std::string& body, std::vector<tour>& out, problem& err);
-
-/// Stable hash of everything a booking request asks for, for idempotency.
-std::string fingerprint(const booking_request& req);
 
 // -- checks -------------------------------------------------------------------
 

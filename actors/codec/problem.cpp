@@ -1,4 +1,4 @@
-#include "http/problem.hpp"
+#include "actors/codec/problem.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>

@@ -1,6 +1,6 @@
-#define CAF_SUITE bridges.codec
+#define CAF_SUITE codec.cloudevents
 
-#include "bridges/codec.hpp"
+#include "actors/codec/cloudevents.hpp"
 
 #include <caf/test/unit_test.hpp>
 

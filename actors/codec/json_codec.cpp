@@ -1,4 +1,4 @@
-#include "http/json_codec.hpp"
+#include "actors/codec/json_codec.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,8 +9,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "actors/codec/detail/json.hpp"
 #include "actors/log.hpp"
-#include "http/json_write.hpp"
 
 namespace booking {
 
@@ -356,30 +356,6 @@ bool read_tour(const value& doc, tour& out, problem& err) {
 }
 
 } // namespace
-
-std::string fingerprint(const booking_request& req) {
-  // FNV-1a over the fields, each followed by a separator no field contains.
-  uint64_t h = 14695981039346656037ULL;
-  auto mix = [&](const std::string& x) {
-    for (unsigned char ch : x) {
-      h ^= ch;
-      h *= 1099511628211ULL;
-    }
-    h ^= 0x1f;
-    h *= 1099511628211ULL;
-  };
-  mix(req.tour_id);
-  mix(req.date);
-  mix(std::to_string(req.seats));
-  mix(req.cust.name);
-  mix(req.cust.email);
-  mix(req.cust.phone);
-  mix(req.payment_token);
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx",
-                static_cast<unsigned long long>(h));
-  return buf;
-}
 
 // -- checks -------------------------------------------------------------------
 

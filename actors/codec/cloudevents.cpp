@@ -1,4 +1,4 @@
-#include "bridges/codec.hpp"
+#include "actors/codec/cloudevents.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -8,10 +8,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "actors/codec/detail/json.hpp"
+#include "actors/codec/json_codec.hpp"
 #include "actors/log.hpp"
-#include "bridges/routing.hpp"
-#include "http/json_codec.hpp"
-#include "http/json_write.hpp"
 
 namespace booking {
 
@@ -29,36 +28,10 @@ constexpr const char* data_content_type = "application/json";
 
 // -- schemas ------------------------------------------------------------------
 
-/// What the `data` of one message type carries beyond the common fields.
-struct schema {
-  const char* type;
-  bool reason;
-  bool notification;
-};
-
-// One row per type: a type without a row has no codec (see `has_codec`).
-constexpr schema schemas[] = {
-  {"booking.requested", false, false},
-  {"booking.confirmed", false, false},
-  {"booking.failed", true, false},
-  {"booking.cancelled", false, false},
-  {"inventory.reserved", false, false},
-  {"inventory.released", false, false},
-  {"inventory.rejected", true, false},
-  {"payment.authorized", false, false},
-  {"payment.declined", true, false},
-  {"payment.voided", false, false},
-  {"payment.captured", false, false},
-  {"payment.refunded", false, false},
-  {"saga.compensating", false, false},
-  {"saga.compensation_failed", true, false},
-  {"notification.sent", false, true},
-};
-
-const schema* find_schema(const std::string& type) {
-  auto i = std::find_if(std::begin(schemas), std::end(schemas),
-                        [&](const schema& x) { return type == x.type; });
-  return i == std::end(schemas) ? nullptr : i;
+/// The event table's row of `type`; a type without a row has no codec as
+/// an event (see `has_codec`).
+const event_info* find_schema(const std::string& type) {
+  return find_event(type);
 }
 
 // -- time ---------------------------------------------------------------------
@@ -360,11 +333,7 @@ bool has_codec(const std::string& type) {
 
 bool carries_reason(const std::string& type) {
   auto s = find_schema(type);
-  return s != nullptr && s->reason;
-}
-
-std::string dataschema_of(const std::string& type) {
-  return type + "/v1";
+  return s != nullptr && s->carries_reason;
 }
 
 std::string source_of(const std::string& node_id) {
@@ -387,9 +356,9 @@ std::string encode_event(const domain_event& x, const std::string& node_id) {
   put(w, "currency", x.currency);
   put(w, "customer_email", x.customer_email);
   put(w, "status", x.status);
-  if (s != nullptr && s->reason)
+  if (s != nullptr && s->carries_reason)
     put_or_null(w, "reason", x.reason);
-  if (s != nullptr && s->notification) {
+  if (s != nullptr && s->carries_notification) {
     put(w, "kind", x.kind);
     put(w, "channel", x.channel);
   }

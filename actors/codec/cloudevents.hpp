@@ -1,6 +1,6 @@
 // The AMQP bodies and properties of the bridge: CloudEvents 1.0 in JSON
-// structured mode (docs/messaging.md). RapidJSON stays inside codec.cpp;
-// the actors and the AMQP bridges only see the structs below.
+// structured mode (docs/messaging.md). RapidJSON stays inside the codec
+// layer; the actors and the AMQP bridges only see the structs below.
 //
 //   auto body = encode_event(ev, node_id);     // publish on booking.events
 //   auto props = properties_for(ev);
@@ -23,10 +23,18 @@
 
 #include <caf/timestamp.hpp>
 
+#include "actors/codec/problem.hpp"
 #include "actors/messages.hpp"
-#include "http/problem.hpp"
 
 namespace booking {
+
+// -- message types ------------------------------------------------------------
+
+/// Type and routing key of the intake command.
+constexpr const char* intake_type = "booking.create";
+
+/// Type of the reply to an intake message that was not accepted.
+constexpr const char* rejected_type = "booking.rejected";
 
 // -- properties ---------------------------------------------------------------
 
@@ -70,11 +78,9 @@ message_properties properties_for(const domain_event& x);
 /// `booking.create` (decode only) and `booking.rejected`.
 bool has_codec(const std::string& type);
 
-/// True for the four event types whose `data` carries `reason`.
+/// True for the event types whose `data` carries `reason` (see the event
+/// table).
 bool carries_reason(const std::string& type);
-
-/// `dataschema` of a type: `<type>/v1`.
-std::string dataschema_of(const std::string& type);
 
 /// `source` of the events of a node: `/booking-engine/<node_id>`.
 std::string source_of(const std::string& node_id);

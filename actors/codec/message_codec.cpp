@@ -1,0 +1,753 @@
+#include "actors/codec/message_codec.hpp"
+
+#include <cstdint>
+#include <map>
+#include <type_traits>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <caf/atom.hpp>
+#include <caf/message_builder.hpp>
+#include <caf/timespan.hpp>
+#include <caf/timestamp.hpp>
+
+#include "actors/codec/detail/json.hpp"
+
+namespace booking {
+
+namespace {
+
+using json::writer;
+using value = rapidjson::Value;
+
+// -- the fields of each struct ------------------------------------------------
+
+// One list per struct, in the order of its `inspect`; the JSON member names
+// are the field names (`cust` is written `customer`, as in the HTTP API).
+// The round-trip test fails if a field is missing here.
+
+template <class F>
+void fields(F& f, customer& x) {
+  f("name", x.name);
+  f("email", x.email);
+  f("phone", x.phone);
+}
+
+template <class F>
+void fields(F& f, booking_request& x) {
+  f("id", x.id);
+  f("tour_id", x.tour_id);
+  f("date", x.date);
+  f("seats", x.seats);
+  f("customer", x.cust);
+  f("payment_token", x.payment_token);
+  f("correlation_id", x.correlation_id);
+}
+
+template <class F>
+void fields(F& f, saga_entry& x) {
+  f("step", x.step);
+  f("action", x.action);
+  f("outcome", x.outcome);
+  f("attempt", x.attempt);
+  f("at", x.at);
+  f("error", x.error);
+}
+
+template <class F>
+void fields(F& f, booking_record& x) {
+  f("id", x.id);
+  f("status", x.status);
+  f("reason", x.reason);
+  f("tour_id", x.tour_id);
+  f("date", x.date);
+  f("seats", x.seats);
+  f("amount_cents", x.amount_cents);
+  f("currency", x.currency);
+  f("customer", x.cust);
+  f("correlation_id", x.correlation_id);
+  f("created_at", x.created_at);
+  f("updated_at", x.updated_at);
+  f("saga", x.saga);
+}
+
+template <class F>
+void fields(F& f, booking_update& x) {
+  f("id", x.id);
+  f("has_status", x.has_status);
+  f("status", x.status);
+  f("reason", x.reason);
+  f("entries", x.entries);
+  f("checkpoint", x.checkpoint);
+  f("events", x.events);
+}
+
+template <class F>
+void fields(F& f, booking_filter& x) {
+  f("status", x.status);
+  f("tour_id", x.tour_id);
+  f("email", x.email);
+  f("after_id", x.after_id);
+  f("limit", x.limit);
+}
+
+template <class F>
+void fields(F& f, booking_page& x) {
+  f("items", x.items);
+  f("next_cursor", x.next_cursor);
+}
+
+template <class F>
+void fields(F& f, departure& x) {
+  f("date", x.date);
+  f("capacity", x.capacity);
+}
+
+template <class F>
+void fields(F& f, tour& x) {
+  f("id", x.id);
+  f("name", x.name);
+  f("price_cents", x.price_cents);
+  f("currency", x.currency);
+  f("departures", x.departures);
+}
+
+template <class F>
+void fields(F& f, seat_hold& x) {
+  f("booking_id", x.booking_id);
+  f("tour_id", x.tour_id);
+  f("date", x.date);
+  f("seats", x.seats);
+  f("sold", x.sold);
+}
+
+template <class F>
+void fields(F& f, departure_counts& x) {
+  f("tour_id", x.tour_id);
+  f("date", x.date);
+  f("capacity", x.capacity);
+  f("held", x.held);
+  f("sold", x.sold);
+}
+
+template <class F>
+void fields(F& f, inventory_snapshot& x) {
+  f("departures", x.departures);
+  f("holds", x.holds);
+}
+
+template <class F>
+void fields(F& f, quote& x) {
+  f("amount_cents", x.amount_cents);
+  f("currency", x.currency);
+}
+
+template <class F>
+void fields(F& f, availability_view& x) {
+  f("tour_id", x.tour_id);
+  f("dates", x.dates);
+}
+
+template <class F>
+void fields(F& f, payment_request& x) {
+  f("booking_id", x.booking_id);
+  f("amount_cents", x.amount_cents);
+  f("currency", x.currency);
+  f("token", x.token);
+}
+
+template <class F>
+void fields(F& f, payment_intent& x) {
+  f("booking_id", x.booking_id);
+  f("state", x.state);
+  f("authorized_cents", x.authorized_cents);
+  f("captured_cents", x.captured_cents);
+  f("refunded_cents", x.refunded_cents);
+}
+
+template <class F>
+void fields(F& f, notification_request& x) {
+  f("booking_id", x.booking_id);
+  f("kind", x.kind);
+  f("to", x.to);
+  f("customer_name", x.customer_name);
+  f("tour_id", x.tour_id);
+  f("date", x.date);
+  f("seats", x.seats);
+  f("amount_cents", x.amount_cents);
+  f("currency", x.currency);
+  f("reason", x.reason);
+  f("settled", x.settled);
+  f("correlation_id", x.correlation_id);
+}
+
+template <class F>
+void fields(F& f, notification_record& x) {
+  f("id", x.id);
+  f("booking_id", x.booking_id);
+  f("kind", x.kind);
+  f("channel", x.channel);
+  f("to", x.to);
+  f("subject", x.subject);
+  f("body", x.body);
+  f("status", x.status);
+  f("attempts", x.attempts);
+  f("created_at", x.created_at);
+}
+
+template <class F>
+void fields(F& f, notification_filter& x) {
+  f("booking_id", x.booking_id);
+  f("email", x.email);
+  f("after_id", x.after_id);
+  f("limit", x.limit);
+}
+
+template <class F>
+void fields(F& f, domain_event& x) {
+  f("id", x.id);
+  f("type", x.type);
+  f("time", x.time);
+  f("correlation_id", x.correlation_id);
+  f("booking_id", x.booking_id);
+  f("tour_id", x.tour_id);
+  f("date", x.date);
+  f("seats", x.seats);
+  f("amount_cents", x.amount_cents);
+  f("currency", x.currency);
+  f("customer_email", x.customer_email);
+  f("status", x.status);
+  f("reason", x.reason);
+  f("kind", x.kind);
+  f("channel", x.channel);
+}
+
+template <class F>
+void fields(F& f, saga_checkpoint& x) {
+  f("key", x.key);
+  f("done", x.done);
+  f("cancellation", x.cancellation);
+  f("req", x.req);
+  f("amount_cents", x.amount_cents);
+  f("currency", x.currency);
+  f("phase", x.phase);
+  f("row", x.row);
+  f("attempt", x.attempt);
+  f("to_compensate", x.to_compensate);
+  f("compensation_failed", x.compensation_failed);
+  f("reason", x.reason);
+  f("outcome", x.outcome);
+  f("retry_at", x.retry_at);
+}
+
+template <class F>
+void fields(F& f, saga_stats& x) {
+  f("started", x.started);
+  f("in_flight", x.in_flight);
+  f("completed", x.completed);
+  f("retries", x.retries);
+  f("compensations", x.compensations);
+  f("uncertain_resolved", x.uncertain_resolved);
+  f("starting", x.starting);
+  f("completed_by", x.completed_by);
+  f("compensations_by_step", x.compensations_by_step);
+  f("retries_by_step", x.retries_by_step);
+  f("duration_counts", x.duration_counts);
+  f("duration_sum", x.duration_sum);
+}
+
+// -- writing ------------------------------------------------------------------
+
+template <class T>
+struct is_message_struct : std::false_type {};
+
+#define BOOKING_IS_STRUCT(type)                                                \
+  template <>                                                                  \
+  struct is_message_struct<type> : std::true_type {};
+BOOKING_MESSAGE_TYPES(BOOKING_IS_STRUCT)
+#undef BOOKING_IS_STRUCT
+
+void put(writer& w, const std::string& x) {
+  w.String(x.data(), static_cast<rapidjson::SizeType>(x.size()));
+}
+
+void put(writer& w, bool x) {
+  w.Bool(x);
+}
+
+void put(writer& w, int32_t x) {
+  w.Int(x);
+}
+
+void put(writer& w, int64_t x) {
+  w.Int64(x);
+}
+
+void put(writer& w, uint64_t x) {
+  w.Uint64(x);
+}
+
+void put(writer& w, uint8_t x) {
+  w.Uint(x);
+}
+
+void put(writer& w, double x) {
+  w.Double(x);
+}
+
+void put(writer& w, caf::timestamp x) {
+  w.Int64(x.time_since_epoch().count());
+}
+
+void put(writer& w, caf::timespan x) {
+  w.Int64(x.count());
+}
+
+template <class E>
+std::enable_if_t<std::is_enum<E>::value> put(writer& w, E x) {
+  put(w, to_string(x));
+}
+
+template <class T>
+void put(writer& w, const std::vector<T>& xs);
+
+template <class T>
+void put(writer& w, const caf::optional<T>& x);
+
+void put(writer& w, const std::map<std::string, int64_t>& xs);
+
+template <class T>
+std::enable_if_t<is_message_struct<T>::value> put(writer& w, const T& x);
+
+template <class T>
+void put(writer& w, const std::vector<T>& xs) {
+  w.StartArray();
+  for (auto& x : xs)
+    put(w, x);
+  w.EndArray();
+}
+
+template <class T>
+void put(writer& w, const caf::optional<T>& x) {
+  if (x)
+    put(w, *x);
+  else
+    w.Null();
+}
+
+void put(writer& w, const std::map<std::string, int64_t>& xs) {
+  w.StartObject();
+  for (auto& [key, n] : xs) {
+    w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    w.Int64(n);
+  }
+  w.EndObject();
+}
+
+struct field_writer {
+  writer& w;
+
+  template <class T>
+  void operator()(const char* name, const T& x) {
+    w.Key(name);
+    put(w, x);
+  }
+};
+
+template <class T>
+std::enable_if_t<is_message_struct<T>::value> put(writer& w, const T& x) {
+  w.StartObject();
+  field_writer f{w};
+  // `fields` takes a mutable reference so that one list serves both ways.
+  fields(f, const_cast<T&>(x));
+  w.EndObject();
+}
+
+template <class T>
+std::string write_json(const T& x) {
+  rapidjson::StringBuffer buf;
+  writer w{buf};
+  put(w, x);
+  return {buf.GetString(), buf.GetSize()};
+}
+
+// -- reading ------------------------------------------------------------------
+
+/// Reads values, keeping the path of the one being read for errors.
+struct reader {
+  std::string path;
+  std::string error;
+
+  bool fail(const std::string& what) {
+    if (error.empty())
+      error = (path.empty() ? std::string{"value"} : path) + ": " + what;
+    return false;
+  }
+};
+
+bool get(reader& r, const value& v, std::string& x) {
+  if (!v.IsString())
+    return r.fail("expected a string");
+  x.assign(v.GetString(), v.GetStringLength());
+  return true;
+}
+
+bool get(reader& r, const value& v, bool& x) {
+  if (!v.IsBool())
+    return r.fail("expected true or false");
+  x = v.GetBool();
+  return true;
+}
+
+bool get(reader& r, const value& v, int32_t& x) {
+  if (!v.IsInt())
+    return r.fail("expected a 32-bit integer");
+  x = v.GetInt();
+  return true;
+}
+
+bool get(reader& r, const value& v, int64_t& x) {
+  if (!v.IsInt64())
+    return r.fail("expected a 64-bit integer");
+  x = v.GetInt64();
+  return true;
+}
+
+bool get(reader& r, const value& v, uint64_t& x) {
+  if (!v.IsUint64())
+    return r.fail("expected an unsigned 64-bit integer");
+  x = v.GetUint64();
+  return true;
+}
+
+bool get(reader& r, const value& v, uint8_t& x) {
+  if (!v.IsUint() || v.GetUint() > 255)
+    return r.fail("expected an integer from 0 to 255");
+  x = static_cast<uint8_t>(v.GetUint());
+  return true;
+}
+
+bool get(reader& r, const value& v, double& x) {
+  if (!v.IsNumber())
+    return r.fail("expected a number");
+  x = v.GetDouble();
+  return true;
+}
+
+bool get(reader& r, const value& v, caf::timestamp& x) {
+  int64_t ns = 0;
+  if (!get(r, v, ns))
+    return false;
+  x = caf::timestamp{caf::timestamp::duration{ns}};
+  return true;
+}
+
+bool get(reader& r, const value& v, caf::timespan& x) {
+  int64_t ns = 0;
+  if (!get(r, v, ns))
+    return false;
+  x = caf::timespan{ns};
+  return true;
+}
+
+template <class E>
+std::enable_if_t<std::is_enum<E>::value, bool>
+get(reader& r, const value& v, E& x) {
+  std::string name;
+  if (!get(r, v, name))
+    return false;
+  // The enums are small and dense from 0; `to_string` names each value.
+  for (unsigned i = 0; i < 64; ++i) {
+    auto candidate = static_cast<E>(i);
+    if (to_string(candidate) == name) {
+      x = candidate;
+      return true;
+    }
+  }
+  return r.fail("unknown value \"" + name + "\"");
+}
+
+template <class T>
+bool get(reader& r, const value& v, std::vector<T>& xs);
+
+template <class T>
+bool get(reader& r, const value& v, caf::optional<T>& x);
+
+bool get(reader& r, const value& v, std::map<std::string, int64_t>& xs);
+
+template <class T>
+std::enable_if_t<is_message_struct<T>::value, bool>
+get(reader& r, const value& v, T& x);
+
+template <class T>
+bool get(reader& r, const value& v, std::vector<T>& xs) {
+  if (!v.IsArray())
+    return r.fail("expected an array");
+  xs.clear();
+  auto base = r.path;
+  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+    r.path = base + "[" + std::to_string(i) + "]";
+    T x{};
+    if (!get(r, v[i], x))
+      return false;
+    xs.push_back(std::move(x));
+  }
+  r.path = base;
+  return true;
+}
+
+template <class T>
+bool get(reader& r, const value& v, caf::optional<T>& x) {
+  if (v.IsNull()) {
+    x = caf::none;
+    return true;
+  }
+  T y{};
+  if (!get(r, v, y))
+    return false;
+  x = std::move(y);
+  return true;
+}
+
+bool get(reader& r, const value& v, std::map<std::string, int64_t>& xs) {
+  if (!v.IsObject())
+    return r.fail("expected an object");
+  xs.clear();
+  auto base = r.path;
+  for (auto& m : v.GetObject()) {
+    std::string key{m.name.GetString(), m.name.GetStringLength()};
+    r.path = base + "." + key;
+    int64_t n = 0;
+    if (!get(r, m.value, n))
+      return false;
+    xs.emplace(std::move(key), n);
+  }
+  r.path = base;
+  return true;
+}
+
+struct field_reader {
+  reader& r;
+  const value& obj;
+  bool ok = true;
+
+  template <class T>
+  void operator()(const char* name, T& x) {
+    if (!ok)
+      return;
+    auto i = obj.FindMember(name);
+    if (i == obj.MemberEnd())
+      return; // absent: keeps its default
+    auto base = r.path;
+    r.path = base.empty() ? std::string{name} : base + "." + name;
+    ok = get(r, i->value, x);
+    if (ok)
+      r.path = base;
+  }
+};
+
+template <class T>
+std::enable_if_t<is_message_struct<T>::value, bool>
+get(reader& r, const value& v, T& x) {
+  if (!v.IsObject())
+    return r.fail("expected an object");
+  field_reader f{r, v};
+  fields(f, x);
+  return f.ok;
+}
+
+template <class T>
+bool read_json(const std::string& text, T& out, std::string& error) {
+  rapidjson::Document doc;
+  doc.Parse<json::parse_flags>(text.data(), text.size());
+  if (doc.HasParseError()) {
+    error = "malformed JSON at offset " + std::to_string(doc.GetErrorOffset())
+            + ": " + rapidjson::GetParseError_En(doc.GetParseError());
+    return false;
+  }
+  reader r;
+  T x{};
+  if (!get(r, doc, x)) {
+    error = std::move(r.error);
+    return false;
+  }
+  out = std::move(x);
+  return true;
+}
+
+// -- message elements ---------------------------------------------------------
+
+/// How one element type of a message is written and read.
+struct element_codec {
+  std::string name;
+  bool (*matches)(const caf::message&, size_t);
+  void (*write)(writer&, const caf::message&, size_t);
+  bool (*read)(reader&, const value&, caf::message_builder&);
+};
+
+template <class T>
+element_codec element_of(std::string name) {
+  return {
+    std::move(name),
+    [](const caf::message& msg, size_t i) { return msg.match_element<T>(i); },
+    [](writer& w, const caf::message& msg, size_t i) {
+      put(w, msg.get_as<T>(i));
+    },
+    [](reader& r, const value& v, caf::message_builder& mb) {
+      T x{};
+      if (!get(r, v, x))
+        return false;
+      mb.append(std::move(x));
+      return true;
+    },
+  };
+}
+
+element_codec atom_element() {
+  return {
+    "atom",
+    [](const caf::message& msg, size_t i) {
+      return msg.match_element<caf::atom_value>(i);
+    },
+    [](writer& w, const caf::message& msg, size_t i) {
+      put(w, caf::to_string(msg.get_as<caf::atom_value>(i)));
+    },
+    [](reader& r, const value& v, caf::message_builder& mb) {
+      std::string name;
+      if (!get(r, v, name))
+        return false;
+      if (name.empty() || name.size() > 10)
+        return r.fail("an atom has 1 to 10 characters");
+      mb.append(caf::atom_from_string(name));
+      return true;
+    },
+  };
+}
+
+const std::vector<element_codec>& element_codecs() {
+  static const std::vector<element_codec> codecs = [] {
+    std::vector<element_codec> xs{
+      atom_element(),
+      element_of<std::string>("string"),
+      element_of<int32_t>("int32"),
+      element_of<int64_t>("int64"),
+      element_of<uint64_t>("uint64"),
+      element_of<bool>("bool"),
+      element_of<caf::timespan>("timespan"),
+    };
+#define BOOKING_ELEMENT(type) xs.push_back(element_of<type>(#type));
+    BOOKING_MESSAGE_TYPES(BOOKING_ELEMENT)
+#undef BOOKING_ELEMENT
+    // The lists the actors answer with.
+    xs.push_back(element_of<std::vector<booking_record>>("vector<"
+                                                         "booking_record>"));
+    xs.push_back(element_of<std::vector<tour>>("vector<tour>"));
+    xs.push_back(element_of<std::vector<notification_record>>(
+      "vector<notification_record>"));
+    return xs;
+  }();
+  return codecs;
+}
+
+const element_codec* find_element(const std::string& name) {
+  for (auto& c : element_codecs())
+    if (c.name == name)
+      return &c;
+  return nullptr;
+}
+
+} // namespace
+
+// -- structs ------------------------------------------------------------------
+
+#define BOOKING_DEFINE_CODEC(type)                                             \
+  std::string encode(const type& x) {                                          \
+    return write_json(x);                                                      \
+  }                                                                            \
+  bool decode(const std::string& json, type& out, std::string& error) {        \
+    return read_json(json, out, error);                                        \
+  }
+BOOKING_MESSAGE_TYPES(BOOKING_DEFINE_CODEC)
+#undef BOOKING_DEFINE_CODEC
+
+// -- messages -----------------------------------------------------------------
+
+const std::vector<std::string>& message_element_types() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> xs;
+    for (auto& c : element_codecs())
+      xs.push_back(c.name);
+    return xs;
+  }();
+  return names;
+}
+
+std::optional<std::string> encode_message(const caf::message& msg,
+                                          std::string* error) {
+  rapidjson::StringBuffer buf;
+  writer w{buf};
+  w.StartArray();
+  for (size_t i = 0; i < msg.size(); ++i) {
+    const element_codec* codec = nullptr;
+    for (auto& c : element_codecs())
+      if (c.matches(msg, i)) {
+        codec = &c;
+        break;
+      }
+    if (codec == nullptr) {
+      if (error != nullptr)
+        *error = "element " + std::to_string(i) + " has no codec";
+      return std::nullopt;
+    }
+    w.StartObject();
+    w.Key("type");
+    put(w, codec->name);
+    w.Key("value");
+    codec->write(w, msg, i);
+    w.EndObject();
+  }
+  w.EndArray();
+  return std::string{buf.GetString(), buf.GetSize()};
+}
+
+bool decode_message(const std::string& json, caf::message& out,
+                    std::string& error) {
+  rapidjson::Document doc;
+  doc.Parse<json::parse_flags>(json.data(), json.size());
+  if (doc.HasParseError()) {
+    error = "malformed JSON at offset " + std::to_string(doc.GetErrorOffset())
+            + ": " + rapidjson::GetParseError_En(doc.GetParseError());
+    return false;
+  }
+  if (!doc.IsArray()) {
+    error = "a message is an array of elements";
+    return false;
+  }
+  caf::message_builder mb;
+  reader r;
+  for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
+    r.path = "[" + std::to_string(i) + "]";
+    auto& elem = doc[i];
+    std::string type;
+    if (!elem.IsObject() || !elem.HasMember("type") || !elem.HasMember("value")
+        || !get(r, elem["type"], type)) {
+      error = r.path + ": expected {\"type\", \"value\"}";
+      return false;
+    }
+    auto codec = find_element(type);
+    if (codec == nullptr) {
+      error = r.path + ": unknown element type \"" + type + "\"";
+      return false;
+    }
+    r.path += ".value";
+    if (!codec->read(r, elem["value"], mb)) {
+      error = std::move(r.error);
+      return false;
+    }
+  }
+  out = mb.to_message();
+  return true;
+}
+
+} // namespace booking

@@ -1,0 +1,195 @@
+#include "actors/front_desk.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <memory>
+
+#include <caf/actor_system.hpp>
+#include <caf/sec.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/errors.hpp"
+#include "actors/shard.hpp"
+
+namespace booking {
+
+namespace {
+
+using desk_pointer = front_desk_actor::pointer;
+
+using booking_promise = caf::typed_response_promise<booking_record>;
+
+/// A deadline as CAF's request takes it: `timespan::max()` is none.
+caf::duration deadline(caf::timespan t) {
+  if (t == caf::timespan::max())
+    return caf::duration{caf::infinite};
+  return caf::duration{t};
+}
+
+/// Answers `rp` with the outcome of `id`, or after `timeout` with the
+/// booking as stored then.
+void await_outcome(desk_pointer self, const front_desk_peers& peers,
+                   const std::string& id, caf::timespan timeout,
+                   booking_promise rp) {
+  auto shard = shard_for(peers.bookings, id);
+  self
+    ->request(shard_for(peers.coordinators, id), deadline(timeout),
+              await_atom::value, id)
+    .then([rp](booking_record& rec) mutable { rp.deliver(std::move(rec)); },
+          [self, rp, shard, id](caf::error& err) mutable {
+            if (err != caf::sec::request_timeout) {
+              rp.deliver(std::move(err));
+              return;
+            }
+            rp.delegate(shard, caf::get_atom::value, id);
+          });
+}
+
+/// The claimed id of a keyed create: the first attempt's booking answers,
+/// even if its tour changed since; only a first attempt that left no
+/// booking runs again.
+void create_claimed(desk_pointer self, const front_desk_peers& peers,
+                    booking_request req, std::string claimed,
+                    booking_promise rp) {
+  auto coordinator = shard_for(peers.coordinators, claimed);
+  if (claimed == req.id) {
+    rp.delegate(coordinator, create_atom::value, std::move(req));
+    return;
+  }
+  req.id = std::move(claimed);
+  self
+    ->request(shard_for(peers.bookings, req.id), caf::infinite,
+              caf::get_atom::value, req.id)
+    .then([rp](booking_record& rec) mutable { rp.deliver(std::move(rec)); },
+          [rp, coordinator, req](caf::error&) mutable {
+            rp.delegate(coordinator, create_atom::value, std::move(req));
+          });
+}
+
+/// Asks every shard for one more than a page, so the merge knows whether
+/// another page follows.
+void list_all(desk_pointer self, const front_desk_peers& peers,
+              booking_filter filter,
+              caf::typed_response_promise<booking_page> rp) {
+  struct merge_state {
+    std::vector<booking_record> items;
+    size_t pending;
+    bool failed = false;
+  };
+  auto limit = static_cast<size_t>(std::max(filter.limit, int32_t{1}));
+  filter.limit = static_cast<int32_t>(limit) + 1;
+  auto st = std::make_shared<merge_state>();
+  st->pending = peers.bookings.size();
+  for (auto& shard : peers.bookings)
+    self->request(shard, caf::infinite, list_atom::value, filter)
+      .then(
+        [st, limit, rp](std::vector<booking_record>& xs) mutable {
+          std::move(xs.begin(), xs.end(), std::back_inserter(st->items));
+          if (--st->pending > 0 || st->failed)
+            return;
+          booking_page page;
+          page.items = std::move(st->items);
+          auto& items = page.items;
+          std::sort(items.begin(), items.end(),
+                    [](auto& a, auto& b) { return a.id < b.id; });
+          if (items.size() > limit) {
+            items.resize(limit);
+            page.next_cursor = items.back().id;
+          }
+          rp.deliver(std::move(page));
+        },
+        [st, rp](caf::error& e) mutable {
+          if (std::exchange(st->failed, true))
+            return;
+          rp.deliver(std::move(e));
+        });
+}
+
+/// Sums the counters of every coordinator.
+void sum_stats(desk_pointer self, const front_desk_peers& peers,
+               caf::typed_response_promise<saga_stats> rp) {
+  struct sum_state {
+    saga_stats total;
+    size_t pending;
+    bool failed = false;
+  };
+  auto st = std::make_shared<sum_state>();
+  st->pending = peers.coordinators.size();
+  for (auto& c : peers.coordinators)
+    self->request(c, caf::infinite, caf::get_atom::value)
+      .then(
+        [st, rp](saga_stats& s) mutable {
+          st->total += s;
+          if (--st->pending > 0 || st->failed)
+            return;
+          rp.deliver(std::move(st->total));
+        },
+        [st, rp](caf::error& e) mutable {
+          if (std::exchange(st->failed, true))
+            return;
+          rp.deliver(std::move(e));
+        });
+}
+
+front_desk_actor::behavior_type desk_impl(desk_pointer self,
+                                          front_desk_peers peers) {
+  return {
+    [=](create_atom, booking_request& req,
+        const std::string& key) -> caf::result<booking_record> {
+      if (req.id.empty())
+        req.id = new_booking_id();
+      if (key.empty())
+        return self->delegate(shard_for(peers.coordinators, req.id),
+                              create_atom::value, std::move(req));
+      auto rp = self->make_response_promise<booking_record>();
+      auto fp = fingerprint(req);
+      auto candidate = req.id;
+      self
+        ->request(peers.idempotency, caf::infinite, claim_atom::value, key,
+                  std::move(fp), std::move(candidate))
+        .then(
+          [self, peers, req, rp](std::string& id) mutable {
+            create_claimed(self, peers, std::move(req), std::move(id), rp);
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [=](cancel_atom, const std::string& id, const std::string& correlation_id) {
+      return self->delegate(shard_for(peers.coordinators, id),
+                            cancel_atom::value, id, correlation_id);
+    },
+    [=](caf::get_atom, const std::string& id) {
+      return self->delegate(shard_for(peers.bookings, id), caf::get_atom::value,
+                            id);
+    },
+    [=](list_atom, const booking_filter& filter) -> caf::result<booking_page> {
+      auto rp = self->make_response_promise<booking_page>();
+      list_all(self, peers, filter, rp);
+      return rp;
+    },
+    [=](await_atom, const std::string& id,
+        caf::timespan timeout) -> caf::result<booking_record> {
+      auto rp = self->make_response_promise<booking_record>();
+      await_outcome(self, peers, id, timeout, rp);
+      return rp;
+    },
+    [=](caf::put_atom, const tour& t) {
+      return self->delegate(shard_for(peers.inventory, t.id),
+                            caf::put_atom::value, t);
+    },
+    [=](caf::get_atom) -> caf::result<saga_stats> {
+      auto rp = self->make_response_promise<saga_stats>();
+      sum_stats(self, peers, rp);
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+front_desk_actor spawn_front_desk(caf::actor_system& sys,
+                                  front_desk_peers peers) {
+  return sys.spawn(desk_impl, std::move(peers));
+}
+
+} // namespace booking

@@ -1,0 +1,74 @@
+// The front desk: the booking use case, in one place, for every edge.
+//
+// The HTTP API and the AMQP intake translate their requests into the
+// messages below and talk to nothing else for bookings and tours; neither
+// knows how bookings, tours or sagas are sharded. The desk claims an
+// idempotency key before a create, routes each request to the shard or
+// coordinator that owns it, merges listings across booking shards (cursor
+// paging stays exact), and turns "wait for the outcome" into one request
+// with a deadline.
+//
+//   self->request(desk, caf::infinite, create_atom::value, req, key)
+//     .then([](booking_record& rec) { ... }, [](caf::error& e) { ... });
+//   self->request(desk, caf::infinite, await_atom::value, id, 5s) ...
+//
+// Most requests are delegated: the owner answers the requester directly, so
+// the desk adds one hop and holds no state.
+
+#pragma once
+
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/timespan.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/booking_actor.hpp"
+#include "actors/idempotency_actor.hpp"
+#include "actors/inventory_actor.hpp"
+#include "actors/messages.hpp"
+#include "actors/saga/saga_coordinator.hpp"
+
+namespace booking {
+
+/// Interface of the front desk.
+using front_desk_actor = caf::typed_actor<
+  // Creates a booking and answers with it as stored (pending for a new one).
+  // An empty `id` gets a fresh one. With a non-empty idempotency key (second
+  // argument), the key is claimed first: a retry with the same key and the
+  // same request answers with the booking the first attempt created (in its
+  // current status) and creates nothing; the same key with another request
+  // fails with key_reused. Otherwise fails like the coordinator's create
+  // (invalid_request, unknown_tour, unknown_date, overloaded, store_error).
+  caf::replies_to<create_atom, booking_request,
+                  std::string>::with<booking_record>,
+  // Starts the cancellation of a booking (id, correlation id): answers with
+  // it in status cancelling; see the coordinator's cancel.
+  caf::replies_to<cancel_atom, std::string, std::string>::with<booking_record>,
+  // One booking by id (fails with not_found).
+  caf::replies_to<caf::get_atom, std::string>::with<booking_record>,
+  // One page of bookings matching the filter, in id order, across shards;
+  // `next_cursor` is set when another page follows.
+  caf::replies_to<list_atom, booking_filter>::with<booking_page>,
+  // Waits up to the timespan for the booking's outcome (confirmed, failed,
+  // cancelled, compensation_failed), then answers with the booking as stored
+  // then, outcome or not. `caf::timespan::max()` waits without a deadline.
+  caf::replies_to<await_atom, std::string, caf::timespan>::with<booking_record>,
+  // Creates or replaces a tour; true if it was new.
+  caf::replies_to<caf::put_atom, tour>::with<bool>,
+  // The counters of every saga coordinator, summed.
+  caf::replies_to<caf::get_atom>::with<saga_stats>>;
+
+/// The actors the desk routes to.
+struct front_desk_peers {
+  std::vector<saga_coordinator_actor> coordinators;
+  std::vector<booking_actor> bookings;
+  std::vector<inventory_actor> inventory;
+  idempotency_actor idempotency;
+};
+
+/// Spawns the front desk.
+front_desk_actor spawn_front_desk(caf::actor_system& sys,
+                                  front_desk_peers peers);
+
+} // namespace booking

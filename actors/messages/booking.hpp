@@ -1,0 +1,166 @@
+// Bookings: the request that enters the engine, the record the booking
+// actor keeps with its saga history, and the filter and page of a listing.
+
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+#include <caf/timestamp.hpp>
+
+namespace booking {
+
+// -- vocabulary ---------------------------------------------------------------
+
+/// Lifecycle of a booking.
+enum class booking_status : uint8_t {
+  pending,
+  confirmed,
+  failed,
+  cancelling,
+  cancelled,
+  compensation_failed,
+};
+
+/// Steps of both sagas, as named in the saga history.
+enum class saga_step : uint8_t {
+  reserve_seats,
+  authorize_payment,
+  confirm_booking,
+  send_notification,
+  refund_payment,
+  release_seats,
+  cancel_booking,
+};
+
+/// What a saga history entry did.
+enum class saga_action : uint8_t { execute, compensate, query };
+
+/// How an attempt ended.
+enum class step_outcome : uint8_t { ok, declined, error, timeout };
+
+std::string to_string(booking_status x);
+std::string to_string(saga_step x);
+std::string to_string(saga_action x);
+std::string to_string(step_outcome x);
+
+/// True for the statuses a booking never leaves on its own.
+bool is_terminal(booking_status x);
+
+// -- messages -----------------------------------------------------------------
+
+/// The customer of a booking.
+struct customer {
+  std::string name;
+  std::string email;
+  std::string phone;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, customer& x) {
+  return f(caf::meta::type_name("customer"), x.name, x.email, x.phone);
+}
+
+/// A request to book seats, as it enters the engine.
+struct booking_request {
+  /// Chosen by the caller (see `new_booking_id`); routes the booking.
+  std::string id;
+  std::string tour_id;
+  std::string date;
+  int32_t seats = 0;
+  customer cust;
+  /// Opaque payment token; never logged nor returned.
+  std::string payment_token;
+  std::string correlation_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, booking_request& x) {
+  return f(caf::meta::type_name("booking_request"), x.id, x.tour_id, x.date,
+           x.seats, x.cust, x.payment_token, x.correlation_id);
+}
+
+/// One attempt in a saga history.
+struct saga_entry {
+  saga_step step = saga_step::reserve_seats;
+  saga_action action = saga_action::execute;
+  step_outcome outcome = step_outcome::ok;
+  int32_t attempt = 1;
+  caf::timestamp at;
+  /// Empty when the outcome is `ok`.
+  std::string error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, saga_entry& x) {
+  return f(caf::meta::type_name("saga_entry"), x.step, x.action, x.outcome,
+           x.attempt, x.at, x.error);
+}
+
+/// A booking as the booking actor stores it.
+struct booking_record {
+  std::string id;
+  booking_status status = booking_status::pending;
+  /// Machine-readable failure reason; empty unless failed.
+  std::string reason;
+  std::string tour_id;
+  std::string date;
+  int32_t seats = 0;
+  int64_t amount_cents = 0;
+  std::string currency;
+  customer cust;
+  std::string correlation_id;
+  caf::timestamp created_at;
+  caf::timestamp updated_at;
+  std::vector<saga_entry> saga;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, booking_record& x) {
+  return f(caf::meta::type_name("booking_record"), x.id, x.status, x.reason,
+           x.tour_id, x.date, x.seats, x.amount_cents, x.currency, x.cust,
+           x.correlation_id, x.created_at, x.updated_at, x.saga);
+}
+
+/// Filter for listing bookings; empty fields match everything.
+struct booking_filter {
+  std::string status;
+  std::string tour_id;
+  std::string email;
+  /// Exclusive lower bound of the id order (the cursor).
+  std::string after_id;
+  int32_t limit = 50;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, booking_filter& x) {
+  return f(caf::meta::type_name("booking_filter"), x.status, x.tour_id, x.email,
+           x.after_id, x.limit);
+}
+
+/// One page of a booking listing, in id order.
+struct booking_page {
+  std::vector<booking_record> items;
+  /// Id of the last item when another page follows; empty on the last page.
+  std::string next_cursor;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, booking_page& x) {
+  return f(caf::meta::type_name("booking_page"), x.items, x.next_cursor);
+}
+
+/// Stable hash of everything a booking request asks for (not its id nor its
+/// correlation id), so that an idempotency key can tell a retry from another
+/// request.
+std::string fingerprint(const booking_request& req);
+
+/// A fresh booking id: UUID version 7 text, whose first 48 bits are the
+/// Unix time in milliseconds and the rest random. Ids made later sort
+/// later, so the store appends new rows at the end of its tables instead of
+/// at random places, and listing by id lists by age.
+std::string new_booking_id();
+
+} // namespace booking

@@ -1,0 +1,126 @@
+// Sagas: the checkpoint a coordinator writes with each step, the atomic
+// change of a booking that carries it, and the coordinators' counters.
+
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+#include <caf/optional.hpp>
+#include <caf/timestamp.hpp>
+
+#include "actors/messages/booking.hpp"
+#include "actors/messages/event.hpp"
+
+namespace booking {
+
+/// Where a saga instance stands, as the coordinator checkpoints it with each
+/// step. Resuming from an older checkpoint is safe: every command and
+/// compensation is idempotent per booking id.
+struct saga_checkpoint {
+  /// Booking id, plus "#cancel" for a cancellation saga.
+  std::string key;
+  /// The saga is over: its row is deleted.
+  bool done = false;
+  bool cancellation = false;
+  /// The request, payment token included (needed to resume authorizing).
+  booking_request req;
+  int64_t amount_cents = 0;
+  std::string currency;
+  /// forward, query, compensating, finishing (the coordinator's phases).
+  uint8_t phase = 0;
+  /// Current row of the saga table.
+  int32_t row = 0;
+  int32_t attempt = 1;
+  /// Rows to compensate, the last one first.
+  std::vector<uint8_t> to_compensate;
+  bool compensation_failed = false;
+  std::string reason;
+  /// The outcome once known (`pending` before).
+  booking_status outcome = booking_status::pending;
+  /// When the next attempt is due (a retry's backoff); zero: at once.
+  caf::timestamp retry_at;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, saga_checkpoint& x) {
+  return f(caf::meta::type_name("saga_checkpoint"), x.key, x.done,
+           x.cancellation, x.req, x.amount_cents, x.currency, x.phase, x.row,
+           x.attempt, x.to_compensate, x.compensation_failed, x.reason,
+           x.outcome, x.retry_at);
+}
+
+/// One change to a booking, applied atomically: the new status (if any),
+/// the history entries the saga step produced, the saga's checkpoint and
+/// the domain events of the step (the transactional outbox; only filled
+/// when a durable store is configured).
+struct booking_update {
+  std::string id;
+  bool has_status = false;
+  booking_status status = booking_status::pending;
+  std::string reason;
+  std::vector<saga_entry> entries;
+  caf::optional<saga_checkpoint> checkpoint;
+  std::vector<domain_event> events;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, booking_update& x) {
+  return f(caf::meta::type_name("booking_update"), x.id, x.has_status, x.status,
+           x.reason, x.entries, x.checkpoint, x.events);
+}
+
+/// Upper bounds, in seconds, of the buckets of the saga duration histogram
+/// (ascending; the last bucket, +Inf, is implied).
+const std::vector<double>& saga_duration_buckets();
+
+/// Counters of one saga coordinator. Every field adds up across
+/// coordinators, so `+=` merges the stats of several.
+struct saga_stats {
+  int64_t started = 0;
+  int64_t in_flight = 0;
+  /// Sagas whose last row ran (after their outcome and final rows).
+  int64_t completed = 0;
+  /// Retries of any call: a step, its query, its compensation or a final row.
+  int64_t retries = 0;
+  /// Steps undone: one per compensation that succeeded, however many
+  /// attempts it took (one that runs out of retries ends the saga in
+  /// compensation_failed instead).
+  int64_t compensations = 0;
+  int64_t uncertain_resolved = 0;
+  /// Bookings and cancellations accepted but not yet started.
+  int64_t starting = 0;
+  /// Sagas by outcome, keyed "status/reason" (reason `none` if empty), e.g.
+  /// "confirmed/none" or "failed/sold_out"; counted when the outcome is set,
+  /// so before `completed`, which waits for the final rows.
+  std::map<std::string, int64_t> completed_by;
+  /// `compensations` by the step undone.
+  std::map<std::string, int64_t> compensations_by_step;
+  /// `retries` by the step of the row retried.
+  std::map<std::string, int64_t> retries_by_step;
+  /// Seconds from a saga's start to its outcome: counts per bucket of
+  /// `saga_duration_buckets()` (not cumulative), then one for +Inf.
+  std::vector<int64_t> duration_counts
+    = std::vector<int64_t>(saga_duration_buckets().size() + 1);
+  double duration_sum = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, saga_stats& x) {
+  return f(caf::meta::type_name("saga_stats"), x.started, x.in_flight,
+           x.completed, x.retries, x.compensations, x.uncertain_resolved,
+           x.starting, x.completed_by, x.compensations_by_step,
+           x.retries_by_step, x.duration_counts, x.duration_sum);
+}
+
+/// Adds the counters of `y` to `x`, maps key by key and the histogram bucket
+/// by bucket.
+saga_stats& operator+=(saga_stats& x, const saga_stats& y);
+
+/// Records one saga duration in the histogram of `x`.
+void observe_duration(saga_stats& x, double seconds);
+
+} // namespace booking

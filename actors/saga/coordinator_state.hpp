@@ -1,0 +1,257 @@
+// Internals of the saga coordinator, shared by the files that implement it:
+//
+//   saga_coordinator.cpp  the entry handlers (create, await, cancel, stats)
+//   saga_runner.cpp       moving an instance through its table: calls to the
+//                         participants, retries, compensations
+//   saga_checkpoints.cpp  recording history and checkpoints, and resuming
+//                         from a checkpoint
+//   saga_events.cpp       the domain events an instance emits
+//
+// Nothing outside those files includes this header.
+
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor_clock.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/errors.hpp"
+#include "actors/faults.hpp"
+#include "actors/log.hpp"
+#include "actors/saga/saga_coordinator.hpp"
+
+namespace booking::detail {
+
+// -- saga instances -----------------------------------------------------------
+
+/// Where an instance is in its table. The values are stored in saga
+/// checkpoints: never renumber them.
+enum class saga_phase : uint8_t {
+  /// Running rows in order.
+  forward,
+  /// Resolving an uncertain outcome of the current row.
+  query,
+  /// Undoing completed rows, last first.
+  compensating,
+  /// Running the final rows after a failure.
+  finishing,
+  /// Nothing left to run.
+  done,
+};
+
+/// The outcome of one call to a participant.
+struct attempt_result {
+  step_outcome outcome = step_outcome::ok;
+  /// Short text for the history; empty when ok.
+  std::string error;
+  /// Failure reason this result implies, if it ends the saga.
+  std::string reason;
+};
+
+using booking_promise = caf::typed_response_promise<booking_record>;
+
+/// One running saga.
+struct saga_instance {
+  bool cancellation = false;
+  booking_request req;
+  int64_t amount_cents = 0;
+  std::string currency;
+  saga_phase phase = saga_phase::forward;
+  /// Current row.
+  size_t row = 0;
+  /// Attempt of the current (row, action), from 1.
+  int32_t attempt = 1;
+  /// Increments with every call issued; a reply for an older epoch is late.
+  uint64_t epoch = 0;
+  /// Rows to compensate; the last one first.
+  std::vector<uint8_t> to_compensate;
+  /// Set when a compensation ran out of retries.
+  bool compensation_failed = false;
+  std::string reason;
+  /// The outcome, once known (`pending` until then).
+  booking_status outcome = booking_status::pending;
+  /// The booking as stored with its outcome, once the store confirmed it.
+  caf::optional<booking_record> final_record;
+  std::vector<booking_promise> awaiters;
+  /// For the duration histogram; the actor clock, so tests control it.
+  caf::actor_clock::time_point started;
+  /// Domain events not yet handed to the store (durable mode only): they
+  /// go with the next update of the booking, in the same transaction.
+  std::vector<domain_event> outbox;
+  /// When the pending retry is due (for the checkpoint).
+  caf::timestamp retry_at;
+};
+
+/// Who waits on a booking that is still being priced and stored.
+struct starting_booking {
+  /// The first create and its repetitions: all get the same answer.
+  std::vector<booking_promise> creates;
+  /// Awaiters; they move to the saga once it starts.
+  std::vector<booking_promise> awaiters;
+};
+
+// -- coordinator state --------------------------------------------------------
+
+struct coordinator_state {
+  saga_participants peers;
+  coordinator_options opts;
+  std::unordered_map<std::string, saga_instance> sagas;
+  /// Bookings being priced and stored, counted against the in-flight limit.
+  size_t starting = 0;
+  /// Bookings being priced and stored (not cancellations), by booking id.
+  std::unordered_map<std::string, starting_booking> starting_bookings;
+  saga_stats stats;
+  fault_dice dice{1};
+  static inline const char* name = "saga_coordinator";
+};
+
+using coordinator_pointer
+  = saga_coordinator_actor::stateful_pointer<coordinator_state>;
+
+using result_handler = std::function<void(attempt_result)>;
+
+/// What a saga does once its outcome is recorded.
+using saga_continuation = std::function<void(saga_instance&)>;
+
+// -- saga_runner.cpp ----------------------------------------------------------
+
+std::string saga_key(const std::string& booking_id, bool cancellation);
+
+attempt_result classify(const caf::error& e);
+
+const saga_definition& definition(coordinator_pointer self,
+                                  const saga_instance& s);
+
+const saga_step_def& current_row(coordinator_pointer self,
+                                 const saga_instance& s);
+
+saga_action current_action(const saga_instance& s);
+
+saga_command current_command(coordinator_pointer self, const saga_instance& s);
+
+const retry_policy& current_policy(coordinator_pointer self,
+                                   const saga_instance& s);
+
+caf::timespan backoff(coordinator_pointer self, const retry_policy& p,
+                      int32_t attempt);
+
+/// The notification an outcome calls for, if any.
+caf::optional<notification_kind> notification_for(const saga_instance& s);
+
+void dispatch(coordinator_pointer self, const saga_instance& s,
+              saga_command cmd, caf::timespan timeout, result_handler done);
+
+/// Removes a finished instance once its outcome is stored.
+void finish(coordinator_pointer self, const std::string& key);
+
+void complete(coordinator_pointer self, const std::string& key,
+              saga_instance& s);
+
+/// Starts the first final row at or after `from`, or completes the saga.
+void run_final_rows(coordinator_pointer self, const std::string& key,
+                    saga_instance& s, size_t from);
+
+/// Compensation is over: the saga ends in `status`.
+void end_failed(coordinator_pointer self, const std::string& key,
+                saga_instance& s, booking_status status,
+                caf::optional<saga_entry> entry);
+
+/// Starts compensating (or ends at once if nothing needs undoing).
+void fail(coordinator_pointer self, const std::string& key, saga_instance& s,
+          std::string reason, caf::optional<saga_entry> entry);
+
+void retry_later(coordinator_pointer self, const std::string& key,
+                 saga_instance& s, saga_entry entry);
+
+void issue(coordinator_pointer self, const std::string& key);
+
+void on_forward_result(coordinator_pointer self, const std::string& key,
+                       saga_instance& s, attempt_result r);
+
+void on_query_result(coordinator_pointer self, const std::string& key,
+                     saga_instance& s, attempt_result r);
+
+void on_compensation_result(coordinator_pointer self, const std::string& key,
+                            saga_instance& s, attempt_result r);
+
+void on_final_result(coordinator_pointer self, const std::string& key,
+                     saga_instance& s, attempt_result r);
+
+void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
+               attempt_result r);
+
+/// Registers a new instance and emits its start event (unless `announced`
+/// already did); runs its first row unless `defer` is set.
+saga_instance& start(coordinator_pointer self, saga_instance s,
+                     bool defer = false, bool announced = false);
+
+bool at_capacity(coordinator_pointer self);
+
+// -- saga_events.cpp ----------------------------------------------------------
+
+const std::string& no_reason();
+
+/// The booking's status as this saga knows it: its outcome once set, else
+/// the status its table runs in (pending, or cancelling).
+booking_status current_status(coordinator_pointer self, const saga_instance& s);
+
+/// Sends one domain event of `s` to the sink. Without a sink, or for a table
+/// entry without an event, it returns before building anything.
+void emit(coordinator_pointer self, saga_instance& s,
+          std::optional<event_type> type,
+          const std::string& reason = no_reason(),
+          caf::optional<notification_kind> kind = caf::none);
+
+/// The event of a row whose command succeeded.
+void emit_success(coordinator_pointer self, saga_instance& s,
+                  const saga_step_def& row);
+
+/// The event of the outcome `s` just took, if its table names one.
+void emit_outcome(coordinator_pointer self, saga_instance& s);
+
+// -- saga_checkpoints.cpp -----------------------------------------------------
+
+void serve_awaiters(saga_instance& s, const booking_record& rec);
+
+/// Where `s` stands, for the store.
+saga_checkpoint checkpoint(const saga_instance& s, bool done = false);
+
+/// In durable mode, adds the saga's checkpoint and pending events to `upd`,
+/// so the store writes them with the change in one transaction.
+void attach_durable(coordinator_pointer self, saga_instance& s,
+                    booking_update& upd, bool done = false);
+
+/// Records one history entry, and the outcome status if `status` is set.
+/// `next` continues the saga after an outcome: in durable mode once the
+/// outcome is committed (so no notification goes out for an outcome a crash
+/// could still undo), else at once.
+void record(coordinator_pointer self, saga_instance& s,
+            caf::optional<saga_entry> entry,
+            caf::optional<booking_status> status, saga_continuation next = {});
+
+saga_entry make_entry(const saga_instance& s, saga_step step,
+                      const attempt_result& r);
+
+/// Counts the outcome `s` just reached and how long it took to get there.
+void count_outcome(coordinator_pointer self, const saga_instance& s);
+
+void set_outcome(coordinator_pointer self, saga_instance& s,
+                 booking_status status, caf::optional<saga_entry> entry,
+                 saga_continuation next);
+
+/// Picks up a saga an earlier run of the engine left unfinished, where its
+/// last checkpoint says it stood: the step in progress runs again (every
+/// command and compensation is idempotent per booking), a pending retry
+/// waits out the rest of its backoff, and an outcome stands.
+void resume(coordinator_pointer self, const saga_checkpoint& cp);
+
+} // namespace booking::detail

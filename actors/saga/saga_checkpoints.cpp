@@ -1,0 +1,223 @@
+// Recording a saga instance: history entries, outcomes and checkpoints
+// (written with each step in durable mode), and resuming an instance from
+// its checkpoint after a restart.
+
+#include "actors/saga/coordinator_state.hpp"
+
+namespace booking::detail {
+
+void serve_awaiters(saga_instance& s, const booking_record& rec) {
+  for (auto& rp : s.awaiters)
+    rp.deliver(rec);
+  s.awaiters.clear();
+}
+
+/// Where `s` stands, for the store.
+saga_checkpoint checkpoint(const saga_instance& s, bool done) {
+  saga_checkpoint cp;
+  cp.key = saga_key(s.req.id, s.cancellation);
+  cp.done = done;
+  if (done)
+    return cp;
+  cp.cancellation = s.cancellation;
+  cp.req = s.req;
+  cp.amount_cents = s.amount_cents;
+  cp.currency = s.currency;
+  cp.phase = static_cast<uint8_t>(s.phase);
+  cp.row = static_cast<int32_t>(s.row);
+  cp.attempt = s.attempt;
+  cp.to_compensate = s.to_compensate;
+  cp.compensation_failed = s.compensation_failed;
+  cp.reason = s.reason;
+  cp.outcome = s.outcome;
+  cp.retry_at = s.retry_at;
+  return cp;
+}
+
+/// In durable mode, adds the saga's checkpoint and pending events to `upd`,
+/// so the store writes them with the change in one transaction.
+void attach_durable(coordinator_pointer self, saga_instance& s,
+                    booking_update& upd, bool done) {
+  if (!self->state.opts.durable)
+    return;
+  upd.checkpoint = checkpoint(s, done);
+  upd.events = std::move(s.outbox);
+  s.outbox.clear();
+}
+
+/// Records one history entry, and the outcome status if `status` is set.
+/// `next` continues the saga after an outcome: in durable mode once the
+/// outcome is committed (so no notification goes out for an outcome a crash
+/// could still undo), else at once.
+void record(coordinator_pointer self, saga_instance& s,
+            caf::optional<saga_entry> entry,
+            caf::optional<booking_status> status, saga_continuation next) {
+  if (!entry && !status && !self->state.opts.durable)
+    return; // nothing to write
+  booking_update upd;
+  upd.id = s.req.id;
+  attach_durable(self, s, upd);
+  if (entry)
+    upd.entries.push_back(std::move(*entry));
+  if (status) {
+    upd.has_status = true;
+    upd.status = *status;
+    upd.reason = s.reason;
+  }
+  auto& shard = shard_for(self->state.peers.bookings, s.req.id);
+  if (!status) {
+    // Nobody waits on a history entry; order with the status changes is
+    // kept because messages from one actor to another stay in order.
+    self->send(shard, record_atom::value, std::move(upd));
+    return;
+  }
+  auto is_outcome = is_terminal(*status);
+  auto key = saga_key(s.req.id, s.cancellation);
+  auto durable = self->state.opts.durable;
+  self->request(shard, caf::infinite, update_atom::value, std::move(upd))
+    .then(
+      [=](booking_record& rec) {
+        if (!is_outcome)
+          return;
+        auto i = self->state.sagas.find(key);
+        if (i == self->state.sagas.end())
+          return;
+        auto& inst = i->second;
+        serve_awaiters(inst, rec);
+        inst.final_record = std::move(rec);
+        if (durable && next)
+          next(inst); // may end the saga: `inst` is gone then
+        else if (inst.phase == saga_phase::done)
+          finish(self, key);
+      },
+      [=](caf::error& e) {
+        log_line(log_level::error, "booking update failed",
+                 {{"booking_id", key}, {"error", describe(e)}});
+        if (!is_outcome)
+          return;
+        auto i = self->state.sagas.find(key);
+        if (i == self->state.sagas.end())
+          return;
+        // Nobody may wait forever for an outcome that could not be stored.
+        for (auto& rp : i->second.awaiters)
+          rp.deliver(e);
+        i->second.awaiters.clear();
+        i->second.final_record = booking_record{};
+        if (durable && next) {
+          // The store failed (it stops for good then): the outcome is not
+          // durable, so nothing may follow from it, no notification above
+          // all. The saga stops here; a restart resumes it from its last
+          // checkpoint.
+          log_line(log_level::warn, "saga stopped: its outcome is not stored",
+                   {{"booking_id", i->second.req.id}});
+          self->state.sagas.erase(i);
+          --self->state.stats.in_flight;
+        } else if (i->second.phase == saga_phase::done) {
+          finish(self, key);
+        }
+      });
+  if (!durable && next)
+    next(s);
+}
+
+saga_entry make_entry(const saga_instance& s, saga_step step,
+                      const attempt_result& r) {
+  saga_entry e;
+  e.step = step;
+  e.action = current_action(s);
+  e.outcome = r.outcome;
+  e.attempt = s.attempt;
+  e.at = caf::make_timestamp();
+  e.error = r.outcome == step_outcome::ok ? std::string{} : r.error;
+  return e;
+}
+
+/// Counts the outcome `s` just reached and how long it took to get there.
+void count_outcome(coordinator_pointer self, const saga_instance& s) {
+  auto& st = self->state.stats;
+  auto reason = s.reason.empty() ? std::string{"none"} : s.reason;
+  ++st.completed_by[to_string(s.outcome) + "/" + reason];
+  auto elapsed = self->clock().now() - s.started;
+  observe_duration(st, std::chrono::duration<double>(elapsed).count());
+}
+
+void set_outcome(coordinator_pointer self, saga_instance& s,
+                 booking_status status, caf::optional<saga_entry> entry,
+                 saga_continuation next) {
+  s.outcome = status;
+  count_outcome(self, s);
+  log_line(log_level::info, "booking " + to_string(status),
+           {{"booking_id", s.req.id},
+            {"correlation_id", s.req.correlation_id},
+            {"reason", s.reason}});
+  // The event first, so it is written with the outcome.
+  emit_outcome(self, s);
+  record(self, s, std::move(entry), status, std::move(next));
+}
+
+/// Picks up a saga an earlier run of the engine left unfinished, where its
+/// last checkpoint says it stood: the step in progress runs again (every
+/// command and compensation is idempotent per booking), a pending retry
+/// waits out the rest of its backoff, and an outcome stands.
+void resume(coordinator_pointer self, const saga_checkpoint& cp) {
+  if (self->state.sagas.count(cp.key) > 0)
+    return; // resumed already
+  saga_instance s;
+  s.cancellation = cp.cancellation;
+  s.req = cp.req;
+  s.amount_cents = cp.amount_cents;
+  s.currency = cp.currency;
+  s.phase = static_cast<saga_phase>(cp.phase);
+  s.row = static_cast<size_t>(cp.row);
+  s.attempt = std::max(1, cp.attempt);
+  s.to_compensate = cp.to_compensate;
+  s.compensation_failed = cp.compensation_failed;
+  s.reason = cp.reason;
+  s.outcome = cp.outcome;
+  if (s.outcome != booking_status::pending) {
+    // The outcome is stored: awaiters read it from the booking.
+    s.final_record = booking_record{};
+  }
+  auto key = cp.key;
+  log_line(log_level::info, "saga resumed",
+           {{"booking_id", s.req.id},
+            {"correlation_id", s.req.correlation_id},
+            {"phase", std::to_string(cp.phase)},
+            {"row", std::to_string(cp.row)}});
+  auto& inst = start(self, std::move(s), true, true);
+  auto& def = definition(self, inst);
+  auto rows = def.steps.size();
+  switch (inst.phase) {
+    case saga_phase::forward:
+    case saga_phase::query:
+      if (inst.row >= rows) {
+        complete(self, key, inst);
+        return;
+      }
+      break;
+    case saga_phase::compensating:
+      if (inst.to_compensate.empty()) {
+        auto status = inst.compensation_failed
+                        ? booking_status::compensation_failed
+                        : def.failure_status;
+        end_failed(self, key, inst, status, caf::none);
+        return;
+      }
+      break;
+    case saga_phase::finishing:
+      run_final_rows(self, key, inst, inst.row);
+      return;
+    case saga_phase::done:
+      complete(self, key, inst);
+      return;
+  }
+  auto now = caf::make_timestamp();
+  if (cp.retry_at > now) {
+    self->delayed_send(self, cp.retry_at - now, timer_atom::value, key,
+                       inst.epoch);
+    return;
+  }
+  issue(self, key);
+}
+
+} // namespace booking::detail

@@ -1,0 +1,496 @@
+// Moving a saga instance through its table: calls to the participants,
+// retries with backoff, queries of uncertain outcomes, compensations and
+// the final rows.
+
+#include "actors/saga/coordinator_state.hpp"
+
+namespace booking::detail {
+
+std::string saga_key(const std::string& booking_id, bool cancellation) {
+  return cancellation ? booking_id + "#cancel" : booking_id;
+}
+
+attempt_result classify(const caf::error& e) {
+  attempt_result r;
+  r.error = describe(e);
+  if (e == caf::sec::request_timeout) {
+    r.outcome = step_outcome::timeout;
+    r.reason = "timeout";
+    return r;
+  }
+  r.outcome = step_outcome::error;
+  if (e.category() != booking_error_category)
+    return r;
+  switch (static_cast<booking_errc>(e.code())) {
+    case booking_errc::sold_out:
+      r.outcome = step_outcome::declined;
+      r.reason = "sold_out";
+      break;
+    case booking_errc::payment_declined:
+      r.outcome = step_outcome::declined;
+      r.reason = "payment_declined";
+      break;
+    case booking_errc::payment_conflict:
+      r.outcome = step_outcome::declined;
+      r.reason = "payment_error";
+      break;
+    case booking_errc::unknown_tour:
+    case booking_errc::unknown_date:
+      r.outcome = step_outcome::declined;
+      r.reason = "inventory_error";
+      break;
+    case booking_errc::payment_error:
+      r.reason = "payment_error";
+      break;
+    case booking_errc::inventory_error:
+      r.reason = "inventory_error";
+      break;
+    default:
+      break;
+  }
+  return r;
+}
+
+const saga_definition& definition(coordinator_pointer self,
+                                  const saga_instance& s) {
+  return s.cancellation ? self->state.opts.cancellation
+                        : self->state.opts.booking;
+}
+
+const saga_step_def& current_row(coordinator_pointer self,
+                                 const saga_instance& s) {
+  auto& def = definition(self, s);
+  if (s.phase == saga_phase::compensating)
+    return def.steps[s.to_compensate.back()];
+  return def.steps[s.row];
+}
+
+saga_action current_action(const saga_instance& s) {
+  switch (s.phase) {
+    case saga_phase::query:
+      return saga_action::query;
+    case saga_phase::compensating:
+      return saga_action::compensate;
+    default:
+      return saga_action::execute;
+  }
+}
+
+saga_command current_command(coordinator_pointer self, const saga_instance& s) {
+  auto& row = current_row(self, s);
+  switch (s.phase) {
+    case saga_phase::query:
+      return row.query;
+    case saga_phase::compensating:
+      return row.compensation;
+    default:
+      return row.command;
+  }
+}
+
+const retry_policy& current_policy(coordinator_pointer self,
+                                   const saga_instance& s) {
+  auto& row = current_row(self, s);
+  return s.phase == saga_phase::compensating ? row.compensation_retry
+                                             : row.retry;
+}
+
+caf::timespan backoff(coordinator_pointer self, const retry_policy& p,
+                      int32_t attempt) {
+  // attempt is the attempt that just failed, so the first retry waits
+  // initial_backoff.
+  auto base = static_cast<double>(p.initial_backoff.count())
+              * std::pow(p.multiplier, std::max(0, attempt - 1));
+  base = std::min(base, static_cast<double>(p.max_backoff.count()));
+  auto jittered = base * (1.0 - p.jitter * self->state.dice.uniform());
+  return caf::timespan{static_cast<int64_t>(jittered)};
+}
+
+/// The notification an outcome calls for, if any.
+caf::optional<notification_kind> notification_for(const saga_instance& s) {
+  switch (s.outcome) {
+    case booking_status::confirmed:
+      return notification_kind::booking_confirmed;
+    case booking_status::cancelled:
+      return notification_kind::booking_cancelled;
+    case booking_status::failed:
+      return notification_kind::booking_failed;
+    case booking_status::compensation_failed:
+      // The customer of a booking that never stood learns it failed; a
+      // stuck cancellation is for an operator, not a second email.
+      if (!s.cancellation)
+        return notification_kind::booking_failed;
+      return caf::none;
+    default:
+      return caf::none;
+  }
+}
+
+template <class T>
+auto on_reply(result_handler done) {
+  return [done](T&) { done(attempt_result{}); };
+}
+
+auto on_error(result_handler done) {
+  return [done](caf::error& e) { done(classify(e)); };
+}
+
+void dispatch(coordinator_pointer self, const saga_instance& s,
+              saga_command cmd, caf::timespan timeout, result_handler done) {
+  auto& peers = self->state.peers;
+  auto& id = s.req.id;
+  switch (cmd) {
+    case saga_command::none:
+      done(attempt_result{});
+      return;
+    case saga_command::reserve_seats: {
+      seat_hold h{id, s.req.tour_id, s.req.date, s.req.seats, false};
+      self
+        ->request(shard_for(peers.inventory, s.req.tour_id), timeout,
+                  reserve_atom::value, std::move(h))
+        .then(on_reply<departure_counts>(done), on_error(done));
+      return;
+    }
+    case saga_command::release_seats:
+      self
+        ->request(shard_for(peers.inventory, s.req.tour_id), timeout,
+                  release_atom::value, id)
+        .then(on_reply<bool>(done), on_error(done));
+      return;
+    case saga_command::authorize_payment: {
+      payment_request req{id, s.amount_cents, s.currency, s.req.payment_token};
+      self
+        ->request(peers.payment, timeout, authorize_atom::value, std::move(req))
+        .then(on_reply<payment_intent>(done), on_error(done));
+      return;
+    }
+    case saga_command::void_payment:
+      self->request(peers.payment, timeout, void_atom::value, id)
+        .then(on_reply<payment_intent>(done), on_error(done));
+      return;
+    case saga_command::query_payment:
+      self->request(peers.payment, timeout, status_atom::value, id)
+        .then(on_reply<payment_intent>(done), on_error(done));
+      return;
+    case saga_command::refund_payment:
+      self->request(peers.payment, timeout, refund_atom::value, id)
+        .then(on_reply<payment_intent>(done), on_error(done));
+      return;
+    case saga_command::capture_and_commit: {
+      auto inventory = shard_for(peers.inventory, s.req.tour_id);
+      self->request(peers.payment, timeout, capture_atom::value, id)
+        .then(
+          [=](payment_intent&) {
+            self->request(inventory, timeout, commit_atom::value, id)
+              .then(on_reply<departure_counts>(done), on_error(done));
+          },
+          on_error(done));
+      return;
+    }
+    case saga_command::notify: {
+      auto kind = notification_for(s);
+      if (!kind) {
+        done(attempt_result{});
+        return;
+      }
+      notification_request req;
+      req.booking_id = id;
+      req.kind = *kind;
+      req.to = s.req.cust.email;
+      req.customer_name = s.req.cust.name;
+      req.tour_id = s.req.tour_id;
+      req.date = s.req.date;
+      req.seats = s.req.seats;
+      req.amount_cents = s.amount_cents;
+      req.currency = s.currency;
+      req.reason = s.reason;
+      req.settled = s.outcome != booking_status::compensation_failed;
+      req.correlation_id = s.req.correlation_id;
+      self
+        ->request(peers.notification, timeout, send_atom::value, std::move(req))
+        .then(on_reply<notification_record>(done), on_error(done));
+      return;
+    }
+  }
+}
+
+/// Removes a finished instance once its outcome is stored.
+void finish(coordinator_pointer self, const std::string& key) {
+  auto i = self->state.sagas.find(key);
+  if (i == self->state.sagas.end())
+    return;
+  if (i->second.outcome != booking_status::pending && !i->second.final_record)
+    return; // the outcome's reply will call us again
+  self->state.sagas.erase(i);
+}
+
+void complete(coordinator_pointer self, const std::string& key,
+              saga_instance& s) {
+  s.phase = saga_phase::done;
+  if (self->state.opts.durable) {
+    // The saga's row goes, with any event still pending.
+    booking_update upd;
+    upd.id = s.req.id;
+    attach_durable(self, s, upd, true);
+    self->send(shard_for(self->state.peers.bookings, s.req.id),
+               record_atom::value, std::move(upd));
+  }
+  auto& st = self->state.stats;
+  --st.in_flight;
+  ++st.completed;
+  finish(self, key);
+}
+
+/// Starts the first final row at or after `from`, or completes the saga.
+void run_final_rows(coordinator_pointer self, const std::string& key,
+                    saga_instance& s, size_t from) {
+  auto& def = definition(self, s);
+  auto nothing_to_do = [&](const saga_step_def& row) {
+    return !row.final
+           || (row.command == saga_command::notify && !notification_for(s));
+  };
+  while (from < def.steps.size() && nothing_to_do(def.steps[from]))
+    ++from;
+  if (from == def.steps.size()) {
+    complete(self, key, s);
+    return;
+  }
+  s.phase = saga_phase::finishing;
+  s.row = from;
+  s.attempt = 1;
+  issue(self, key);
+}
+
+/// Compensation is over: the saga ends in `status`.
+void end_failed(coordinator_pointer self, const std::string& key,
+                saga_instance& s, booking_status status,
+                caf::optional<saga_entry> entry) {
+  // Checkpointed as finishing: a resumed saga only runs the final rows.
+  s.phase = saga_phase::finishing;
+  s.row = 0;
+  s.attempt = 1;
+  set_outcome(self, s, status, std::move(entry),
+              [=](saga_instance& inst) { run_final_rows(self, key, inst, 0); });
+}
+
+/// Starts compensating (or ends at once if nothing needs undoing).
+void fail(coordinator_pointer self, const std::string& key, saga_instance& s,
+          std::string reason, caf::optional<saga_entry> entry) {
+  s.reason = std::move(reason);
+  if (s.to_compensate.empty()) {
+    end_failed(self, key, s, definition(self, s).failure_status,
+               std::move(entry));
+    return;
+  }
+  s.phase = saga_phase::compensating;
+  s.attempt = 1;
+  log_line(log_level::debug, "saga compensating",
+           {{"booking_id", s.req.id}, {"reason", s.reason}});
+  emit(self, s, definition(self, s).event_on_compensating);
+  // Checkpointed as compensating, with the event, in one write.
+  record(self, s, std::move(entry), caf::none);
+  issue(self, key);
+}
+
+void retry_later(coordinator_pointer self, const std::string& key,
+                 saga_instance& s, saga_entry entry) {
+  auto delay = backoff(self, current_policy(self, s), s.attempt);
+  ++s.attempt;
+  s.retry_at = caf::make_timestamp() + delay;
+  record(self, s, std::move(entry), caf::none);
+  s.retry_at = caf::timestamp{};
+  auto& st = self->state.stats;
+  ++st.retries;
+  ++st.retries_by_step[to_string(current_row(self, s).step)];
+  self->delayed_send(self, delay, timer_atom::value, key, s.epoch);
+}
+
+void issue(coordinator_pointer self, const std::string& key) {
+  auto& s = self->state.sagas.at(key);
+  auto epoch = ++s.epoch;
+  dispatch(self, s, current_command(self, s), current_row(self, s).timeout,
+           [=](attempt_result r) {
+             on_result(self, key, epoch, std::move(r));
+           });
+}
+
+void on_forward_result(coordinator_pointer self, const std::string& key,
+                       saga_instance& s, attempt_result r) {
+  auto& def = definition(self, s);
+  auto& row = def.steps[s.row];
+  auto entry = make_entry(s, row.step, r);
+  auto past_pivot = s.outcome != booking_status::pending;
+  if (r.outcome == step_outcome::ok) {
+    if (row.compensation != saga_command::none)
+      s.to_compensate.push_back(static_cast<uint8_t>(s.row));
+    // Before the status change, so the event carries the status before it
+    // (payment.captured is `pending`, booking.confirmed `confirmed`).
+    emit_success(self, s, row);
+    // Moved on before recording, so the checkpoint names the next row.
+    ++s.row;
+    s.attempt = 1;
+    auto next = [=](saga_instance& inst) {
+      if (inst.row == definition(self, inst).steps.size())
+        complete(self, key, inst);
+      else
+        issue(self, key);
+    };
+    if (row.on_success != booking_status::pending)
+      set_outcome(self, s, row.on_success, std::move(entry), next);
+    else {
+      record(self, s, std::move(entry), caf::none);
+      next(s);
+    }
+    return;
+  }
+  auto uncertain = r.outcome == step_outcome::timeout
+                   || r.outcome == step_outcome::error;
+  if (uncertain && r.outcome == step_outcome::timeout
+      && row.query != saga_command::none) {
+    s.phase = saga_phase::query;
+    s.attempt = 1;
+    record(self, s, std::move(entry), caf::none);
+    issue(self, key);
+    return;
+  }
+  if (uncertain && s.attempt < row.retry.max_attempts) {
+    retry_later(self, key, s, std::move(entry));
+    return;
+  }
+  auto& reason = r.reason.empty() ? row.error_reason : r.reason;
+  if (r.outcome == step_outcome::declined)
+    emit(self, s, row.event_on_decline, reason);
+  if (past_pivot) {
+    // After the pivot nothing is undone: give up on this row, keep going.
+    record(self, s, std::move(entry), caf::none);
+    log_line(log_level::warn, "saga step gave up after the pivot",
+             {{"booking_id", s.req.id}, {"step", to_string(row.step)}});
+    run_final_rows(self, key, s, s.row + 1);
+    return;
+  }
+  // The call may have taken effect: undo it too (compensations are
+  // idempotent, so undoing what never happened is harmless).
+  if (uncertain && row.compensation != saga_command::none)
+    s.to_compensate.push_back(static_cast<uint8_t>(s.row));
+  fail(self, key, s, reason, std::move(entry));
+}
+
+void on_query_result(coordinator_pointer self, const std::string& key,
+                     saga_instance& s, attempt_result r) {
+  auto& row = current_row(self, s);
+  auto entry = make_entry(s, row.step, r);
+  if (r.outcome != step_outcome::ok && s.attempt < row.retry.max_attempts) {
+    retry_later(self, key, s, std::move(entry));
+    return;
+  }
+  if (r.outcome == step_outcome::ok)
+    ++self->state.stats.uncertain_resolved;
+  // Whatever the answer, the step is compensated: a void also blocks an
+  // authorization still on its way to the gateway.
+  if (row.compensation != saga_command::none)
+    s.to_compensate.push_back(static_cast<uint8_t>(s.row));
+  fail(self, key, s, "timeout", std::move(entry));
+}
+
+void on_compensation_result(coordinator_pointer self, const std::string& key,
+                            saga_instance& s, attempt_result r) {
+  auto& row = current_row(self, s);
+  auto entry = make_entry(s, row.step, r);
+  if (r.outcome != step_outcome::ok
+      && s.attempt < row.compensation_retry.max_attempts) {
+    retry_later(self, key, s, std::move(entry));
+    return;
+  }
+  if (r.outcome == step_outcome::ok) {
+    // Counted once per step undone, when it succeeds: not per attempt.
+    auto& st = self->state.stats;
+    ++st.compensations;
+    ++st.compensations_by_step[to_string(row.step)];
+    emit(self, s, row.event_on_compensation);
+  } else {
+    // Out of retries: leave this one for an operator, but still undo the
+    // other steps, so as little as possible stays taken.
+    s.compensation_failed = true;
+    log_line(log_level::error, "compensation failed",
+             {{"booking_id", s.req.id},
+              {"correlation_id", s.req.correlation_id},
+              {"step", to_string(row.step)}});
+  }
+  s.to_compensate.pop_back();
+  if (s.to_compensate.empty()) {
+    auto status = s.compensation_failed ? booking_status::compensation_failed
+                                        : definition(self, s).failure_status;
+    end_failed(self, key, s, status, std::move(entry));
+    return;
+  }
+  s.attempt = 1;
+  record(self, s, std::move(entry), caf::none);
+  issue(self, key);
+}
+
+void on_final_result(coordinator_pointer self, const std::string& key,
+                     saga_instance& s, attempt_result r) {
+  auto& row = current_row(self, s);
+  auto entry = make_entry(s, row.step, r);
+  if (r.outcome != step_outcome::ok && s.attempt < row.retry.max_attempts) {
+    retry_later(self, key, s, std::move(entry));
+    return;
+  }
+  record(self, s, std::move(entry), caf::none);
+  if (r.outcome == step_outcome::ok)
+    emit_success(self, s, row);
+  else
+    log_line(log_level::warn, "final saga step gave up",
+             {{"booking_id", s.req.id}, {"step", to_string(row.step)}});
+  run_final_rows(self, key, s, s.row + 1);
+}
+
+void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
+               attempt_result r) {
+  auto i = self->state.sagas.find(key);
+  if (i == self->state.sagas.end() || i->second.epoch != epoch
+      || i->second.phase == saga_phase::done)
+    return; // an abandoned attempt: its saga has moved on
+  auto& s = i->second;
+  switch (s.phase) {
+    case saga_phase::forward:
+      on_forward_result(self, key, s, std::move(r));
+      break;
+    case saga_phase::query:
+      on_query_result(self, key, s, std::move(r));
+      break;
+    case saga_phase::compensating:
+      on_compensation_result(self, key, s, std::move(r));
+      break;
+    case saga_phase::finishing:
+      on_final_result(self, key, s, std::move(r));
+      break;
+    case saga_phase::done:
+      break;
+  }
+}
+
+/// Registers a new instance and emits its start event (unless `announced`
+/// already did); runs its first row unless `defer` is set.
+saga_instance& start(coordinator_pointer self, saga_instance s, bool defer,
+                     bool announced) {
+  auto key = saga_key(s.req.id, s.cancellation);
+  s.started = self->clock().now();
+  auto& st = self->state;
+  ++st.stats.started;
+  ++st.stats.in_flight;
+  auto& inst = st.sagas.emplace(key, std::move(s)).first->second;
+  if (!announced)
+    emit(self, inst, definition(self, inst).event_on_start);
+  if (!defer)
+    issue(self, key);
+  return inst;
+}
+
+bool at_capacity(coordinator_pointer self) {
+  auto& st = self->state;
+  return static_cast<size_t>(st.stats.in_flight) + st.starting
+         >= st.opts.max_in_flight;
+}
+
+} // namespace booking::detail

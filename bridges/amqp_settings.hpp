@@ -1,0 +1,26 @@
+// Settings of the RabbitMQ bridges (section `amqp`), filled and validated
+// by the config.
+
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <caf/timespan.hpp>
+
+namespace booking {
+
+/// AMQP bridge (used by the RabbitMQ bridges).
+struct amqp_settings {
+  std::string url;
+  uint16_t prefetch = 64;
+  std::string queue_type = "classic";
+  int32_t delivery_limit = 5;
+  int32_t retry_limit = 5;
+  caf::timespan heartbeat = std::chrono::seconds(30);
+  size_t confirm_window = 256;
+};
+
+} // namespace booking

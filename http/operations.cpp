@@ -1,0 +1,60 @@
+// Operations: readiness (`/readyz`) and the Prometheus metrics
+// (`/metrics`); `/healthz` is answered by the pipeline itself.
+
+#include <boost/beast/http/field.hpp>
+
+#include "actors/codec/problem.hpp"
+#include "http/resources.hpp"
+
+namespace booking {
+
+namespace http = boost::beast::http;
+
+void readyz(api_handler& api, const exchange_ptr& ex) {
+  auto name = [](check_state s) {
+    switch (s) {
+      case check_state::ok:
+        return "ok";
+      case check_state::starting:
+        return "starting";
+      default:
+        return "down";
+    }
+  };
+  auto& opts = api.options();
+  auto store = opts.ready.store ? opts.ready.store() : check_state::ok;
+  bool ready = store == check_state::ok;
+  std::string checks = std::string{R"("store":")"} + name(store) + "\"";
+  if (opts.ready.amqp) {
+    auto amqp = opts.ready.amqp();
+    ready = ready && amqp == check_state::ok;
+    checks += std::string{R"(,"amqp":")"} + name(amqp) + "\"";
+  }
+  api.reply(ex, ready ? 200 : 503,
+            std::string{R"({"status":")"} + (ready ? "ready" : "unavailable")
+              + R"(","checks":{)" + checks + "}}");
+}
+
+void metrics(api_handler& api, const exchange_ptr& ex) {
+  auto desk = api.peers().desk;
+  with_actor(api.system(), [ex, desk](caf::event_based_actor* self) {
+    self->request(desk, caf::infinite, caf::get_atom::value)
+      .then(
+        [ex](saga_stats& total) {
+          auto& api = *ex->api;
+          auto& opts = api.options();
+          auto amqp = opts.amqp_metrics ? opts.amqp_metrics() : amqp_counters{};
+          http_response res{http::status::ok, ex->version};
+          res.set(http::field::content_type,
+                  "text/plain; version=0.0.4; charset=utf-8");
+          auto store = opts.store_metrics ? opts.store_metrics()
+                                          : store_counters{};
+          res.body() = render_metrics(api.metrics(), total, amqp, store,
+                                      api.peers().actor_counts);
+          api.finish(ex, std::move(res));
+        },
+        [ex](caf::error& e) { ex->api->reply(ex, problem_for(e)); });
+  });
+}
+
+} // namespace booking
