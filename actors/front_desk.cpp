@@ -5,7 +5,6 @@
 #include <memory>
 
 #include <caf/actor_system.hpp>
-#include <caf/sec.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/errors.hpp"
@@ -18,32 +17,6 @@ namespace {
 using desk_pointer = front_desk_actor::pointer;
 
 using booking_promise = caf::typed_response_promise<booking_record>;
-
-/// A deadline as CAF's request takes it: `timespan::max()` is none.
-caf::duration deadline(caf::timespan t) {
-  if (t == caf::timespan::max())
-    return caf::duration{caf::infinite};
-  return caf::duration{t};
-}
-
-/// Answers `rp` with the outcome of `id`, or after `timeout` with the
-/// booking as stored then.
-void await_outcome(desk_pointer self, const front_desk_peers& peers,
-                   const std::string& id, caf::timespan timeout,
-                   booking_promise rp) {
-  auto shard = shard_for(peers.bookings, id);
-  self
-    ->request(shard_for(peers.coordinators, id), deadline(timeout),
-              await_atom::value, id)
-    .then([rp](booking_record& rec) mutable { rp.deliver(std::move(rec)); },
-          [self, rp, shard, id](caf::error& err) mutable {
-            if (err != caf::sec::request_timeout) {
-              rp.deliver(std::move(err));
-              return;
-            }
-            rp.delegate(shard, caf::get_atom::value, id);
-          });
-}
 
 /// The claimed id of a keyed create: the first attempt's booking answers,
 /// even if its tour changed since; only a first attempt that left no
@@ -167,11 +140,9 @@ front_desk_actor::behavior_type desk_impl(desk_pointer self,
       list_all(self, peers, filter, rp);
       return rp;
     },
-    [=](await_atom, const std::string& id,
-        caf::timespan timeout) -> caf::result<booking_record> {
-      auto rp = self->make_response_promise<booking_record>();
-      await_outcome(self, peers, id, timeout, rp);
-      return rp;
+    [=](await_atom, const std::string& id) {
+      return self->delegate(shard_for(peers.coordinators, id),
+                            await_atom::value, id);
     },
     [=](caf::put_atom, const tour& t) {
       return self->delegate(shard_for(peers.inventory, t.id),

@@ -5,12 +5,13 @@
 // knows how bookings, tours or sagas are sharded. The desk claims an
 // idempotency key before a create, routes each request to the shard or
 // coordinator that owns it, merges listings across booking shards (cursor
-// paging stays exact), and turns "wait for the outcome" into one request
-// with a deadline.
+// paging stays exact), and hands "wait for the outcome" to the coordinator
+// that runs the saga.
 //
 //   self->request(desk, caf::infinite, create_atom::value, req, key)
 //     .then([](booking_record& rec) { ... }, [](caf::error& e) { ... });
-//   self->request(desk, caf::infinite, await_atom::value, id, 5s) ...
+//   self->request(desk, 5s, await_atom::value, id) ...   // then `get` on
+//                                                        // request_timeout
 //
 // Most requests are delegated: the owner answers the requester directly, so
 // the desk adds one hop and holds no state.
@@ -20,7 +21,6 @@
 #include <vector>
 
 #include <caf/replies_to.hpp>
-#include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "actors/booking_actor.hpp"
@@ -50,10 +50,10 @@ using front_desk_actor = caf::typed_actor<
   // One page of bookings matching the filter, in id order, across shards;
   // `next_cursor` is set when another page follows.
   caf::replies_to<list_atom, booking_filter>::with<booking_page>,
-  // Waits up to the timespan for the booking's outcome (confirmed, failed,
-  // cancelled, compensation_failed), then answers with the booking as stored
-  // then, outcome or not. `caf::timespan::max()` waits without a deadline.
-  caf::replies_to<await_atom, std::string, caf::timespan>::with<booking_record>,
+  // Answers once the booking has its outcome (confirmed, failed, cancelled,
+  // compensation_failed). A caller with a deadline puts it on its request
+  // and, when it passes, asks for the booking as stored (`get`).
+  caf::replies_to<await_atom, std::string>::with<booking_record>,
   // Creates or replaces a tour; true if it was new.
   caf::replies_to<caf::put_atom, tour>::with<bool>,
   // The counters of every saga coordinator, summed.

@@ -269,9 +269,7 @@ private:
     auto desk = peers_.desk;
     auto publisher = peers_.publisher;
     self_->system().spawn([=](caf::event_based_actor* waiter) {
-      waiter
-        ->request(desk, caf::infinite, await_atom::value, id,
-                  caf::timespan::max())
+      waiter->request(desk, caf::infinite, await_atom::value, id)
         .then(
           [=](booking_record& rec) {
             waiter->send(publisher, reply_atom::value, reply_to,

@@ -65,6 +65,10 @@ uint64_t worker_seed(uint64_t seed, uint64_t stream, size_t index,
 
 } // namespace
 
+/// Front desks behind the desk's pool; not a setting, as they hold no state
+/// and the scheduler threads, not their number, bound their throughput.
+constexpr size_t front_desks = 2;
+
 /// The workers behind the pools, and how to spawn each role's workers
 /// again: what `crash_worker` needs to restart one behind the same handle.
 struct worker_registry {
@@ -327,8 +331,17 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
         co.recovered.push_back(cp);
     e.coordinators.push_back(spawn_saga_coordinator(sys, peers, co));
   }
-  e.desk = spawn_front_desk(sys, front_desk_peers{e.coordinators, e.bookings,
-                                                  e.inventory, e.idempotency});
+  // The desk holds no state, so a few of them sit behind a round-robin
+  // pool: the edges' requests do not queue behind one mailbox (see
+  // BENCHMARKS.md, "The front desk").
+  front_desk_peers desk_peers{e.coordinators, e.bookings, e.inventory,
+                              e.idempotency};
+  e.desk = caf::actor_cast<front_desk_actor>(caf::actor_pool::make(
+    sys.dummy_execution_unit(), front_desks,
+    [&] {
+      return caf::actor_cast<caf::actor>(spawn_front_desk(sys, desk_peers));
+    },
+    caf::actor_pool::round_robin()));
   if (!cfg.amqp.url.empty()) {
     intake_options io;
     io.node_id = node_id();

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include <boost/beast/http/field.hpp>
+#include <caf/sec.hpp>
 
 #include "actors/codec/json_codec.hpp"
 #include "actors/errors.hpp"
@@ -79,20 +80,28 @@ void reply_outcome(const exchange_ptr& ex, booking_record& rec, bool cancel) {
 }
 
 /// Answers with `rec`. If the client asked to wait and `rec` is still
-/// `running`, the desk first waits up to `Prefer: wait` seconds for its
-/// outcome and answers with the booking as stored then.
+/// `running`, first waits for its outcome, and after `Prefer: wait` seconds
+/// answers with the booking as stored then.
 void answer_after_wait(caf::event_based_actor* self,
                        const front_desk_actor& desk, const exchange_ptr& ex,
                        booking_record& rec, booking_status running,
                        bool cancel) {
   if (ex->wait <= 0 || rec.status != running)
     return reply_outcome(ex, rec, cancel);
-  self
-    ->request(desk, caf::infinite, await_atom::value, rec.id,
-              caf::timespan{std::chrono::seconds(ex->wait)})
+  auto id = rec.id;
+  self->request(desk, std::chrono::seconds(ex->wait), await_atom::value, id)
     .then([ex,
            cancel](booking_record& done) { reply_outcome(ex, done, cancel); },
-          [ex](caf::error& err) { ex->api->reply(ex, problem_for(err)); });
+          [ex, self, desk, id, cancel](caf::error& err) {
+            if (err != caf::sec::request_timeout)
+              return ex->api->reply(ex, problem_for(err));
+            self->request(desk, caf::infinite, caf::get_atom::value, id)
+              .then([ex, cancel](
+                      booking_record& now) { reply_outcome(ex, now, cancel); },
+                    [ex](caf::error& err) {
+                      ex->api->reply(ex, problem_for(err));
+                    });
+          });
 }
 
 } // namespace

@@ -121,31 +121,44 @@ CAF_TEST(listing pages across every shard stay exact) {
   CAF_CHECK_EQUAL(listed, ids);
 }
 
-CAF_TEST(await answers with the outcome or after its deadline) {
+CAF_TEST(await answers with the outcome and a deadline falls back to get) {
   boot();
   auto done = create(request_for("tok_ok"));
   CAF_REQUIRE(done);
   run();
-  auto outcome = ask_desk<booking_record>(await_atom::value, done->id,
-                                          caf::timespan{1s});
+  auto outcome = ask_desk<booking_record>(await_atom::value, done->id);
   CAF_REQUIRE(outcome);
   CAF_CHECK_EQUAL(outcome->status, booking_status::confirmed);
   // The gateway never answers tok_timeout, so the saga waits for its
-  // payment timeout (5 s); the desk gives up waiting after 1 s.
+  // payment timeout (5 s); a caller that gives up after 1 s reads the
+  // booking as stored, still pending.
   auto stuck = create(request_for("tok_timeout"));
   CAF_REQUIRE(stuck);
-  auto handle = self->request(e.desk, caf::infinite, await_atom::value,
-                              stuck->id, caf::timespan{1s});
+  auto handle = self->request(e.desk, 1s, await_atom::value, stuck->id);
   sched.run();
   sched.advance_time(1s);
   sched.run();
-  caf::optional<booking_record> late;
-  handle.receive([&](booking_record& rec) { late = std::move(rec); },
-                 [&](caf::error& err) { CAF_FAIL(to_string(err)); });
-  CAF_REQUIRE(late);
-  CAF_CHECK_EQUAL(late->id, stuck->id);
-  CAF_CHECK_EQUAL(late->status, booking_status::pending);
+  caf::error timed_out;
+  handle.receive(
+    [&](booking_record&) {
+      CAF_FAIL("answered before the "
+               "outcome");
+    },
+    [&](caf::error& err) { timed_out = std::move(err); });
+  CAF_CHECK_EQUAL(timed_out, caf::sec::request_timeout);
+  auto now = ask_desk<booking_record>(caf::get_atom::value, stuck->id);
+  CAF_REQUIRE(now);
+  CAF_CHECK_EQUAL(now->status, booking_status::pending);
+  // The outcome still reaches a caller without a deadline.
+  auto waiting = self->request(e.desk, caf::infinite, await_atom::value,
+                               stuck->id);
   run();
+  caf::optional<booking_record> late;
+  waiting.receive([&](booking_record& rec) { late = std::move(rec); },
+                  [&](caf::error& err) { CAF_FAIL(to_string(err)); });
+  CAF_REQUIRE(late);
+  CAF_CHECK_EQUAL(late->status, booking_status::failed);
+  CAF_CHECK_EQUAL(late->reason, "timeout");
   CHECK_INVARIANTS({done->id, stuck->id});
 }
 

@@ -279,8 +279,8 @@ CAF_TEST(participant commands and their replies survive a round trip) {
   // The front desk.
   check_message(caf::make_message(create_atom::value, sample_request(),
                                   std::string{"key-1"}));
-  check_message(caf::make_message(await_atom::value, std::string{"b-1"},
-                                  caf::timespan{5s}));
+  check_message(caf::make_message(await_atom::value, std::string{"b-1"}));
+  check_message(caf::make_message(caf::timespan{5s}, uint64_t{7}, int64_t{-1}));
   check_message(caf::make_message(booking_page{{sample_record()}, ""}));
   check_message(caf::make_message(caf::get_atom::value));
   check_message(caf::make_message(sample_stats()));
