@@ -1,8 +1,8 @@
 // Booking records and their status history.
 //
-// The wiring spawns several shards and routes each booking by its id
-// (`shard_for`). The saga coordinator is the only writer of a booking's
-// status; readers (HTTP, reports) get copies.
+// The wiring spawns several shards; the front desk and the coordinators
+// route each booking by its id (`actors/shard.hpp`). The saga coordinator is
+// the only writer of a booking's status; readers (HTTP, reports) get copies.
 
 #pragma once
 

@@ -49,7 +49,9 @@ void list_all(desk_pointer self, const front_desk_peers& peers,
     size_t pending;
     bool failed = false;
   };
-  auto limit = static_cast<size_t>(std::max(filter.limit, int32_t{1}));
+  // The edges validate the limit; the desk still keeps `limit + 1` in range.
+  auto limit
+    = static_cast<size_t>(std::clamp(filter.limit, int32_t{1}, int32_t{10000}));
   filter.limit = static_cast<int32_t>(limit) + 1;
   auto st = std::make_shared<merge_state>();
   st->pending = peers.bookings.size();
@@ -105,52 +107,54 @@ void sum_stats(desk_pointer self, const front_desk_peers& peers,
 }
 
 front_desk_actor::behavior_type desk_impl(desk_pointer self,
-                                          front_desk_peers peers) {
+                                          front_desk_peers peers_value) {
+  // One copy of the handles, shared by the handlers and their callbacks.
+  auto peers = std::make_shared<const front_desk_peers>(std::move(peers_value));
   return {
     [=](create_atom, booking_request& req,
         const std::string& key) -> caf::result<booking_record> {
       if (req.id.empty())
         req.id = new_booking_id();
       if (key.empty())
-        return self->delegate(shard_for(peers.coordinators, req.id),
+        return self->delegate(shard_for(peers->coordinators, req.id),
                               create_atom::value, std::move(req));
       auto rp = self->make_response_promise<booking_record>();
       auto fp = fingerprint(req);
       auto candidate = req.id;
       self
-        ->request(peers.idempotency, caf::infinite, claim_atom::value, key,
+        ->request(peers->idempotency, caf::infinite, claim_atom::value, key,
                   std::move(fp), std::move(candidate))
         .then(
           [self, peers, req, rp](std::string& id) mutable {
-            create_claimed(self, peers, std::move(req), std::move(id), rp);
+            create_claimed(self, *peers, std::move(req), std::move(id), rp);
           },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
     [=](cancel_atom, const std::string& id, const std::string& correlation_id) {
-      return self->delegate(shard_for(peers.coordinators, id),
+      return self->delegate(shard_for(peers->coordinators, id),
                             cancel_atom::value, id, correlation_id);
     },
     [=](caf::get_atom, const std::string& id) {
-      return self->delegate(shard_for(peers.bookings, id), caf::get_atom::value,
-                            id);
+      return self->delegate(shard_for(peers->bookings, id),
+                            caf::get_atom::value, id);
     },
     [=](list_atom, const booking_filter& filter) -> caf::result<booking_page> {
       auto rp = self->make_response_promise<booking_page>();
-      list_all(self, peers, filter, rp);
+      list_all(self, *peers, filter, rp);
       return rp;
     },
     [=](await_atom, const std::string& id) {
-      return self->delegate(shard_for(peers.coordinators, id),
+      return self->delegate(shard_for(peers->coordinators, id),
                             await_atom::value, id);
     },
     [=](caf::put_atom, const tour& t) {
-      return self->delegate(shard_for(peers.inventory, t.id),
+      return self->delegate(shard_for(peers->inventory, t.id),
                             caf::put_atom::value, t);
     },
     [=](caf::get_atom) -> caf::result<saga_stats> {
       auto rp = self->make_response_promise<saga_stats>();
-      sum_stats(self, peers, rp);
+      sum_stats(self, *peers, rp);
       return rp;
     },
   };

@@ -1,10 +1,10 @@
 // Inventory: seats per tour and date, with holds, commits and releases.
 //
-// The wiring spawns N shards and routes each tour to one of them by its id
-// (`shard_for`), each behind a pool of one, so a crashed shard can be
-// replaced behind the same handle. Every operation is idempotent per booking
-// id, so a saga may retry it safely. Each change is forwarded to the
-// availability read model.
+// The wiring spawns N shards; the front desk and the coordinators route
+// each tour to one of them by its id (`actors/shard.hpp`), each behind a pool
+// of one, so a crashed shard can be replaced behind the same handle. Every
+// operation is idempotent per booking id, so a saga may retry it safely. Each
+// change is forwarded to the availability read model.
 
 #pragma once
 
@@ -19,7 +19,6 @@
 #include "actors/faults.hpp"
 #include "actors/messages.hpp"
 #include "actors/settings.hpp"
-#include "actors/shard.hpp"
 #include "actors/store/repositories.hpp"
 #include "actors/store/store_actor.hpp"
 

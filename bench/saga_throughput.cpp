@@ -58,6 +58,7 @@
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
 #include "actors/saga/invariants.hpp"
+#include "actors/shard.hpp"
 #include "config/booking_config.hpp"
 #include "config/wiring.hpp"
 

@@ -1069,6 +1069,9 @@ config_outcome load_config(booking_config& cfg, std::vector<std::string> args) {
   if (cfg.settings.amqp.url.empty())
     if (auto url = std::getenv("BOOKING_AMQP_URL"))
       cfg.settings.amqp.url = url;
+  if (cfg.check)
+    if (auto err = cfg.check(cfg))
+      return fail(*err);
   if (cli.dump_config)
     return run_caf_flag(cfg, "--dump-config");
   return {};

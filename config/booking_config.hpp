@@ -103,8 +103,9 @@ struct booking_config : caf::actor_system_config {
   std::string config_file;
 
   /// Checks of the whole configuration that the program adds, run by
-  /// `load_config` once every key is valid (booking-sim checks its scenario
-  /// here). Returns the line naming the key at fault, or none.
+  /// `load_config` once every key is valid and before `--dump-config`, for
+  /// either program (booking-sim checks its scenario here; booking-server
+  /// adds none yet). Returns the line naming the key at fault, or none.
   std::function<std::optional<std::string>(const booking_config&)> check;
 
   /// All registered options, CAF's own included.

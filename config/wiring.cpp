@@ -17,6 +17,7 @@
 #include "actors/errors.hpp"
 #include "actors/faults.hpp"
 #include "actors/log.hpp"
+#include "actors/shard.hpp"
 #include "actors/store/memory_store.hpp"
 
 namespace booking {

@@ -131,12 +131,8 @@ void create_booking(api_handler& api, const exchange_ptr& ex,
                             false);
         },
         [ex, id = br.id](caf::error& err) {
-          if (is(err, booking_errc::key_reused))
-            return ex->api->reply(
-              ex, validation_problem(
-                    {{"Idempotency-Key", "was used before with a different "
-                                         "request"}}));
-          ex->booking_id = id;
+          if (!is(err, booking_errc::key_reused))
+            ex->booking_id = id;
           ex->api->reply(ex, problem_for(err));
         });
   });

@@ -26,14 +26,6 @@ using value = rapidjson::Value;
 constexpr const char* specversion = "1.0";
 constexpr const char* data_content_type = "application/json";
 
-// -- schemas ------------------------------------------------------------------
-
-/// The event table's row of `type`; a type without a row has no codec as
-/// an event (see `has_codec`).
-const event_info* find_schema(const std::string& type) {
-  return find_event(type);
-}
-
 // -- time ---------------------------------------------------------------------
 
 /// Days from 1970-01-01 to a civil date (H. Hinnant's algorithm).
@@ -327,12 +319,12 @@ message_properties properties_for(const domain_event& x) {
 // -- domain events ------------------------------------------------------------
 
 bool has_codec(const std::string& type) {
-  return find_schema(type) != nullptr || type == intake_type
+  return find_event(type) != nullptr || type == intake_type
          || type == rejected_type;
 }
 
 bool carries_reason(const std::string& type) {
-  auto s = find_schema(type);
+  auto s = find_event(type);
   return s != nullptr && s->carries_reason;
 }
 
@@ -341,7 +333,7 @@ std::string source_of(const std::string& node_id) {
 }
 
 std::string encode_event(const domain_event& x, const std::string& node_id) {
-  auto s = find_schema(x.type);
+  auto s = find_event(x.type);
   rapidjson::StringBuffer buf;
   writer w{buf};
   open_envelope(w, x.id, x.type, x.time, x.booking_id, node_id);
@@ -377,7 +369,7 @@ std::optional<domain_event> decode_event(const std::string& body,
     set_error(error, err);
     return std::nullopt;
   }
-  if (find_schema(env.type) == nullptr) {
+  if (find_event(env.type) == nullptr) {
     set_error(error, {"type", "is not an event type: " + env.type});
     return std::nullopt;
   }

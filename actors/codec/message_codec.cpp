@@ -1,6 +1,8 @@
 #include "actors/codec/message_codec.hpp"
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <type_traits>
 
@@ -8,6 +10,7 @@
 #include <rapidjson/error/en.h>
 
 #include <caf/atom.hpp>
+#include <caf/error.hpp>
 #include <caf/message_builder.hpp>
 #include <caf/timespan.hpp>
 #include <caf/timestamp.hpp>
@@ -293,7 +296,11 @@ void put(writer& w, uint8_t x) {
 }
 
 void put(writer& w, double x) {
-  w.Double(x);
+  // JSON has no NaN or infinity; they travel as null and come back as NaN.
+  if (std::isfinite(x))
+    w.Double(x);
+  else
+    w.Null();
 }
 
 void put(writer& w, caf::timestamp x) {
@@ -429,6 +436,10 @@ bool get(reader& r, const value& v, uint8_t& x) {
 }
 
 bool get(reader& r, const value& v, double& x) {
+  if (v.IsNull()) {
+    x = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
   if (!v.IsNumber())
     return r.fail("expected a number");
   x = v.GetDouble();
@@ -457,10 +468,14 @@ get(reader& r, const value& v, E& x) {
   std::string name;
   if (!get(r, v, name))
     return false;
-  // The enums are small and dense from 0; `to_string` names each value.
-  for (unsigned i = 0; i < 64; ++i) {
+  // The enums are dense from 0, and `to_string` names each value and says
+  // "unknown" past the last one.
+  for (unsigned i = 0; i < 256; ++i) {
     auto candidate = static_cast<E>(i);
-    if (to_string(candidate) == name) {
+    auto known = to_string(candidate);
+    if (known == "unknown")
+      break;
+    if (known == name) {
       x = candidate;
       return true;
     }
@@ -557,15 +572,23 @@ get(reader& r, const value& v, T& x) {
   return f.ok;
 }
 
+/// Parses `text` into `doc`, doubles to full precision so they round-trip.
+bool parse(const std::string& text, rapidjson::Document& doc,
+           std::string& error) {
+  doc.Parse<json::parse_flags | rapidjson::kParseFullPrecisionFlag>(
+    text.data(), text.size());
+  if (!doc.HasParseError())
+    return true;
+  error = "malformed JSON at offset " + std::to_string(doc.GetErrorOffset())
+          + ": " + rapidjson::GetParseError_En(doc.GetParseError());
+  return false;
+}
+
 template <class T>
 bool read_json(const std::string& text, T& out, std::string& error) {
   rapidjson::Document doc;
-  doc.Parse<json::parse_flags>(text.data(), text.size());
-  if (doc.HasParseError()) {
-    error = "malformed JSON at offset " + std::to_string(doc.GetErrorOffset())
-            + ": " + rapidjson::GetParseError_En(doc.GetParseError());
+  if (!parse(text, doc, error))
     return false;
-  }
   reader r;
   T x{};
   if (!get(r, doc, x)) {
@@ -625,6 +648,74 @@ element_codec atom_element() {
   };
 }
 
+bool decode_message(const value& v, reader& r, caf::message& out);
+
+std::optional<std::vector<const element_codec*>>
+codecs_of(const caf::message& msg, std::string* error);
+
+void write_message(writer& w, const caf::message& msg, std::string* error,
+                   bool& ok);
+
+/// A `caf::error`, as every actor may answer: `{"category", "code",
+/// "context"}`, the context being a message itself.
+element_codec error_element() {
+  return {
+    "error",
+    [](const caf::message& msg, size_t i) {
+      return msg.match_element<caf::error>(i);
+    },
+    [](writer& w, const caf::message& msg, size_t i) {
+      auto& e = msg.get_as<caf::error>(i);
+      w.StartObject();
+      w.Key("category");
+      put(w, caf::to_string(e.category()));
+      w.Key("code");
+      put(w, e.code());
+      w.Key("context");
+      // A context the codec cannot carry (CAF's own errors may hold any
+      // type) travels as an empty message: the code still tells the error.
+      bool ok = true;
+      if (codecs_of(e.context(), nullptr))
+        write_message(w, e.context(), nullptr, ok);
+      else
+        write_message(w, caf::message{}, nullptr, ok);
+      w.EndObject();
+    },
+    [](reader& r, const value& v, caf::message_builder& mb) {
+      if (!v.IsObject())
+        return r.fail("expected an object");
+      std::string category;
+      uint8_t code = 0;
+      caf::message context;
+      auto base = r.path;
+      auto field = [&](const char* name) -> const value* {
+        r.path = base + "." + name;
+        auto i = v.FindMember(name);
+        if (i == v.MemberEnd()) {
+          r.fail("missing");
+          return nullptr;
+        }
+        return &i->value;
+      };
+      auto c = field("category");
+      if (c == nullptr || !get(r, *c, category))
+        return false;
+      if (category.empty() || category.size() > 10)
+        return r.fail("an atom has 1 to 10 characters");
+      auto n = field("code");
+      if (n == nullptr || !get(r, *n, code))
+        return false;
+      auto ctx = field("context");
+      if (ctx == nullptr || !decode_message(*ctx, r, context))
+        return false;
+      r.path = base;
+      mb.append(
+        caf::error{code, caf::atom_from_string(category), std::move(context)});
+      return true;
+    },
+  };
+}
+
 const std::vector<element_codec>& element_codecs() {
   static const std::vector<element_codec> codecs = [] {
     std::vector<element_codec> xs{
@@ -635,6 +726,8 @@ const std::vector<element_codec>& element_codecs() {
       element_of<uint64_t>("uint64"),
       element_of<bool>("bool"),
       element_of<caf::timespan>("timespan"),
+      element_of<std::vector<std::string>>("vector<string>"),
+      error_element(),
     };
 #define BOOKING_ELEMENT(type) xs.push_back(element_of<type>(#type));
     BOOKING_MESSAGE_TYPES(BOOKING_ELEMENT)
@@ -655,6 +748,72 @@ const element_codec* find_element(const std::string& name) {
     if (c.name == name)
       return &c;
   return nullptr;
+}
+
+/// The codec of each element of `msg`, or none if one has no codec (then
+/// `error`, if given, names it).
+std::optional<std::vector<const element_codec*>>
+codecs_of(const caf::message& msg, std::string* error) {
+  std::vector<const element_codec*> result;
+  for (size_t i = 0; i < msg.size(); ++i) {
+    const element_codec* codec = nullptr;
+    for (auto& c : element_codecs())
+      if (c.matches(msg, i)) {
+        codec = &c;
+        break;
+      }
+    if (codec == nullptr) {
+      if (error != nullptr)
+        *error = "element " + std::to_string(i) + " has no codec";
+      return std::nullopt;
+    }
+    result.push_back(codec);
+  }
+  return result;
+}
+
+void write_message(writer& w, const caf::message& msg, std::string* error,
+                   bool& ok) {
+  auto codecs = codecs_of(msg, error);
+  if (!codecs) {
+    ok = false;
+    return;
+  }
+  w.StartArray();
+  for (size_t i = 0; i < msg.size(); ++i) {
+    w.StartObject();
+    w.Key("type");
+    put(w, (*codecs)[i]->name);
+    w.Key("value");
+    (*codecs)[i]->write(w, msg, i);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+bool decode_message(const value& v, reader& r, caf::message& out) {
+  if (!v.IsArray())
+    return r.fail("a message is an array of elements");
+  caf::message_builder mb;
+  auto base = r.path;
+  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+    r.path = base + "[" + std::to_string(i) + "]";
+    auto& elem = v[i];
+    std::string type;
+    if (!elem.IsObject() || !elem.HasMember("type") || !elem.HasMember("value")
+        || !elem["type"].IsString())
+      return r.fail("expected {\"type\", \"value\"}");
+    type.assign(elem["type"].GetString(), elem["type"].GetStringLength());
+    auto codec = find_element(type);
+    if (codec == nullptr)
+      return r.fail("unknown element type \"" + type + "\"");
+    r.path += ".value";
+    if (!codec->read(r, elem["value"], mb))
+      return false;
+  }
+  r.path = base;
+  out = mb.to_message();
+  return true;
 }
 
 } // namespace
@@ -687,66 +846,23 @@ std::optional<std::string> encode_message(const caf::message& msg,
                                           std::string* error) {
   rapidjson::StringBuffer buf;
   writer w{buf};
-  w.StartArray();
-  for (size_t i = 0; i < msg.size(); ++i) {
-    const element_codec* codec = nullptr;
-    for (auto& c : element_codecs())
-      if (c.matches(msg, i)) {
-        codec = &c;
-        break;
-      }
-    if (codec == nullptr) {
-      if (error != nullptr)
-        *error = "element " + std::to_string(i) + " has no codec";
-      return std::nullopt;
-    }
-    w.StartObject();
-    w.Key("type");
-    put(w, codec->name);
-    w.Key("value");
-    codec->write(w, msg, i);
-    w.EndObject();
-  }
-  w.EndArray();
+  bool ok = true;
+  write_message(w, msg, error, ok);
+  if (!ok)
+    return std::nullopt;
   return std::string{buf.GetString(), buf.GetSize()};
 }
 
 bool decode_message(const std::string& json, caf::message& out,
                     std::string& error) {
   rapidjson::Document doc;
-  doc.Parse<json::parse_flags>(json.data(), json.size());
-  if (doc.HasParseError()) {
-    error = "malformed JSON at offset " + std::to_string(doc.GetErrorOffset())
-            + ": " + rapidjson::GetParseError_En(doc.GetParseError());
+  if (!parse(json, doc, error))
     return false;
-  }
-  if (!doc.IsArray()) {
-    error = "a message is an array of elements";
-    return false;
-  }
-  caf::message_builder mb;
   reader r;
-  for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
-    r.path = "[" + std::to_string(i) + "]";
-    auto& elem = doc[i];
-    std::string type;
-    if (!elem.IsObject() || !elem.HasMember("type") || !elem.HasMember("value")
-        || !get(r, elem["type"], type)) {
-      error = r.path + ": expected {\"type\", \"value\"}";
-      return false;
-    }
-    auto codec = find_element(type);
-    if (codec == nullptr) {
-      error = r.path + ": unknown element type \"" + type + "\"";
-      return false;
-    }
-    r.path += ".value";
-    if (!codec->read(r, elem["value"], mb)) {
-      error = std::move(r.error);
-      return false;
-    }
+  if (!decode_message(doc, r, out)) {
+    error = std::move(r.error);
+    return false;
   }
-  out = mb.to_message();
   return true;
 }
 

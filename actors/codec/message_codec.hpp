@@ -1,5 +1,7 @@
 // The JSON codec of every message that can cross a process boundary:
-// requests, replies, commands and events, as one mechanism.
+// requests, replies (errors included), commands and events, as one
+// mechanism. The store's own batches never leave their process and have
+// none.
 //
 // Each message struct (`BOOKING_MESSAGE_TYPES`) encodes as a JSON object
 // with one member per field, named as in the struct: enums as their names,
@@ -47,8 +49,9 @@ BOOKING_MESSAGE_TYPES(BOOKING_DECLARE_CODEC)
 #undef BOOKING_DECLARE_CODEC
 
 /// Names of every element type a message may carry: `atom`, `string`,
-/// `int32`, `int64`, `uint64`, `bool`, `timespan`, each message struct, and
-/// the lists a reply may be (`vector<tour>`, ...).
+/// `int32`, `int64`, `uint64`, `bool`, `timespan`, `vector<string>`, `error`
+/// (`{"category", "code", "context"}`), each message struct, and the lists
+/// a reply may be (`vector<tour>`, ...).
 const std::vector<std::string>& message_element_types();
 
 /// The JSON of `msg`, or none if an element has a type the codec does not

@@ -98,6 +98,9 @@ problem problem_for(const caf::error& e) {
       }
       case booking_errc::invalid_request:
         return validation_problem({{"request", "invalid"}});
+      case booking_errc::key_reused:
+        return validation_problem(
+          {{"Idempotency-Key", "was used before with a different request"}});
       case booking_errc::store_error: {
         auto p = make_problem(503, "store-unavailable",
                               "The booking store cannot write; nothing was "

@@ -51,7 +51,8 @@ const event_info& info(event_type x) {
 }
 
 std::string to_string(event_type x) {
-  return info(x).name;
+  auto i = static_cast<size_t>(x);
+  return i < event_table().size() ? event_table()[i].name : "unknown";
 }
 
 const event_info* find_event(const std::string& name) {

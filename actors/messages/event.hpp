@@ -60,10 +60,11 @@ struct event_info {
 /// Every event type, one row each, in the order of `event_type`.
 const std::vector<event_info>& event_table();
 
-/// The row of `x`.
+/// The row of `x`. Precondition: `x` is one of the enum's values.
 const event_info& info(event_type x);
 
-/// The name of `x`, e.g. `booking.confirmed`.
+/// The name of `x`, e.g. `booking.confirmed`; "unknown" for a value past
+/// the last one.
 std::string to_string(event_type x);
 
 /// The row named `name`, or null if no event type has that name.

@@ -28,6 +28,7 @@
 #include "actors/faults.hpp"
 #include "actors/log.hpp"
 #include "actors/saga/saga_coordinator.hpp"
+#include "actors/shard.hpp"
 
 namespace booking::detail {
 

@@ -1,17 +1,18 @@
 // The saga coordinator: runs one saga instance per booking (and one per
 // cancellation) over the tables of `booking_saga.hpp`.
 //
-// The wiring spawns several coordinators and routes each booking by its id
-// (`shard_for`), so every message about one booking reaches the same one.
-// A coordinator keeps its instances as plain data (no actor per saga), issues
-// each step as a request with the row's timeout, retries with exponential
-// backoff and jitter, resolves uncertain outcomes with the row's query, and
-// compensates completed steps in reverse order. Each attempt is recorded in
-// the booking's saga history with one update call to the booking actor.
-// A reply that arrives after its attempt was abandoned is ignored: CAF drops
-// responses to timed-out requests, and an epoch per attempt guards the rest.
-// The domain events the tables name go one-way to `peers.events`, one per
-// transition and in causal order; without a sink none is built.
+// The wiring spawns several coordinators and the front desk routes each
+// booking by its id (`actors/shard.hpp`), so every message about one booking
+// reaches the same one. A coordinator keeps its instances as plain data (no
+// actor per saga), issues each step as a request with the row's timeout,
+// retries with exponential backoff and jitter, resolves uncertain outcomes with
+// the row's query, and compensates completed steps in reverse order. Each
+// attempt is recorded in the booking's saga history with one update call to the
+// booking actor. A reply that arrives after its attempt was abandoned is
+// ignored: CAF drops responses to timed-out requests, and an epoch per attempt
+// guards the rest. The domain events the tables name go one-way to
+// `peers.events`, one per transition and in causal order; without a sink none
+// is built.
 
 #pragma once
 

@@ -9,6 +9,7 @@
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
 #include "actors/saga/invariants.hpp"
+#include "actors/shard.hpp"
 #include "config/wiring.hpp"
 
 namespace booking::testing {

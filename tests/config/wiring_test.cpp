@@ -10,6 +10,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/log.hpp"
+#include "actors/shard.hpp"
 #include "config/booking_config.hpp"
 #include "tests/actors/engine_fixture.hpp"
 

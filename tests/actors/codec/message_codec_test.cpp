@@ -5,11 +5,15 @@
 #include <caf/test/unit_test.hpp>
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <set>
 #include <string>
 
 #include <caf/deep_to_string.hpp>
 #include <caf/make_message.hpp>
+
+#include "actors/errors.hpp"
 
 using namespace booking;
 using namespace std::chrono_literals;
@@ -290,6 +294,49 @@ CAF_TEST(participant commands and their replies survive a round trip) {
   check_message(caf::make_message(std::vector<tour>{sample_tour()}));
   // Events.
   check_message(caf::make_message(sample_event()));
+  // Errors any actor may answer with, with and without a context.
+  check_message(caf::make_message(
+    make_error(booking_errc::payment_declined, "card declined")));
+  check_message(caf::make_message(make_error(booking_errc::not_found)));
+  check_message(caf::make_message(std::vector<std::string>{"e-1", "e-2"}));
+}
+
+CAF_TEST(an error keeps its category code and context) {
+  auto json = encode_message(
+    caf::make_message(make_error(booking_errc::sold_out, "2 seats left")));
+  CAF_REQUIRE(json);
+  caf::message back;
+  std::string error;
+  CAF_REQUIRE(decode_message(*json, back, error));
+  CAF_REQUIRE(back.match_elements<caf::error>());
+  auto& e = back.get_as<caf::error>(0);
+  CAF_CHECK(is(e, booking_errc::sold_out));
+  CAF_CHECK_EQUAL(describe(e), "sold_out: 2 seats left");
+}
+
+CAF_TEST(enum names past the last value are refused) {
+  booking_record x;
+  std::string error;
+  CAF_CHECK(!decode(R"({"status":"unknown"})", x, error));
+  CAF_CHECK_EQUAL(error, R"(status: unknown value "unknown")");
+  payment_intent p;
+  CAF_CHECK(!decode(R"({"state":"unknown"})", p, error));
+  CAF_CHECK(decode(R"({"state":"declined"})", p, error));
+  CAF_CHECK_EQUAL(p.state, payment_state::declined);
+}
+
+CAF_TEST(doubles round - trip exactly and non - finite ones travel as null) {
+  saga_stats x;
+  x.duration_sum = 0.1 + 0.2;
+  saga_stats back;
+  std::string error;
+  CAF_REQUIRE(decode(encode(x), back, error));
+  CAF_CHECK_EQUAL(back.duration_sum, x.duration_sum);
+  x.duration_sum = std::numeric_limits<double>::infinity();
+  auto json = encode(x);
+  CAF_CHECK(json.find("\"duration_sum\":null") != std::string::npos);
+  CAF_REQUIRE(decode(json, back, error));
+  CAF_CHECK(std::isnan(back.duration_sum));
 }
 
 CAF_TEST(JSON members are named after the fields) {

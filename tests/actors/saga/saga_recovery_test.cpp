@@ -1,6 +1,7 @@
 #define CAF_SUITE actors.saga_recovery
 #include "actors/saga/saga_coordinator.hpp"
 
+#include "actors/shard.hpp"
 #include "tests/actors/engine_fixture.hpp"
 
 // Each test sets the participants up as a crashed run left them, then starts
