@@ -39,39 +39,28 @@ void create_claimed(desk_pointer self, const front_desk_peers& peers,
           });
 }
 
-/// Asks every shard for one more than a page, so the merge knows whether
-/// another page follows.
-void list_all(desk_pointer self, const front_desk_peers& peers,
-              booking_filter filter,
-              caf::typed_response_promise<booking_page> rp) {
-  struct merge_state {
-    std::vector<booking_record> items;
+/// Sends the same request to every actor of `to` and, once all have
+/// answered, delivers `finish(replies)` to `rp`; the first error is
+/// delivered instead.
+template <class Reply, class Result, class Handle, class Finish, class... Ts>
+void gather(desk_pointer self, const std::vector<Handle>& to,
+            caf::typed_response_promise<Result> rp, Finish finish,
+            const Ts&... xs) {
+  struct gather_state {
+    std::vector<Reply> replies;
     size_t pending;
     bool failed = false;
   };
-  // The edges validate the limit; the desk still keeps `limit + 1` in range.
-  auto limit
-    = static_cast<size_t>(std::clamp(filter.limit, int32_t{1}, int32_t{10000}));
-  filter.limit = static_cast<int32_t>(limit) + 1;
-  auto st = std::make_shared<merge_state>();
-  st->pending = peers.bookings.size();
-  for (auto& shard : peers.bookings)
-    self->request(shard, caf::infinite, list_atom::value, filter)
+  auto st = std::make_shared<gather_state>();
+  st->pending = to.size();
+  for (auto& dest : to)
+    self->request(dest, caf::infinite, xs...)
       .then(
-        [st, limit, rp](std::vector<booking_record>& xs) mutable {
-          std::move(xs.begin(), xs.end(), std::back_inserter(st->items));
+        [st, rp, finish](Reply& x) mutable {
+          st->replies.push_back(std::move(x));
           if (--st->pending > 0 || st->failed)
             return;
-          booking_page page;
-          page.items = std::move(st->items);
-          auto& items = page.items;
-          std::sort(items.begin(), items.end(),
-                    [](auto& a, auto& b) { return a.id < b.id; });
-          if (items.size() > limit) {
-            items.resize(limit);
-            page.next_cursor = items.back().id;
-          }
-          rp.deliver(std::move(page));
+          rp.deliver(finish(st->replies));
         },
         [st, rp](caf::error& e) mutable {
           if (std::exchange(st->failed, true))
@@ -80,30 +69,42 @@ void list_all(desk_pointer self, const front_desk_peers& peers,
         });
 }
 
+/// Asks every shard for one more than a page, so the merge knows whether
+/// another page follows.
+void list_all(desk_pointer self, const front_desk_peers& peers,
+              booking_filter filter,
+              caf::typed_response_promise<booking_page> rp) {
+  // The edges validate the limit; the desk still keeps `limit + 1` in range.
+  auto limit
+    = static_cast<size_t>(std::clamp(filter.limit, int32_t{1}, int32_t{10000}));
+  filter.limit = static_cast<int32_t>(limit) + 1;
+  auto merge = [limit](std::vector<std::vector<booking_record>>& parts) {
+    booking_page page;
+    auto& items = page.items;
+    for (auto& part : parts)
+      std::move(part.begin(), part.end(), std::back_inserter(items));
+    std::sort(items.begin(), items.end(),
+              [](auto& a, auto& b) { return a.id < b.id; });
+    if (items.size() > limit) {
+      items.resize(limit);
+      page.next_cursor = items.back().id;
+    }
+    return page;
+  };
+  gather<std::vector<booking_record>>(self, peers.bookings, rp, merge,
+                                      list_atom::value, filter);
+}
+
 /// Sums the counters of every coordinator.
 void sum_stats(desk_pointer self, const front_desk_peers& peers,
                caf::typed_response_promise<saga_stats> rp) {
-  struct sum_state {
+  auto sum = [](std::vector<saga_stats>& parts) {
     saga_stats total;
-    size_t pending;
-    bool failed = false;
+    for (auto& x : parts)
+      total += x;
+    return total;
   };
-  auto st = std::make_shared<sum_state>();
-  st->pending = peers.coordinators.size();
-  for (auto& c : peers.coordinators)
-    self->request(c, caf::infinite, caf::get_atom::value)
-      .then(
-        [st, rp](saga_stats& s) mutable {
-          st->total += s;
-          if (--st->pending > 0 || st->failed)
-            return;
-          rp.deliver(std::move(st->total));
-        },
-        [st, rp](caf::error& e) mutable {
-          if (std::exchange(st->failed, true))
-            return;
-          rp.deliver(std::move(e));
-        });
+  gather<saga_stats>(self, peers.coordinators, rp, sum, caf::get_atom::value);
 }
 
 front_desk_actor::behavior_type desk_impl(desk_pointer self,

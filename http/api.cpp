@@ -25,12 +25,6 @@ bool is_request_id(const std::string& x) {
                         [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
-std::string lower(std::string x) {
-  std::transform(x.begin(), x.end(), x.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return x;
-}
-
 /// Fills what an exchange records of its request (method, route, ...).
 void describe_request(exchange& ex, const http_request& req) {
   // Unknown methods share one label, so clients cannot grow the metrics.
@@ -265,6 +259,12 @@ http_options http_options_from_env() {
 }
 
 // -- shared by the resources --------------------------------------------------
+
+std::string lower(std::string x) {
+  std::transform(x.begin(), x.end(), x.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return x;
+}
 
 int32_t page_limit(const std::map<std::string, std::string>& query) {
   auto i = query.find("limit");

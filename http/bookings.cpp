@@ -22,9 +22,7 @@ namespace {
 int prefer_wait(const http_request& req) {
   for (auto i = req.find(http::field::prefer);
        i != req.end() && i->name() == http::field::prefer; ++i) {
-    std::string v{i->value()};
-    std::transform(v.begin(), v.end(), v.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
+    auto v = lower(std::string{i->value()});
     auto pos = v.find("wait");
     while (pos != std::string::npos) {
       auto eq = v.find_first_not_of(" \t", pos + 4);

@@ -54,6 +54,9 @@ void with_actor(caf::actor_system& sys, F f) {
   sys.spawn([f](caf::event_based_actor* self) mutable { f(self); });
 }
 
+/// `x` in ASCII lower case, for header values compared case-insensitively.
+std::string lower(std::string x);
+
 /// The value of `key` in a query, or empty.
 std::string query_value(const std::map<std::string, std::string>& query,
                         const char* key);

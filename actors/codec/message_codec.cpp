@@ -316,6 +316,12 @@ std::enable_if_t<std::is_enum<E>::value> put(writer& w, E x) {
   put(w, to_string(x));
 }
 
+void put(writer& w, caf::atom_value x) {
+  put(w, caf::to_string(x));
+}
+
+void put(writer& w, const caf::error& x);
+
 template <class T>
 void put(writer& w, const std::vector<T>& xs);
 
@@ -483,6 +489,18 @@ get(reader& r, const value& v, E& x) {
   return r.fail("unknown value \"" + name + "\"");
 }
 
+bool get(reader& r, const value& v, caf::atom_value& x) {
+  std::string name;
+  if (!get(r, v, name))
+    return false;
+  if (name.empty() || name.size() > 10)
+    return r.fail("an atom has 1 to 10 characters");
+  x = caf::atom_from_string(name);
+  return true;
+}
+
+bool get(reader& r, const value& v, caf::error& x);
+
 template <class T>
 bool get(reader& r, const value& v, std::vector<T>& xs);
 
@@ -627,99 +645,10 @@ element_codec element_of(std::string name) {
   };
 }
 
-element_codec atom_element() {
-  return {
-    "atom",
-    [](const caf::message& msg, size_t i) {
-      return msg.match_element<caf::atom_value>(i);
-    },
-    [](writer& w, const caf::message& msg, size_t i) {
-      put(w, caf::to_string(msg.get_as<caf::atom_value>(i)));
-    },
-    [](reader& r, const value& v, caf::message_builder& mb) {
-      std::string name;
-      if (!get(r, v, name))
-        return false;
-      if (name.empty() || name.size() > 10)
-        return r.fail("an atom has 1 to 10 characters");
-      mb.append(caf::atom_from_string(name));
-      return true;
-    },
-  };
-}
-
-bool decode_message(const value& v, reader& r, caf::message& out);
-
-std::optional<std::vector<const element_codec*>>
-codecs_of(const caf::message& msg, std::string* error);
-
-void write_message(writer& w, const caf::message& msg, std::string* error,
-                   bool& ok);
-
-/// A `caf::error`, as every actor may answer: `{"category", "code",
-/// "context"}`, the context being a message itself.
-element_codec error_element() {
-  return {
-    "error",
-    [](const caf::message& msg, size_t i) {
-      return msg.match_element<caf::error>(i);
-    },
-    [](writer& w, const caf::message& msg, size_t i) {
-      auto& e = msg.get_as<caf::error>(i);
-      w.StartObject();
-      w.Key("category");
-      put(w, caf::to_string(e.category()));
-      w.Key("code");
-      put(w, e.code());
-      w.Key("context");
-      // A context the codec cannot carry (CAF's own errors may hold any
-      // type) travels as an empty message: the code still tells the error.
-      bool ok = true;
-      if (codecs_of(e.context(), nullptr))
-        write_message(w, e.context(), nullptr, ok);
-      else
-        write_message(w, caf::message{}, nullptr, ok);
-      w.EndObject();
-    },
-    [](reader& r, const value& v, caf::message_builder& mb) {
-      if (!v.IsObject())
-        return r.fail("expected an object");
-      std::string category;
-      uint8_t code = 0;
-      caf::message context;
-      auto base = r.path;
-      auto field = [&](const char* name) -> const value* {
-        r.path = base + "." + name;
-        auto i = v.FindMember(name);
-        if (i == v.MemberEnd()) {
-          r.fail("missing");
-          return nullptr;
-        }
-        return &i->value;
-      };
-      auto c = field("category");
-      if (c == nullptr || !get(r, *c, category))
-        return false;
-      if (category.empty() || category.size() > 10)
-        return r.fail("an atom has 1 to 10 characters");
-      auto n = field("code");
-      if (n == nullptr || !get(r, *n, code))
-        return false;
-      auto ctx = field("context");
-      if (ctx == nullptr || !decode_message(*ctx, r, context))
-        return false;
-      r.path = base;
-      mb.append(
-        caf::error{code, caf::atom_from_string(category), std::move(context)});
-      return true;
-    },
-  };
-}
-
 const std::vector<element_codec>& element_codecs() {
   static const std::vector<element_codec> codecs = [] {
     std::vector<element_codec> xs{
-      atom_element(),
+      element_of<caf::atom_value>("atom"),
       element_of<std::string>("string"),
       element_of<int32_t>("int32"),
       element_of<int64_t>("int64"),
@@ -727,7 +656,7 @@ const std::vector<element_codec>& element_codecs() {
       element_of<bool>("bool"),
       element_of<caf::timespan>("timespan"),
       element_of<std::vector<std::string>>("vector<string>"),
-      error_element(),
+      element_of<caf::error>("error"),
     };
 #define BOOKING_ELEMENT(type) xs.push_back(element_of<type>(#type));
     BOOKING_MESSAGE_TYPES(BOOKING_ELEMENT)
@@ -772,20 +701,17 @@ codecs_of(const caf::message& msg, std::string* error) {
   return result;
 }
 
-void write_message(writer& w, const caf::message& msg, std::string* error,
-                   bool& ok) {
-  auto codecs = codecs_of(msg, error);
-  if (!codecs) {
-    ok = false;
-    return;
-  }
+/// Writes `msg` as an array of typed elements, with the codecs that
+/// `codecs_of` found for it.
+void write_message(writer& w, const caf::message& msg,
+                   const std::vector<const element_codec*>& codecs) {
   w.StartArray();
   for (size_t i = 0; i < msg.size(); ++i) {
     w.StartObject();
     w.Key("type");
-    put(w, (*codecs)[i]->name);
+    put(w, codecs[i]->name);
     w.Key("value");
-    (*codecs)[i]->write(w, msg, i);
+    codecs[i]->write(w, msg, i);
     w.EndObject();
   }
   w.EndArray();
@@ -813,6 +739,55 @@ bool decode_message(const value& v, reader& r, caf::message& out) {
   }
   r.path = base;
   out = mb.to_message();
+  return true;
+}
+
+// A `caf::error`, as every actor may answer: `{"category", "code",
+// "context"}`, the context being a message itself.
+
+void put(writer& w, const caf::error& x) {
+  w.StartObject();
+  w.Key("category");
+  put(w, x.category());
+  w.Key("code");
+  put(w, x.code());
+  w.Key("context");
+  // A context the codec cannot carry (CAF's own errors may hold any type)
+  // travels as an empty message: the code still tells the error.
+  if (auto codecs = codecs_of(x.context(), nullptr))
+    write_message(w, x.context(), *codecs);
+  else
+    write_message(w, caf::message{}, {});
+  w.EndObject();
+}
+
+bool get(reader& r, const value& v, caf::error& x) {
+  if (!v.IsObject())
+    return r.fail("expected an object");
+  auto base = r.path;
+  auto member = [&](const char* name) -> const value* {
+    r.path = base + "." + name;
+    auto i = v.FindMember(name);
+    if (i == v.MemberEnd()) {
+      r.fail("missing");
+      return nullptr;
+    }
+    return &i->value;
+  };
+  caf::atom_value category{};
+  uint8_t code = 0;
+  caf::message context;
+  auto c = member("category");
+  if (c == nullptr || !get(r, *c, category))
+    return false;
+  auto n = member("code");
+  if (n == nullptr || !get(r, *n, code))
+    return false;
+  auto ctx = member("context");
+  if (ctx == nullptr || !decode_message(*ctx, r, context))
+    return false;
+  r.path = base;
+  x = caf::error{code, category, std::move(context)};
   return true;
 }
 
@@ -844,12 +819,12 @@ const std::vector<std::string>& message_element_types() {
 
 std::optional<std::string> encode_message(const caf::message& msg,
                                           std::string* error) {
+  auto codecs = codecs_of(msg, error);
+  if (!codecs)
+    return std::nullopt;
   rapidjson::StringBuffer buf;
   writer w{buf};
-  bool ok = true;
-  write_message(w, msg, error, ok);
-  if (!ok)
-    return std::nullopt;
+  write_message(w, msg, *codecs);
   return std::string{buf.GetString(), buf.GetSize()};
 }
 

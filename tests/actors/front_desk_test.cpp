@@ -121,6 +121,25 @@ CAF_TEST(listing pages across every shard stay exact) {
   CAF_CHECK_EQUAL(listed, ids);
 }
 
+CAF_TEST(one shard with more than a page left still gets a cursor) {
+  cfg.workers.booking_shards = 1;
+  boot(40);
+  for (int i = 0; i < 4; ++i)
+    CAF_REQUIRE(create(request_for("tok_ok", 1)));
+  run();
+  booking_filter filter;
+  filter.limit = 2;
+  auto first = ask_desk<booking_page>(list_atom::value, filter);
+  CAF_REQUIRE(first);
+  CAF_CHECK_EQUAL(first->items.size(), 2u);
+  CAF_REQUIRE(!first->next_cursor.empty());
+  filter.after_id = first->next_cursor;
+  auto second = ask_desk<booking_page>(list_atom::value, filter);
+  CAF_REQUIRE(second);
+  CAF_CHECK_EQUAL(second->items.size(), 2u);
+  CAF_CHECK(second->next_cursor.empty());
+}
+
 CAF_TEST(await answers with the outcome and a deadline falls back to get) {
   boot();
   auto done = create(request_for("tok_ok"));
