@@ -232,9 +232,8 @@ void attach_durable(coordinator_pointer self, saga_instance& s,
                     booking_update& upd, bool done = false);
 
 /// Records one history entry, and the outcome status if `status` is set.
-/// `next` continues the saga after an outcome: in durable mode once the
-/// outcome is committed (so no notification goes out for an outcome a crash
-/// could still undo), else at once.
+/// `next` continues the saga: in durable mode once the write is committed,
+/// else at once.
 void record(coordinator_pointer self, saga_instance& s,
             caf::optional<saga_entry> entry,
             caf::optional<booking_status> status, saga_continuation next = {});

@@ -46,14 +46,19 @@ void attach_durable(coordinator_pointer self, saga_instance& s,
 }
 
 /// Records one history entry, and the outcome status if `status` is set.
-/// `next` continues the saga after an outcome: in durable mode once the
-/// outcome is committed (so no notification goes out for an outcome a crash
-/// could still undo), else at once.
+/// `next` continues the saga once the write is committed in durable mode
+/// (so nothing follows from a step a crash could still undo: no
+/// notification for an unstored outcome, no compensation the checkpoint
+/// does not know of yet), else at once.
 void record(coordinator_pointer self, saga_instance& s,
             caf::optional<saga_entry> entry,
             caf::optional<booking_status> status, saga_continuation next) {
-  if (!entry && !status && !self->state.opts.durable)
+  auto durable = self->state.opts.durable;
+  if (!entry && !status && !durable) {
+    if (next)
+      next(s);
     return; // nothing to write
+  }
   booking_update upd;
   upd.id = s.req.id;
   attach_durable(self, s, upd);
@@ -65,58 +70,62 @@ void record(coordinator_pointer self, saga_instance& s,
     upd.reason = s.reason;
   }
   auto& shard = shard_for(self->state.peers.bookings, s.req.id);
-  if (!status) {
-    // Nobody waits on a history entry; order with the status changes is
-    // kept because messages from one actor to another stay in order.
+  if (!status && !(durable && next)) {
+    // Nobody waits on this write; order with the status changes is kept
+    // because messages from one actor to another stay in order.
     self->send(shard, record_atom::value, std::move(upd));
+    if (next)
+      next(s);
     return;
   }
-  auto is_outcome = is_terminal(*status);
+  auto is_outcome = status && is_terminal(*status);
   auto key = saga_key(s.req.id, s.cancellation);
-  auto durable = self->state.opts.durable;
+  auto waits = durable && next;
   self->request(shard, caf::infinite, update_atom::value, std::move(upd))
     .then(
       [=](booking_record& rec) {
-        if (!is_outcome)
-          return;
         auto i = self->state.sagas.find(key);
         if (i == self->state.sagas.end())
           return;
         auto& inst = i->second;
-        serve_awaiters(inst, rec);
-        inst.final_record = std::move(rec);
-        if (durable && next)
+        if (is_outcome) {
+          serve_awaiters(inst, rec);
+          inst.final_record = std::move(rec);
+        }
+        if (waits)
           next(inst); // may end the saga: `inst` is gone then
-        else if (inst.phase == saga_phase::done)
+        else if (is_outcome && inst.phase == saga_phase::done)
           finish(self, key);
       },
       [=](caf::error& e) {
         log_line(log_level::error, "booking update failed",
                  {{"booking_id", key}, {"error", describe(e)}});
-        if (!is_outcome)
-          return;
         auto i = self->state.sagas.find(key);
         if (i == self->state.sagas.end())
           return;
-        // Nobody may wait forever for an outcome that could not be stored.
-        for (auto& rp : i->second.awaiters)
-          rp.deliver(e);
-        i->second.awaiters.clear();
-        i->second.final_record = booking_record{};
-        if (durable && next) {
-          // The store failed (it stops for good then): the outcome is not
-          // durable, so nothing may follow from it, no notification above
-          // all. The saga stops here; a restart resumes it from its last
-          // checkpoint.
-          log_line(log_level::warn, "saga stopped: its outcome is not stored",
-                   {{"booking_id", i->second.req.id}});
+        auto& inst = i->second;
+        if (is_outcome || waits) {
+          // Nobody may wait forever for a saga that cannot go on.
+          for (auto& rp : inst.awaiters)
+            rp.deliver(e);
+          inst.awaiters.clear();
+        }
+        if (is_outcome)
+          inst.final_record = booking_record{};
+        if (waits) {
+          // The store failed (it stops for good then): the write is not
+          // durable, so nothing may follow from it. The saga stops here; a
+          // restart resumes it from its last checkpoint.
+          log_line(log_level::warn,
+                   "saga stopped: its checkpoint is not stored",
+                   {{"booking_id", inst.req.id}});
           self->state.sagas.erase(i);
           --self->state.stats.in_flight;
-        } else if (i->second.phase == saga_phase::done) {
+        } else if (is_outcome && inst.phase == saga_phase::done) {
           finish(self, key);
         }
       });
-  if (!durable && next)
+  if (!waits && next)
     next(s);
 }
 

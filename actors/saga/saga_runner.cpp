@@ -287,9 +287,14 @@ void fail(coordinator_pointer self, const std::string& key, saga_instance& s,
   log_line(log_level::debug, "saga compensating",
            {{"booking_id", s.req.id}, {"reason", s.reason}});
   emit(self, s, definition(self, s).event_on_compensating);
-  // Checkpointed as compensating, with the event, in one write.
-  record(self, s, std::move(entry), caf::none);
-  issue(self, key);
+  // Checkpointed as compensating, with the event, in one write, and in
+  // durable mode committed before the first compensation goes out. The
+  // participant stores what the compensation did on its own path to the
+  // store; were it to commit first and the process to die, a resume from
+  // the older checkpoint would run the step again into its own undo (an
+  // authorization into a void).
+  record(self, s, std::move(entry), caf::none,
+         [=](saga_instance&) { issue(self, key); });
 }
 
 void retry_later(coordinator_pointer self, const std::string& key,

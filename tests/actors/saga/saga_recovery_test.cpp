@@ -25,6 +25,63 @@ constexpr uint8_t query = 1;
 constexpr uint8_t compensating = 2;
 constexpr uint8_t finishing = 3;
 
+/// A booking shard that holds back writes of a compensating checkpoint until
+/// it gets `deliver`, as a busy shard or store would; the rest passes on to
+/// the real shards.
+using holding_shard_actor = booking_actor::extend<caf::reacts_to<deliver_atom>>;
+
+struct holding_state {
+  std::vector<std::function<void()>> held;
+  static inline const char* name = "holding_shard";
+};
+
+holding_shard_actor::behavior_type
+hold_compensating(holding_shard_actor::stateful_pointer<holding_state> self,
+                  std::vector<booking_actor> shards) {
+  auto held = [](const booking_update& upd) {
+    return upd.checkpoint && upd.checkpoint->phase == compensating;
+  };
+  return {
+    [=](create_atom a, booking_record& rec) {
+      auto& dest = shard_for(shards, rec.id);
+      return self->delegate(dest, a, std::move(rec));
+    },
+    [=](create_atom a, booking_record& rec, booking_update& upd) {
+      auto& dest = shard_for(shards, rec.id);
+      return self->delegate(dest, a, std::move(rec), std::move(upd));
+    },
+    [=](update_atom a, booking_update& upd) -> caf::result<booking_record> {
+      auto dest = shard_for(shards, upd.id);
+      if (!held(upd))
+        return self->delegate(dest, a, std::move(upd));
+      auto rp = self->make_response_promise<booking_record>();
+      self->state.held.emplace_back(
+        [=]() mutable { rp.delegate(dest, a, upd); });
+      return rp;
+    },
+    [=](record_atom a, booking_update& upd) {
+      auto dest = shard_for(shards, upd.id);
+      if (!held(upd)) {
+        self->send(dest, a, std::move(upd));
+        return;
+      }
+      self->state.held.emplace_back([=] { self->send(dest, a, upd); });
+    },
+    [=](caf::get_atom a, std::string& id) {
+      auto& dest = shard_for(shards, id);
+      return self->delegate(dest, a, std::move(id));
+    },
+    [=](list_atom a, booking_filter& filter) {
+      return self->delegate(shards.front(), a, std::move(filter));
+    },
+    [=](deliver_atom) {
+      for (auto& f : self->state.held)
+        f();
+      self->state.held.clear();
+    },
+  };
+}
+
 struct recovery_fixture : engine_fixture {
   recovery_fixture() {
     cfg.saga.payment_timeout = std::chrono::seconds(2);
@@ -92,11 +149,17 @@ struct recovery_fixture : engine_fixture {
     return cp;
   }
 
-  /// Starts a coordinator that resumes `checkpoints`.
-  void resume(std::vector<saga_checkpoint> checkpoints) {
-    saga_participants peers{e.bookings, e.inventory,    e.availability,
-                            e.payment,  e.notification, {}};
+  /// Starts a coordinator that resumes `checkpoints`; `bookings` replaces
+  /// the booking shards, and `durable` makes it checkpoint as it does with
+  /// a store.
+  void resume(std::vector<saga_checkpoint> checkpoints,
+              std::vector<booking_actor> bookings = {}, bool durable = false) {
+    if (bookings.empty())
+      bookings = e.bookings;
+    saga_participants peers{bookings,  e.inventory,    e.availability,
+                            e.payment, e.notification, {}};
     coordinator_options co;
+    co.durable = durable;
     co.booking = booking_saga(cfg.saga);
     co.cancellation = cancellation_saga(cfg.saga);
     co.recovered = std::move(checkpoints);
@@ -216,6 +279,31 @@ CAF_TEST(an uncertain authorization is queried and voided after a crash) {
   CAF_CHECK_EQUAL(
     entries(rec, saga_step::authorize_payment, saga_action::query).size(), 1u);
   CHECK_INVARIANTS();
+}
+
+CAF_TEST(the first compensation waits until its checkpoint is stored) {
+  // The void goes to the store from the payment actor, the checkpoint that
+  // says the saga is compensating through a booking shard. Had the void
+  // committed first and the process died then, the saga would resume at the
+  // authorization, which the gateway refuses once voided.
+  auto req = stored("tok_timeout");
+  reserve(req);
+  e.gateway->authorize({req.id, amount(req), "EUR", req.payment_token});
+  auto holding = sys.spawn(hold_compensating, e.bookings);
+  resume({at(req, query, authorize_row, {reserve_row})}, {holding}, true);
+  run();
+  CAF_CHECK_NOT_EQUAL(state_of(req.id), payment_state::voided);
+  CAF_CHECK_EQUAL(seats().held, req.seats);
+  CAF_CHECK_EQUAL(get(req.id).status, booking_status::pending);
+  self->send(holding, deliver_atom::value);
+  run();
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::failed);
+  CAF_CHECK_EQUAL(rec.reason, "timeout");
+  CAF_CHECK_EQUAL(state_of(req.id), payment_state::voided);
+  CAF_CHECK_EQUAL(seats().held, 0);
+  CHECK_INVARIANTS();
+  caf::anon_send_exit(holding, caf::exit_reason::user_shutdown);
 }
 
 CAF_TEST(a confirmed booking whose notification was not sent gets one) {
