@@ -127,7 +127,8 @@ double bare_rate(const amqp_settings& cfg, int n, size_t window) {
 /// The bridge: events sent as actor messages, timed to the last confirm.
 double bridge_rate(caf::actor_system& sys, const amqp_settings& cfg, int n) {
   auto status = std::make_shared<bridge_status>();
-  auto pub = spawn_publisher(sys, cfg, status, "bench");
+  auto gate = std::make_shared<backpressure>(1, 0);
+  auto pub = spawn_publisher(sys, cfg, status, gate, "bench");
   while (!status->publisher_up)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   std::vector<domain_event> events;

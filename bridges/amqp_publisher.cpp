@@ -27,45 +27,64 @@ struct outgoing {
   std::string routing_key;
   message_properties props;
   std::string body;
-  /// The event's id when it came from the store's outbox (empty for
-  /// replies): reported back once confirmed.
-  std::string outbox_id;
+  /// The event's outbox row when it came from the store (0 otherwise):
+  /// reported back once confirmed.
+  int64_t seq = 0;
+  /// When the event was emitted (ns since the epoch), for the lag.
+  int64_t emitted = 0;
 };
 
 /// The publisher's state: the outbox and the connection.
 class publisher {
 public:
   publisher(amqp_settings cfg, std::shared_ptr<bridge_status> status,
-            std::string node_id)
+            std::shared_ptr<backpressure> gate, std::string node_id)
       : cfg_(std::move(cfg)), status_(std::move(status)),
-        node_id_(std::move(node_id)), topology_(topology(cfg_)) {
+        gate_(std::move(gate)), node_id_(std::move(node_id)),
+        topology_(topology(cfg_)) {
     // nop
   }
 
+  /// An event straight from a saga (no durable store): it joins the
+  /// backlog here.
   void add_event(const domain_event& ev) {
-    auto route = event_route(ev.type);
-    if (!route) {
-      log_line(log_level::error, "event without a route", {{"type", ev.type}});
-      return;
-    }
-    pending_.push_back({route->exchange, route->routing_key, properties_for(ev),
-                        encode_event(ev, node_id_), ev.id});
-    ++status_->outbox_backlog;
+    if (add(ev, 0))
+      ++gate_->outbox_backlog;
   }
 
-  /// Event ids confirmed since the last call.
-  std::vector<std::string> take_confirmed() {
-    return std::exchange(confirmed_ids_, {});
+  /// Events from the store's outbox, which counted them in the backlog.
+  void add_rows(std::vector<outbox_row>& rows) {
+    for (auto& row : rows)
+      if (!add(row.event, row.seq)) {
+        // Never published: the row goes, and the backlog with it.
+        confirmed_seqs_.push_back(row.seq);
+        --gate_->outbox_backlog;
+      }
+  }
+
+  /// Outbox rows confirmed since the last call.
+  std::vector<int64_t> take_confirmed() {
+    return std::exchange(confirmed_seqs_, {});
   }
 
   void add_reply(const std::string& reply_to, const domain_event& ev) {
     auto route = reply_route(ev.type, reply_to);
     if (!route)
       return;
-    // Not from the store's outbox: nothing to report once confirmed.
     pending_.push_back({route->exchange, route->routing_key, properties_for(ev),
-                        encode_event(ev, node_id_), std::string{}});
-    ++status_->outbox_backlog;
+                        encode_event(ev, node_id_), 0,
+                        ev.time.time_since_epoch().count()});
+    ++gate_->outbox_backlog;
+  }
+
+  /// Publishes when the age of the oldest unconfirmed message changes.
+  void report_lag() {
+    int64_t oldest = 0;
+    if (!in_flight_.empty())
+      oldest = in_flight_.begin()->second.emitted;
+    if (!pending_.empty() && (oldest == 0 || pending_.front().emitted < oldest))
+      oldest = pending_.front().emitted;
+    gate_->oldest_unconfirmed = oldest;
   }
 
   /// True if there is work that should not wait for the next message.
@@ -96,9 +115,10 @@ public:
         return;
     }
     publish_some();
-    // A failed publish has dropped the connection.
+    // A failed publish has dropped the connection. With the window full
+    // only a confirm lets anything move: wait on the socket for it.
     if (conn_.is_open())
-      read_frames(in_flight_.empty() ? 0 : 1);
+      read_frames(window_full() ? 50 : in_flight_.empty() ? 0 : 1);
   }
 
   bool empty() const {
@@ -111,6 +131,22 @@ public:
   }
 
 private:
+  bool add(const domain_event& ev, int64_t seq) {
+    auto route = event_route(ev.type);
+    if (!route) {
+      log_line(log_level::error, "event without a route", {{"type", ev.type}});
+      return false;
+    }
+    pending_.push_back({route->exchange, route->routing_key, properties_for(ev),
+                        encode_event(ev, node_id_), seq,
+                        ev.time.time_since_epoch().count()});
+    return true;
+  }
+
+  bool window_full() const {
+    return !pending_.empty() && in_flight_.size() >= cfg_.confirm_window;
+  }
+
   bool can_publish() const {
     return !blocked_ && !pending_.empty()
            && in_flight_.size() < cfg_.confirm_window;
@@ -188,9 +224,9 @@ private:
     for (auto i = first; i != last; ++i) {
       if (ack) {
         ++status_->confirmed;
-        --status_->outbox_backlog;
-        if (!i->second.outbox_id.empty())
-          confirmed_ids_.push_back(std::move(i->second.outbox_id));
+        --gate_->outbox_backlog;
+        if (i->second.seq != 0)
+          confirmed_seqs_.push_back(i->second.seq);
       } else {
         ++status_->nacked;
         retry.push_back(std::move(i->second));
@@ -258,11 +294,12 @@ private:
 
   amqp_settings cfg_;
   std::shared_ptr<bridge_status> status_;
+  std::shared_ptr<backpressure> gate_;
   std::string node_id_;
   broker_topology topology_;
   amqp_connection conn_;
   std::deque<outgoing> pending_;
-  std::vector<std::string> confirmed_ids_;
+  std::vector<int64_t> confirmed_seqs_;
   std::map<uint64_t, outgoing> in_flight_;
   uint64_t next_tag_ = 1;
   bool blocked_ = false;
@@ -277,14 +314,16 @@ constexpr auto flush_on_exit = std::chrono::seconds(5);
 
 void publisher_impl(caf::blocking_actor* self, amqp_settings cfg,
                     std::shared_ptr<bridge_status> status,
-                    std::string node_id) {
-  publisher p{std::move(cfg), std::move(status), std::move(node_id)};
+                    std::shared_ptr<backpressure> gate, std::string node_id) {
+  publisher p{std::move(cfg), std::move(status), std::move(gate),
+              std::move(node_id)};
   // Hears which outbox events the broker confirmed (durable store only).
   store_actor store;
   auto report = [&] {
-    auto ids = p.take_confirmed();
-    if (store && !ids.empty())
-      self->send(store, published_atom::value, std::move(ids));
+    p.report_lag();
+    auto seqs = p.take_confirmed();
+    if (store && !seqs.empty())
+      self->send(store, published_atom::value, std::move(seqs));
   };
   bool running = true;
   while (running) {
@@ -299,6 +338,7 @@ void publisher_impl(caf::blocking_actor* self, amqp_settings cfg,
       if (wait.count() == 0 && !self->has_next_message())
         break;
       self->receive([&](domain_event& ev) { p.add_event(ev); },
+                    [&](std::vector<outbox_row>& rows) { p.add_rows(rows); },
                     [&](reply_atom, std::string& reply_to, domain_event& ev) {
                       p.add_reply(reply_to, ev);
                     },
@@ -326,9 +366,11 @@ void publisher_impl(caf::blocking_actor* self, amqp_settings cfg,
 
 publisher_actor spawn_publisher(caf::actor_system& sys, amqp_settings cfg,
                                 std::shared_ptr<bridge_status> status,
+                                std::shared_ptr<backpressure> gate,
                                 std::string node_id) {
   auto hdl = sys.spawn<caf::detached>(publisher_impl, std::move(cfg),
-                                      std::move(status), std::move(node_id));
+                                      std::move(status), std::move(gate),
+                                      std::move(node_id));
   return caf::actor_cast<publisher_actor>(hdl);
 }
 

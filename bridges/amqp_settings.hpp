@@ -21,6 +21,8 @@ struct amqp_settings {
   int32_t retry_limit = 5;
   caf::timespan heartbeat = std::chrono::seconds(30);
   size_t confirm_window = 256;
+  /// Unconfirmed events at which new sagas are refused (backpressure).
+  int64_t max_backlog = 20000;
 };
 
 } // namespace booking

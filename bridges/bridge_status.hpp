@@ -26,7 +26,6 @@ struct bridge_status {
   std::atomic<int64_t> acked{0};
   std::atomic<int64_t> rejected{0};
   std::atomic<int64_t> dead_lettered{0};
-  std::atomic<int64_t> outbox_backlog{0};
   std::atomic<int64_t> reconnects{0};
 };
 

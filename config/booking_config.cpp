@@ -467,6 +467,9 @@ const std::vector<option_spec>& option_table() {
     integer("amqp.confirm-window", 1, 1'000'000,
             "published messages awaiting a broker confirm")
       .bind([](auto& s) -> auto& { return s.amqp.confirm_window; }),
+    integer("amqp.max-backlog", 1, 100'000'000,
+            "unconfirmed events before new bookings are refused")
+      .bind([](auto& s) -> auto& { return s.amqp.max_backlog; }),
     // -- store ----------------------------------------------------------------
     text("store.path", "SQLite database file (WAL mode); :memory: keeps "
                        "everything in memory, without disk")

@@ -105,8 +105,7 @@ int main(int argc, char** argv) {
                          static_cast<int64_t>((*store)->state.bookings.size())),
               log_number("unfinished_sagas",
                          static_cast<int64_t>((*store)->state.sagas.size())),
-              log_number("unpublished_events",
-                         static_cast<int64_t>((*store)->state.outbox.size()))});
+              log_number("unpublished_events", (*store)->state.outbox_events)});
   caf::actor_system sys{cfg};
   engine_options opts;
   opts.store = std::move(*store);
@@ -130,6 +129,7 @@ int main(int argc, char** argv) {
      {"scheduler_threads", std::to_string(sys.scheduler().num_workers())}});
   raise_file_limit();
   auto http_opts = http_options_from_env();
+  http_opts.gate = e.gate;
   if (auto st = e.durable) {
     http_opts.ready.store = [st] {
       return st->failed() ? check_state::down : check_state::ok;
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
         return check_state::ok;
       return st->tried ? check_state::down : check_state::starting;
     };
-    http_opts.amqp_metrics = [st] {
+    http_opts.amqp_metrics = [st, gate = e.gate] {
       amqp_counters c;
       c.published = st->published;
       c.confirmed = st->confirmed;
@@ -156,7 +156,8 @@ int main(int argc, char** argv) {
       c.acked = st->acked;
       c.rejected = st->rejected;
       c.dead_lettered = st->dead_lettered;
-      c.outbox_backlog = st->outbox_backlog;
+      c.outbox_backlog = gate->outbox_backlog;
+      c.outbox_lag_seconds = gate->outbox_lag(caf::make_timestamp());
       c.reconnects = st->reconnects;
       return c;
     };

@@ -189,12 +189,15 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
   auto& w = cfg.workers;
   auto& f = cfg.faults;
   engine e;
+  e.gate = std::make_shared<backpressure>(cfg.saga.max_in_flight,
+                                          cfg.amqp.max_backlog);
   // The actors work on in-memory repositories; with a durable store these
   // start from what it holds, and every change goes through it as well.
   stored_state loaded;
   if (opts.store) {
     e.durable = std::make_shared<store_status>();
-    e.store = spawn_store(sys, opts.store->db, e.durable);
+    e.store = spawn_store(sys, opts.store->db, e.durable, e.gate);
+    e.gate->outbox_backlog = opts.store->state.outbox_events;
     loaded = std::move(opts.store->state);
     opts.store.reset(); // the store actor owns the file now
   }
@@ -301,29 +304,28 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
   auto events = opts.events;
   if (!cfg.amqp.url.empty()) {
     e.amqp = std::make_shared<bridge_status>();
-    e.publisher = spawn_publisher(sys, cfg.amqp, e.amqp, node_id());
+    e.publisher = spawn_publisher(sys, cfg.amqp, e.amqp, e.gate, node_id());
     if (!events)
       events = e.publisher;
   }
-  if (e.store) {
+  if (e.store && e.publisher) {
     // Committed events leave through the store (the transactional outbox),
-    // the ones an earlier run left unconfirmed first.
-    caf::anon_send(e.store, events, std::move(loaded.outbox));
-    if (e.publisher)
-      caf::anon_send(e.publisher, e.store);
+    // the ones an earlier run left unconfirmed first. Two confirm windows
+    // at the publisher keep it busy while confirms come back.
+    caf::anon_send(e.store, outbox_sink_actor{e.publisher},
+                   2 * cfg.amqp.confirm_window);
+    caf::anon_send(e.publisher, e.store);
   }
   saga_participants peers{e.bookings, e.inventory,    e.availability,
                           e.payment,  e.notification, events};
   auto booking_def = booking_saga(cfg.saga);
   if (opts.adjust_booking_saga)
     opts.adjust_booking_saga(booking_def);
-  auto share = (cfg.saga.max_in_flight + w.saga_coordinators - 1)
-               / w.saga_coordinators;
   for (size_t i = 0; i < w.saga_coordinators; ++i) {
     coordinator_options co;
     co.booking = booking_def;
     co.cancellation = cancellation_saga(cfg.saga);
-    co.max_in_flight = share;
+    co.gate = e.gate;
     co.lookup_timeout = cfg.saga.inventory_timeout;
     co.seed = derive_seed(cfg.saga.seed, coordinator_stream + i);
     co.durable = static_cast<bool>(e.store);

@@ -17,6 +17,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/availability_actor.hpp"
+#include "actors/backpressure.hpp"
 #include "actors/booking_actor.hpp"
 #include "actors/event_sink.hpp"
 #include "actors/faults.hpp"
@@ -72,6 +73,8 @@ struct engine {
   /// The durable store and its health; empty with `store.path=:memory:`.
   store_actor store;
   std::shared_ptr<store_status> durable;
+  /// Sagas in flight and the outbox backlog, against their limits.
+  std::shared_ptr<backpressure> gate;
   /// The pooled workers of inventory, payment and notification.
   std::shared_ptr<worker_registry> workers;
 

@@ -200,6 +200,10 @@ render_metrics(const http_metrics& http, const saga_stats& sagas,
     header(out, f.name, f.type, f.help);
     sample(out, f.name, "", std::to_string(f.value));
   }
+  header(out, "booking_amqp_outbox_lag_seconds", "gauge",
+         "Age of the oldest event the broker has not confirmed.");
+  sample(out, "booking_amqp_outbox_lag_seconds", "",
+         number(amqp.outbox_lag_seconds));
   header(out, "booking_actors", "gauge", "Actors per role.");
   for (auto& [role, n] : actors)
     sample(out, "booking_actors", "role=\"" + escape_label(role) + "\"",

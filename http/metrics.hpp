@@ -31,6 +31,8 @@ struct amqp_counters {
   int64_t dead_lettered = 0;
   int64_t outbox_backlog = 0;
   int64_t reconnects = 0;
+  /// Age of the oldest unconfirmed event, in seconds.
+  double outbox_lag_seconds = 0;
 };
 
 /// Counters of the durable store (zero, and up, without one).

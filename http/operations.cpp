@@ -30,9 +30,27 @@ void readyz(api_handler& api, const exchange_ptr& ex) {
     ready = ready && amqp == check_state::ok;
     checks += std::string{R"(,"amqp":")"} + name(amqp) + "\"";
   }
+  // Backpressure makes the engine unready while it lasts, so a balancer
+  // sends the load elsewhere; the detail says how far it is.
+  std::string detail;
+  auto cause = opts.gate ? opts.gate->cause() : std::nullopt;
+  checks += std::string{R"(,"backpressure":")"}
+            + (cause ? to_string(*cause) : "ok") + "\"";
+  if (cause) {
+    ready = false;
+    auto& gate = *opts.gate;
+    detail = *cause == overload_cause::max_in_flight
+               ? std::to_string(gate.in_flight())
+                   + " sagas in flight (saga.max-in-flight "
+                   + std::to_string(gate.max_in_flight()) + ")"
+               : std::to_string(gate.outbox_backlog.load())
+                   + " events wait for the broker's confirm (amqp.max-backlog "
+                   + std::to_string(gate.max_backlog()) + ")";
+    detail = R"(,"detail":{"backpressure":")" + detail + "\"}";
+  }
   api.reply(ex, ready ? 200 : 503,
             std::string{R"({"status":")"} + (ready ? "ready" : "unavailable")
-              + R"(","checks":{)" + checks + "}}");
+              + R"(","checks":{)" + checks + "}" + detail + "}");
 }
 
 void metrics(api_handler& api, const exchange_ptr& ex) {

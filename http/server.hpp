@@ -23,6 +23,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/availability_actor.hpp"
+#include "actors/backpressure.hpp"
 #include "actors/front_desk.hpp"
 #include "actors/notification_actor.hpp"
 #include "http/http_settings.hpp"
@@ -58,6 +59,9 @@ struct http_options {
   /// Bearer token of the other `/api/` routes (`BOOKING_API_TOKEN`).
   std::string api_token;
   readiness_checks ready;
+  /// The engine's backpressure, for `/readyz` (`checks.backpressure`) and
+  /// the outbox gauges of `/metrics`; empty: never under pressure.
+  std::shared_ptr<const backpressure> gate;
   /// Counters of the AMQP bridge for `/metrics`; empty = all zero.
   std::function<amqp_counters()> amqp_metrics;
   /// Counters of the durable store, if there is one.

@@ -371,7 +371,7 @@ void wait_for_outbox(const engine& e, caf::timespan limit) {
     return;
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline
-         && (e.amqp->outbox_backlog > 0 || !e.amqp->publisher_up))
+         && (e.gate->outbox_backlog > 0 || !e.amqp->publisher_up))
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
@@ -476,7 +476,7 @@ phase_result run_phase(booking_config& cfg, const sim_hooks& hooks,
     result.broker.published = st->published;
     result.broker.confirmed = st->confirmed;
     result.broker.reconnects = st->reconnects;
-    result.broker.backlog = st->outbox_backlog;
+    result.broker.backlog = e.gate->outbox_backlog;
   }
   if (sched) {
     e.stop();

@@ -90,9 +90,17 @@ problem problem_for(const caf::error& e) {
         return make_problem(402, "payment-declined",
                             "The payment was declined.");
       case booking_errc::overloaded: {
-        auto p = make_problem(429, "overloaded",
-                              "Too many bookings are in progress; retry "
-                              "later.");
+        // The context names the cause, as /readyz does.
+        std::string cause;
+        if (e.context().match_elements<std::string>())
+          cause = e.context().get_as<std::string>(0);
+        auto p = make_problem(
+          429, "overloaded",
+          cause == "outbox-backlog"
+            ? "Too many events wait for the message broker (outbox-backlog); "
+              "retry later."
+            : "Too many bookings are in progress (max-in-flight); retry "
+              "later.");
         p.retry_after = 1;
         return p;
       }

@@ -195,7 +195,12 @@ void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
 saga_instance& start(coordinator_pointer self, saga_instance s,
                      bool defer = false, bool announced = false);
 
-bool at_capacity(coordinator_pointer self);
+/// Takes a place for a new saga within the process-wide limits, or answers
+/// the `overloaded` error that refuses it.
+caf::error take_place(coordinator_pointer self);
+
+/// Gives back the place of a saga that ended or never started.
+void give_place(coordinator_pointer self);
 
 // -- saga_events.cpp ----------------------------------------------------------
 

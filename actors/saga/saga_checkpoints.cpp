@@ -121,6 +121,7 @@ void record(coordinator_pointer self, saga_instance& s,
                    {{"booking_id", inst.req.id}});
           self->state.sagas.erase(i);
           --self->state.stats.in_flight;
+          give_place(self);
         } else if (is_outcome && inst.phase == saga_phase::done) {
           finish(self, key);
         }
@@ -188,6 +189,9 @@ void resume(coordinator_pointer self, const saga_checkpoint& cp) {
     s.final_record = booking_record{};
   }
   auto key = cp.key;
+  // A saga already accepted is never refused: it takes its place whatever
+  // the limit.
+  self->state.opts.gate->enter();
   log_line(log_level::info, "saga resumed",
            {{"booking_id", s.req.id},
             {"correlation_id", s.req.correlation_id},

@@ -76,6 +76,8 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
   self->state.dice = fault_dice{opts.seed};
   auto recovered = std::move(opts.recovered);
   opts.recovered.clear();
+  if (!opts.gate)
+    opts.gate = std::make_shared<backpressure>(10000, 0);
   self->state.opts = std::move(opts);
   for (auto& cp : recovered)
     resume(self, cp);
@@ -103,16 +105,14 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
         log_repeated(req);
         return self->delegate(shard, caf::get_atom::value, req.id);
       }
-      if (at_capacity(self)) {
+      if (auto refusal = take_place(self)) {
         // The booking may be stored already, its saga long over.
         auto rp = self->make_response_promise<booking_record>();
         self
           ->request(shard, st.opts.lookup_timeout, caf::get_atom::value, req.id)
           .then(
             [=](booking_record& rec) mutable { rp.deliver(std::move(rec)); },
-            [=](caf::error&) mutable {
-              rp.deliver(make_error(booking_errc::overloaded));
-            });
+            [=](caf::error&) mutable { rp.deliver(refusal); });
         return rp;
       }
       ++st.starting;
@@ -123,6 +123,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
       st.starting_bookings[req.id].creates.push_back(rp);
       auto fail_start = [=](caf::error& e) {
         auto waiting = take_start(self, req.id);
+        give_place(self);
         deliver_all(waiting.creates, e);
         deliver_all(waiting.awaiters, e);
       };
@@ -185,6 +186,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
                 .then(
                   [=](booking_record& current) {
                     auto waiting = take_start(self, req.id);
+                    give_place(self);
                     deliver_all(waiting.creates, current);
                     for (auto& waiter : waiting.awaiters)
                       await_outcome(self, req.id, std::move(waiter));
@@ -213,12 +215,13 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
       if (auto i = st.sagas.find(saga_key(id, false));
           i != st.sagas.end() && i->second.outcome == booking_status::pending)
         return make_error(booking_errc::wrong_status, "pending");
-      if (at_capacity(self))
-        return make_error(booking_errc::overloaded);
+      if (auto refusal = take_place(self))
+        return refusal;
       ++st.starting;
       auto rp = self->make_response_promise<booking_record>();
       auto fail_start = [=](caf::error& e) mutable {
         --self->state.starting;
+        give_place(self);
         rp.deliver(std::move(e));
       };
       self->request(shard, st.opts.lookup_timeout, caf::get_atom::value, id)
@@ -230,17 +233,20 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
               // Another cancel won the race; read again, so the answer shows
               // its `cancelling` (messages to one shard stay in order).
               --st.starting;
+              give_place(self);
               rp.delegate(shard, caf::get_atom::value, id);
               return;
             }
             if (rec.status == booking_status::cancelled
                 || rec.status == booking_status::cancelling) {
               --st.starting;
+              give_place(self);
               rp.deliver(std::move(rec));
               return;
             }
             if (rec.status != booking_status::confirmed) {
               --st.starting;
+              give_place(self);
               rp.deliver(
                 make_error(booking_errc::wrong_status, to_string(rec.status)));
               return;
@@ -282,6 +288,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
                   }
                   --st.stats.started;
                   --st.stats.in_flight;
+                  give_place(self);
                   rp.deliver(std::move(e));
                 });
           },

@@ -16,12 +16,14 @@
 
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "actors/availability_actor.hpp"
+#include "actors/backpressure.hpp"
 #include "actors/booking_actor.hpp"
 #include "actors/event_sink.hpp"
 #include "actors/inventory_actor.hpp"
@@ -71,8 +73,9 @@ struct saga_participants {
 struct coordinator_options {
   saga_definition booking;
   saga_definition cancellation;
-  /// Sagas this coordinator runs at once before refusing new ones.
-  size_t max_in_flight = 10000;
+  /// The process-wide limits every coordinator shares (sagas in flight,
+  /// outbox backlog); empty: a gate of its own, with the default limit.
+  std::shared_ptr<backpressure> gate;
   /// Timeout of lookups (pricing, storing the new booking).
   caf::timespan lookup_timeout = std::chrono::seconds(5);
   /// Seed of the backoff jitter.

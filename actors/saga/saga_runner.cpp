@@ -238,6 +238,7 @@ void complete(coordinator_pointer self, const std::string& key,
   auto& st = self->state.stats;
   --st.in_flight;
   ++st.completed;
+  give_place(self);
   finish(self, key);
 }
 
@@ -492,10 +493,14 @@ saga_instance& start(coordinator_pointer self, saga_instance s, bool defer,
   return inst;
 }
 
-bool at_capacity(coordinator_pointer self) {
-  auto& st = self->state;
-  return static_cast<size_t>(st.stats.in_flight) + st.starting
-         >= st.opts.max_in_flight;
+caf::error take_place(coordinator_pointer self) {
+  if (auto cause = self->state.opts.gate->try_enter())
+    return make_error(booking_errc::overloaded, to_string(*cause));
+  return caf::none;
+}
+
+void give_place(coordinator_pointer self) {
+  self->state.opts.gate->leave();
 }
 
 } // namespace booking::detail

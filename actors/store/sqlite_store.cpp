@@ -442,14 +442,18 @@ struct sqlite_store::impl {
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
   }
 
-  /// Calls `f` for every row of `sql`; stops at the first row the reader
-  /// could not make sense of.
-  template <class F>
-  caf::error each_row(const char* sql, F f) {
+  /// Runs `sql` with `xs` bound to its parameters and calls `f` for every
+  /// row; stops at the first row the reader could not make sense of.
+  template <class F, class... Ts>
+  caf::error each_row(const char* sql, F f, const Ts&... xs) {
     statement s;
     if (auto rc = prepare(sql, s); rc != SQLITE_OK)
       return fail(rc);
-    int rc;
+    int rc = SQLITE_OK;
+    int i = 0;
+    ((rc = rc == SQLITE_OK ? bind(s.get(), ++i, xs) : rc), ...);
+    if (rc != SQLITE_OK)
+      return fail(rc);
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
       row_reader r{s.get()};
       f(r);
@@ -799,17 +803,10 @@ caf::expected<stored_state> sqlite_store::load() {
   if (!bad_list.empty())
     return d.fail("cannot read the stored data: unknown value '" + bad_list
                   + "' in column to_compensate");
-  err = d.each_row(
-    "SELECT seq, id, type, time, correlation_id, booking_id, tour_id, date, "
-    "seats, amount_cents, currency, customer_email, status, reason, kind, "
-    "channel FROM outbox ORDER BY seq",
-    [&](row_reader& r) {
-      auto& x = st.outbox.emplace_back();
-      auto& e = x.event;
-      r(x.seq, e.id, e.type, e.time, e.correlation_id, e.booking_id, e.tour_id,
-        e.date, e.seats, e.amount_cents, e.currency, e.customer_email, e.status,
-        e.reason, e.kind, e.channel);
-    });
+  // The outbox stays in the table: the store actor reads it as the
+  // publisher asks for more.
+  err = d.each_row("SELECT COUNT(*) FROM outbox",
+                   [&](row_reader& r) { r(st.outbox_events); });
   if (err)
     return err;
   std::unordered_map<std::string, size_t> tour_index;
@@ -872,6 +869,26 @@ caf::expected<stored_state> sqlite_store::load() {
   if (err)
     return err;
   return st;
+}
+
+caf::expected<std::vector<outbox_row>> sqlite_store::read_outbox(int64_t after,
+                                                                 size_t limit) {
+  std::vector<outbox_row> rows;
+  auto err = impl_->each_row(
+    "SELECT seq, id, type, time, correlation_id, booking_id, tour_id, date, "
+    "seats, amount_cents, currency, customer_email, status, reason, kind, "
+    "channel FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+    [&](row_reader& r) {
+      auto& x = rows.emplace_back();
+      auto& e = x.event;
+      r(x.seq, e.id, e.type, e.time, e.correlation_id, e.booking_id, e.tour_id,
+        e.date, e.seats, e.amount_cents, e.currency, e.customer_email, e.status,
+        e.reason, e.kind, e.channel);
+    },
+    after, static_cast<int64_t>(limit));
+  if (err)
+    return err;
+  return rows;
 }
 
 caf::expected<std::vector<int64_t>>

@@ -42,8 +42,13 @@ public:
   /// The schema version this build writes.
   static int schema_version();
 
-  /// Reads everything back.
+  /// Reads back what the engine keeps in memory (the outbox only counted).
   caf::expected<stored_state> load();
+
+  /// Up to `limit` outbox events after sequence number `after`, oldest
+  /// first.
+  caf::expected<std::vector<outbox_row>> read_outbox(int64_t after,
+                                                     size_t limit);
 
   /// Writes all `batches` in one transaction, in order. Returns the outbox
   /// sequence number given to each event, in the order of the batches and

@@ -142,8 +142,9 @@ using bool_promise = caf::typed_response_promise<bool>;
 class store_writer {
 public:
   store_writer(std::shared_ptr<sqlite_store> db,
-               std::shared_ptr<store_status> status)
-      : db_(std::move(db)), status_(std::move(status)) {
+               std::shared_ptr<store_status> status,
+               std::shared_ptr<backpressure> gate)
+      : db_(std::move(db)), status_(std::move(status)), gate_(std::move(gate)) {
   }
 
   /// Queues a batch; `rp` (if valid) hears once it is committed.
@@ -157,40 +158,28 @@ public:
     promises_.push_back(std::move(rp));
   }
 
-  /// Queues the deletion of confirmed outbox rows.
-  void published(const std::vector<std::string>& ids) {
+  /// Queues the deletion of confirmed outbox rows and hands the publisher
+  /// what now fits its window.
+  void published(caf::blocking_actor* self, std::vector<int64_t>& seqs) {
+    unconfirmed_ -= std::min(unconfirmed_, seqs.size());
     store_batch b;
-    for (auto& id : ids)
-      if (auto i = outbox_seq_.find(id); i != outbox_seq_.end()) {
-        b.published.push_back(i->second);
-        outbox_seq_.erase(i);
-      }
-    if (!b.published.empty())
-      add(std::move(b), bool_promise{});
+    b.published = std::move(seqs);
+    add(std::move(b), bool_promise{});
+    refill(self);
   }
 
   size_t queued() const {
     return batches_.size();
   }
 
-  /// Sets where events go and re-sends those an earlier run left
-  /// unconfirmed.
-  void replay(caf::blocking_actor* self, event_sink_actor events,
-              std::vector<outbox_row> outbox) {
-    events_ = std::move(events);
-    if (outbox.empty())
-      return;
-    if (!events_) {
-      log_line(log_level::warn, "outbox kept for a broker",
-               {log_number("events", static_cast<int64_t>(outbox.size()))});
-      return;
-    }
-    log_line(log_level::info, "outbox re-published",
-             {log_number("events", static_cast<int64_t>(outbox.size()))});
-    for (auto& row : outbox) {
-      outbox_seq_.emplace(row.event.id, row.seq);
-      self->send(events_, std::move(row.event));
-    }
+  /// Sets where events go and how many may be unconfirmed there at once,
+  /// then hands over what an earlier run left unconfirmed, oldest first.
+  void set_sink(caf::blocking_actor* self, outbox_sink_actor sink,
+                size_t window) {
+    sink_ = std::move(sink);
+    window_ = std::max<size_t>(window, 1);
+    behind_ = true; // the table may hold rows of an earlier run
+    refill(self);
   }
 
   /// Writes everything queued in one transaction and answers the writers.
@@ -215,45 +204,82 @@ public:
       for (auto& rp : promises_)
         if (rp.pending())
           rp.deliver(true);
-      // Committed: the events exist now, so they may leave.
-      size_t i = 0;
-      for (auto& ev : folded.events) {
-        if (events_) {
-          outbox_seq_.emplace(ev.id, (*seqs)[i]);
-          self->send(events_, std::move(ev));
+      // Committed: the events exist now, so they may leave, straight away
+      // while the publisher's window has room and nothing older waits in
+      // the table.
+      gate_->outbox_backlog += static_cast<int64_t>(folded.events.size());
+      std::vector<outbox_row> rows;
+      for (size_t i = 0; i < folded.events.size(); ++i) {
+        if (!sink_ || behind_ || unconfirmed_ + rows.size() >= window_) {
+          behind_ = true;
+          break;
         }
-        ++i;
+        rows.push_back({(*seqs)[i], std::move(folded.events[i])});
       }
+      send(self, std::move(rows));
     }
     batches_.clear();
     promises_.clear();
   }
 
 private:
+  void send(caf::blocking_actor* self, std::vector<outbox_row> rows) {
+    if (rows.empty())
+      return;
+    last_sent_ = rows.back().seq;
+    unconfirmed_ += rows.size();
+    self->send(sink_, std::move(rows));
+  }
+
+  /// Reads the rows waiting in the table into the publisher's window.
+  void refill(caf::blocking_actor* self) {
+    while (sink_ && behind_ && unconfirmed_ < window_) {
+      auto room = window_ - unconfirmed_;
+      auto rows = db_->read_outbox(last_sent_, room);
+      if (!rows) {
+        // Tried again with the next confirm or commit.
+        log_line(log_level::error, "reading the outbox failed",
+                 {{"error", describe(rows.error())}});
+        return;
+      }
+      if (rows->size() < room)
+        behind_ = false; // the table holds nothing newer
+      send(self, std::move(*rows));
+    }
+  }
+
   std::shared_ptr<sqlite_store> db_;
   std::shared_ptr<store_status> status_;
-  event_sink_actor events_;
+  std::shared_ptr<backpressure> gate_;
   std::vector<store_batch> batches_;
   std::vector<bool_promise> promises_;
-  /// Outbox row of each event not yet confirmed.
-  std::unordered_map<std::string, int64_t> outbox_seq_;
+  // -- the outbox feed --------------------------------------------------------
+  /// Where committed events go; empty until the wiring names it.
+  outbox_sink_actor sink_;
+  /// Events handed to the sink and not confirmed yet, at most `window_`.
+  size_t unconfirmed_ = 0;
+  size_t window_ = 1;
+  /// Sequence number of the last event handed over.
+  int64_t last_sent_ = 0;
+  /// Committed events wait in the table: newer ones wait behind them.
+  bool behind_ = false;
 };
 
 void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
-                std::shared_ptr<store_status> status) {
-  store_writer w{std::move(db), std::move(status)};
+                std::shared_ptr<store_status> status,
+                std::shared_ptr<backpressure> gate) {
+  store_writer w{std::move(db), std::move(status), std::move(gate)};
   bool running = true;
   auto handlers = [&](bool wait) {
     auto on_persist = [&](persist_atom, store_batch& b) {
       w.add(std::move(b), self->make_response_promise<bool>());
     };
     auto on_batch = [&](store_batch& b) { w.add(std::move(b), {}); };
-    auto on_published = [&](published_atom, std::vector<std::string>& ids) {
-      w.published(ids);
+    auto on_published = [&](published_atom, std::vector<int64_t>& seqs) {
+      w.published(self, seqs);
     };
-    auto on_sink = [&](event_sink_actor& events,
-                       std::vector<outbox_row>& outbox) {
-      w.replay(self, std::move(events), std::move(outbox));
+    auto on_sink = [&](outbox_sink_actor& sink, size_t window) {
+      w.set_sink(self, std::move(sink), window);
     };
     auto on_exit = [&](caf::exit_msg&) { running = false; };
     if (wait)
@@ -281,9 +307,10 @@ void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
 
 store_actor spawn_store(caf::actor_system& sys,
                         std::shared_ptr<sqlite_store> db,
-                        std::shared_ptr<store_status> status) {
+                        std::shared_ptr<store_status> status,
+                        std::shared_ptr<backpressure> gate) {
   auto hdl = sys.spawn<caf::detached>(store_impl, std::move(db),
-                                      std::move(status));
+                                      std::move(status), std::move(gate));
   return caf::actor_cast<store_actor>(hdl);
 }
 

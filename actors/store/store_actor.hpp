@@ -5,9 +5,11 @@
 // batch waiting in its mailbox, writes them all in one transaction (group
 // commit) and only then answers each writer, so an actor replies to its
 // caller once its change is durable. Committed domain events (the
-// transactional outbox) go on to the event sink in commit order; the
-// publisher reports the ones the broker confirmed, and those rows are
-// deleted.
+// transactional outbox) go on to the outbox sink (the publisher) in commit
+// order, at most a window of them unconfirmed at once: the rest wait in the
+// table and are read from there as the publisher reports confirms, whose
+// rows are then deleted. So memory holds one window of events, however far
+// the broker falls behind; the backlog is counted in `backpressure`.
 //
 // A failed commit stops all writing (fail-stop): every later batch fails
 // with `store_error`, /readyz turns 503, and a restart recovers from the
@@ -15,8 +17,8 @@
 // not on disk.
 //
 //   auto status = std::make_shared<store_status>();
-//   auto store = spawn_store(sys, db, status);
-//   caf::anon_send(store, sink, state.outbox);
+//   auto store = spawn_store(sys, db, status, gate);
+//   caf::anon_send(store, sink, window);
 //   self->request(store, caf::infinite, persist_atom::value, batch)...
 
 #pragma once
@@ -31,7 +33,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/event_sink.hpp"
+#include "actors/backpressure.hpp"
 #include "actors/store/sqlite_store.hpp"
 #include "actors/store/store_types.hpp"
 
@@ -40,17 +42,23 @@ namespace booking {
 using persist_atom = caf::atom_constant<caf::atom("persist")>;
 using published_atom = caf::atom_constant<caf::atom("published")>;
 
+/// Where the store hands committed outbox events, in commit order.
+using outbox_sink_actor
+  = caf::typed_actor<caf::reacts_to<std::vector<outbox_row>>>;
+
 /// Interface of the store actor.
 using store_actor = caf::typed_actor<
   // Writes a batch and answers once it is committed.
   caf::replies_to<persist_atom, store_batch>::with<bool>,
   // Writes a batch nobody waits for, in order with the others.
   caf::reacts_to<store_batch>,
-  // Outbox events the broker confirmed, by event id: their rows go.
-  caf::reacts_to<published_atom, std::vector<std::string>>,
-  // Where committed events go from now on (sent once, at start), with the
-  // outbox an earlier run left unconfirmed: those go there first.
-  caf::reacts_to<event_sink_actor, std::vector<outbox_row>>>;
+  // Outbox events the broker confirmed, by sequence number: their rows go,
+  // and as many others may follow.
+  caf::reacts_to<published_atom, std::vector<int64_t>>,
+  // Where committed events go from now on (sent once, at start) and how many
+  // may be unconfirmed there at once; what an earlier run left unconfirmed
+  // goes first.
+  caf::reacts_to<outbox_sink_actor, size_t>>;
 
 /// Health and counters of the store, shared with /readyz and /metrics.
 class store_status {
@@ -84,10 +92,12 @@ private:
 /// first stays. Consumes `batches`.
 store_batch fold(std::vector<store_batch>& batches);
 
-/// Spawns the store actor on its own thread.
+/// Spawns the store actor on its own thread. It adds the events it commits
+/// to `gate`'s outbox backlog; the publisher takes them off once confirmed.
 store_actor spawn_store(caf::actor_system& sys,
                         std::shared_ptr<sqlite_store> db,
-                        std::shared_ptr<store_status> status);
+                        std::shared_ptr<store_status> status,
+                        std::shared_ptr<backpressure> gate);
 
 /// Sends `batch` to `store` (if both are set) without waiting.
 ///

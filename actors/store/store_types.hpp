@@ -112,8 +112,8 @@ struct stored_state {
   std::vector<booking_record> bookings;
   /// Sagas that had not ended.
   std::vector<saga_checkpoint> sagas;
-  /// Unconfirmed events, in publishing order.
-  std::vector<outbox_row> outbox;
+  /// Unconfirmed events (their rows stay in the table until published).
+  int64_t outbox_events = 0;
   std::vector<tour> tours;
   std::vector<seat_hold> holds;
   std::vector<payment_row> payments;

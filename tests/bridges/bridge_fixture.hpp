@@ -309,7 +309,7 @@ struct bridge_fixture {
   /// Waits until the publisher has confirmed everything it was given.
   bool
   outbox_drained(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    return eventually([&] { return e.amqp->outbox_backlog == 0; }, timeout);
+    return eventually([&] { return e.gate->outbox_backlog == 0; }, timeout);
   }
 
   // -- intake -----------------------------------------------------------------

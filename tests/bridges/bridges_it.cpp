@@ -268,7 +268,7 @@ CAF_TEST(a confirmed booking publishes its six events) {
   BRIDGE_CHECK_EQUAL(e.amqp->confirmed.load(), 6);
   BRIDGE_CHECK_EQUAL(e.amqp->returned.load(), 0);
   BRIDGE_CHECK_EQUAL(e.amqp->nacked.load(), 0);
-  BRIDGE_CHECK_EQUAL(e.amqp->outbox_backlog.load(), 0);
+  BRIDGE_CHECK_EQUAL(e.gate->outbox_backlog.load(), 0);
   BRIDGE_CHECK(e.amqp->publisher_up.load());
   BRIDGE_CHECK(invariants_hold({rec.id}));
 }
@@ -935,7 +935,7 @@ CAF_TEST(an engine started without a broker publishes its backlog later) {
   auto bookings = all_bookings();
   auto expected = expected_count(bookings);
   BRIDGE_CHECK_EQUAL(expected, 16u * 6 + 4u * 7);
-  BRIDGE_CHECK_EQUAL(e.amqp->outbox_backlog.load(),
+  BRIDGE_CHECK_EQUAL(e.gate->outbox_backlog.load(),
                      static_cast<int64_t>(expected));
   BRIDGE_CHECK_EQUAL(e.amqp->confirmed.load(), 0);
   BRIDGE_CHECK(!e.amqp->publisher_up.load());
@@ -979,7 +979,7 @@ CAF_TEST(a blocked connection holds publishing back) {
   std::this_thread::sleep_for(1s);
   BRIDGE_CHECK_EQUAL(e.amqp->published.load(), published);
   BRIDGE_CHECK_EQUAL(e.amqp->confirmed.load(), confirmed);
-  BRIDGE_CHECK_GREATER_OR_EQUAL(e.amqp->outbox_backlog.load(), 48);
+  BRIDGE_CHECK_GREATER_OR_EQUAL(e.gate->outbox_backlog.load(), 48);
   BRIDGE_CHECK(e.amqp->publisher_up.load());
   CAF_REQUIRE_EQUAL(broker("ctl", "set_vm_memory_high_watermark 0.4"), 0);
   BRIDGE_CHECK(outbox_drained(30s));

@@ -35,6 +35,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -836,7 +837,12 @@ world_snapshot world_of(const stored_state& st,
   return w;
 }
 
-std::optional<stored_state> load_store(const std::string& path) {
+/// What a store file holds: what start-up loads, and the outbox rows.
+struct store_contents : stored_state {
+  std::vector<outbox_row> outbox;
+};
+
+std::optional<store_contents> load_store(const std::string& path) {
   auto db = sqlite_store::open(path);
   if (!db) {
     CAF_TEST_PRINT_ERROR("cannot open " << path << ": "
@@ -849,12 +855,21 @@ std::optional<stored_state> load_store(const std::string& path) {
                                         << describe(st.error()));
     return std::nullopt;
   }
-  return std::move(*st);
+  auto rows = (*db)->read_outbox(0, std::numeric_limits<int32_t>::max());
+  if (!rows) {
+    CAF_TEST_PRINT_ERROR("cannot read the outbox of "
+                         << path << ": " << describe(rows.error()));
+    return std::nullopt;
+  }
+  store_contents result;
+  static_cast<stored_state&>(result) = std::move(*st);
+  result.outbox = std::move(*rows);
+  return result;
 }
 
 /// Checks the store after the last clean stop: the invariant checker, no
 /// unfinished saga, and what the clients saw against what the store kept.
-void check_store(const stored_state& st, traffic& t) {
+void check_store(const store_contents& st, traffic& t) {
   std::map<std::string, const booking_record*> by_id;
   for (auto& b : st.bookings)
     by_id[b.id] = &b;
@@ -1561,6 +1576,110 @@ CAF_TEST(kills with a broker lose no outcome event) {
     out << " " << type << "=" << n;
   DUR_CHECK(st->outbox.empty(),
             st->outbox.size() << " events left in the outbox:" << out.str());
+  client->delete_queue(queue);
+}
+
+CAF_TEST(a full outbox pushes back and recovers once the broker is back) {
+  auto url_env = std::getenv("BOOKING_TEST_AMQP_URL");
+  auto broker_dir = std::getenv("BOOKING_TEST_BROKER_DIR");
+  auto port_env = std::getenv("BOOKING_TEST_AMQP_PORT");
+  if (url_env == nullptr || broker_dir == nullptr || port_env == nullptr)
+    CAF_FAIL("run this suite through tests/broker/with_broker.sh");
+  std::string url = url_env;
+  auto broker = [&](const std::string& cmd, const std::string& args) {
+    auto line = "bash '" BOOKING_SOURCE_DIR "/deploy/rabbitmq/broker.sh' " + cmd
+                + " '" + broker_dir + "' " + args;
+    return std::system(line.c_str()) == 0;
+  };
+  auto queue = "test.durability.backlog." + std::to_string(seed);
+  {
+    auto client = connect_with_retry(url, 30s);
+    client->declare_exchange(events_exchange);
+    client->declare_queue(queue, true);
+    client->bind(queue, events_exchange, "#");
+  }
+  // A small bound, and a small window: most of the backlog waits in the
+  // store's table, not in the publisher.
+  auto srv = start(
+    {"--amqp.url=" + url, "--amqp.max-backlog=40", "--amqp.confirm-window=4"});
+  http_connection c{srv->port()};
+  auto ready = [&] { return c.send("GET", "/readyz"); };
+  auto deadline = clock_type::now() + 30s;
+  while (ready().status != 200 && clock_type::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  CAF_REQUIRE_EQUAL(ready().status, 200);
+  CAF_REQUIRE(broker("stop", ""));
+  // Bookings go on until the events nobody confirms reach the bound.
+  std::vector<std::string> accepted;
+  http_response refused;
+  for (int i = 0; i < 60 && refused.status == 0; ++i) {
+    auto r = c.send("POST", "/api/v1/bookings",
+                    booking_body("big-boat", "2026-12-10", 1, "tok_ok",
+                                 "who-" + std::to_string(i)),
+                    {{"Prefer", "wait=5"}});
+    if (r.status == 201 || r.status == 202)
+      accepted.push_back(str(r.json(), "id"));
+    else if (r.status == 429)
+      refused = r;
+    else
+      DUR_CHECK(false, "unexpected answer: " << r.to_text());
+  }
+  CAF_REQUIRE_EQUAL(refused.status, 429);
+  DUR_CHECK(contains(refused.body, "outbox-backlog"), refused.to_text());
+  DUR_CHECK(!refused.header("retry-after").empty(), refused.to_text());
+  CAF_MESSAGE(accepted.size() << " bookings accepted before the 429");
+  // At 6 events a booking, 40 events take about 7 bookings.
+  DUR_CHECK(accepted.size() >= 5 && accepted.size() <= 12,
+            accepted.size() << " bookings accepted");
+  auto r = ready();
+  DUR_CHECK(r.status == 503, r.to_text());
+  DUR_CHECK(contains(r.body, R"("backpressure":"outbox-backlog")"),
+            r.to_text());
+  // The broker comes back: the backlog drains and bookings are taken again.
+  CAF_REQUIRE(broker("start", port_env));
+  deadline = clock_type::now() + 60s;
+  while (ready().status != 200 && clock_type::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  r = ready();
+  DUR_CHECK(r.status == 200, r.to_text());
+  auto after
+    = c.send("POST", "/api/v1/bookings",
+             booking_body("big-boat", "2026-12-10", 1, "tok_ok", "after"),
+             {{"Prefer", "wait=5"}});
+  DUR_CHECK(after.status == 201, after.to_text());
+  accepted.push_back(str(after.json(), "id"));
+  // Nothing accepted is lost: every booking is confirmed, and every one of
+  // its events reaches the queue.
+  for (auto& id : accepted) {
+    auto g = c.send("GET", "/api/v1/bookings/" + id);
+    DUR_CHECK(g.status == 200 && str(g.json(), "status") == "confirmed",
+              g.to_text());
+  }
+  deadline = clock_type::now() + 30s;
+  while (clock_type::now() < deadline
+         && !contains(c.send("GET", "/metrics").body,
+                      "\nbooking_amqp_outbox_backlog 0\n"))
+    std::this_thread::sleep_for(100ms);
+  stop(*srv);
+  auto client = connect_with_retry(url, 30s);
+  auto msgs = client->drain(queue, 1s, 60s);
+  std::map<std::string, std::set<std::string>> types;
+  for (auto& m : msgs) {
+    rapidjson::Document doc;
+    doc.Parse(m.body.data(), m.body.size());
+    if (doc.IsObject() && doc.HasMember("data"))
+      types[str(doc["data"], "booking_id")].insert(m.routing_key);
+  }
+  size_t incomplete = 0;
+  for (auto& id : accepted)
+    if (types[id].count("booking.confirmed") == 0
+        || types[id].count("booking.requested") == 0)
+      ++incomplete;
+  DUR_CHECK(incomplete == 0, incomplete << " of " << accepted.size()
+                                        << " bookings without their events");
+  auto st = load_store(db_path);
+  CAF_REQUIRE(st.has_value());
+  DUR_CHECK(st->outbox.empty(), st->outbox.size() << " events left");
   client->delete_queue(queue);
 }
 

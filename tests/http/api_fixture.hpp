@@ -348,6 +348,7 @@ struct api_fixture {
     self = std::make_unique<caf::scoped_actor>(*sys);
     e = start_engine(*sys, cfg, opts);
     engine_started = true;
+    http_opts.gate = e.gate;
     load_tours(*self, e, tours);
     // The availability read model learns of tours by message; bookings are
     // priced there, so wait until it knows them.

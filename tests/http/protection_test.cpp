@@ -337,6 +337,43 @@ CAF_TEST(bookings beyond max in flight sagas get 429) {
   CAF_CHECK(invariants_hold({str(a.json(), "id"), str(b.json(), "id")}));
 }
 
+CAF_TEST(max in flight admits exactly that many sagas every time) {
+  // The limit is one count for the whole process: four coordinators
+  // share three places, and no id lands a fourth.
+  cfg.workers.saga_coordinators = 4;
+  cfg.saga.max_in_flight = 3;
+  cfg.faults.payment_latency = 100ms;
+  tours.push_back(
+    {"rome-night", "Rome by Night", 2000, "EUR", {{"2026-12-10", 1000}}});
+  booking_args one{"rome-night", "2026-12-10", 1};
+  boot();
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::string> admitted;
+    for (int i = 0; i < 5; ++i) {
+      auto r = book(one);
+      if (r.status == 202)
+        admitted.push_back(str(r.json(), "id"));
+      else
+        check_problem(r, 429);
+    }
+    CAF_CHECK_EQUAL(admitted.size(), 3u);
+    if (round == 0) {
+      auto ready = get("/readyz");
+      HTTP_CHECK_STATUS(ready, 503);
+      CAF_CHECK_EQUAL(str(ready.json()["checks"], "backpressure"),
+                      "max-in-flight");
+      CAF_CHECK(ready.body.find("3 sagas in flight") != std::string::npos);
+    }
+    CAF_REQUIRE(idle());
+    // Every place came back.
+    CAF_CHECK_EQUAL(e.gate->in_flight(), 0u);
+  }
+  auto ready = get("/readyz");
+  HTTP_CHECK_STATUS(ready, 200);
+  CAF_CHECK_EQUAL(str(ready.json()["checks"], "backpressure"), "ok");
+  CAF_CHECK(invariants_hold());
+}
+
 CAF_TEST(the rate limit answers 429 beyond the burst) {
   cfg.http.rate_limit = 5;
   cfg.http.rate_burst = 5;

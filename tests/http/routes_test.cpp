@@ -487,6 +487,8 @@ CAF_TEST(healthz and readyz report the process and its checks) {
   CAF_REQUIRE(checks != nullptr);
   CAF_CHECK_EQUAL(str(*checks, "store"), "ok");
   CAF_CHECK(member(*checks, "amqp") == nullptr);
+  CAF_CHECK_EQUAL(str(*checks, "backpressure"), "ok");
+  CAF_CHECK(member(doc, "detail") == nullptr);
   store_state->store(check_state::starting);
   auto s = get("/readyz");
   HTTP_CHECK_STATUS(s, 503);
@@ -498,6 +500,36 @@ CAF_TEST(healthz and readyz report the process and its checks) {
   CAF_CHECK_EQUAL(str(*member(d.json(), "checks"), "store"), "down");
   store_state->store(check_state::ok);
   HTTP_CHECK_STATUS(get("/readyz"), 200);
+}
+
+CAF_TEST(a full outbox refuses new bookings and makes readyz unready) {
+  cfg.amqp.max_backlog = 50;
+  boot();
+  HTTP_CHECK_STATUS(book(), 202);
+  CAF_REQUIRE(idle());
+  // As if 50 events waited for a broker that does not confirm them.
+  e.gate->outbox_backlog = 50;
+  auto r = get("/readyz");
+  HTTP_CHECK_STATUS(r, 503);
+  auto doc = r.json();
+  CAF_CHECK_EQUAL(str(*member(doc, "checks"), "backpressure"),
+                  "outbox-backlog");
+  auto detail = member(doc, "detail");
+  CAF_REQUIRE(detail != nullptr);
+  CAF_CHECK_EQUAL(str(*detail, "backpressure"),
+                  "50 events wait for the broker's confirm "
+                  "(amqp.max-backlog 50)");
+  auto refused = book();
+  auto problem = check_problem(refused, 429);
+  CAF_CHECK(str(problem, "detail").find("outbox-backlog") != std::string::npos);
+  CAF_CHECK(!refused.header("retry-after").empty());
+  // Nothing was started for it, and the engine recovers by itself.
+  CAF_CHECK_EQUAL(e.gate->in_flight(), 0u);
+  e.gate->outbox_backlog = 49;
+  HTTP_CHECK_STATUS(get("/readyz"), 200);
+  HTTP_CHECK_STATUS(book(), 202);
+  CAF_REQUIRE(idle());
+  e.gate->outbox_backlog = 0;
 }
 
 CAF_TEST(readyz includes amqp when it is checked) {
@@ -551,7 +583,8 @@ CAF_TEST(metrics expose every family of the spec) {
         "booking_amqp_nacked_total", "booking_amqp_returned_total",
         "booking_amqp_consumed_total", "booking_amqp_acked_total",
         "booking_amqp_rejected_total", "booking_amqp_dead_lettered_total",
-        "booking_amqp_outbox_backlog", "booking_amqp_reconnects_total"}) {
+        "booking_amqp_outbox_backlog", "booking_amqp_reconnects_total",
+        "booking_amqp_outbox_lag_seconds"}) {
     auto v = find_metric(text, family);
     HTTP_CHECK_MSG(v.has_value(), "no sample of " << family);
     if (v)

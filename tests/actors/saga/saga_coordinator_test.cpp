@@ -3,6 +3,7 @@
 
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "tests/actors/engine_fixture.hpp"
 
@@ -420,6 +421,71 @@ CAF_TEST(the in - flight limit refuses new sagas) {
   CAF_CHECK(is(errors[0], booking_errc::overloaded));
   run();
   CHECK_INVARIANTS({reqs[0].id, reqs[1].id});
+}
+
+CAF_TEST(coordinators share one exact in - flight limit) {
+  cfg.saga.max_in_flight = 3;
+  cfg.workers.saga_coordinators = 4;
+  boot(100);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<booking_request> reqs;
+    std::set<size_t> coordinators;
+    for (int i = 0; i < 12; ++i) {
+      reqs.push_back(request_for("tok_timeout", 1));
+      coordinators.insert(shard_index(reqs.back().id, 4));
+      submit(reqs.back());
+    }
+    CAF_REQUIRE_GREATER(coordinators.size(), 1u);
+    sched.run(); // messages only: the timed-out authorizations wait
+    size_t admitted = 0;
+    std::vector<caf::error> errors;
+    for (int i = 0; i < 12; ++i)
+      self->receive([&](booking_record&) { ++admitted; },
+                    [&](caf::error& err) { errors.push_back(err); });
+    CAF_CHECK_EQUAL(admitted, 3u);
+    CAF_CHECK_EQUAL(e.gate->in_flight(), 3u);
+    for (auto& err : errors) {
+      CAF_CHECK(is(err, booking_errc::overloaded));
+      CAF_CHECK_EQUAL(describe(err), "overloaded: max-in-flight");
+    }
+    run();
+    // Every place is given back once the sagas end.
+    CAF_CHECK_EQUAL(e.gate->in_flight(), 0u);
+  }
+  CHECK_INVARIANTS();
+}
+
+CAF_TEST(the backpressure gate counts places and names its cause) {
+  backpressure gate{2, 10};
+  CAF_CHECK(!gate.cause());
+  CAF_CHECK(!gate.try_enter());
+  CAF_CHECK(!gate.try_enter());
+  CAF_CHECK(gate.try_enter() == overload_cause::max_in_flight);
+  CAF_CHECK(gate.cause() == overload_cause::max_in_flight);
+  // A resumed saga takes its place whatever the limit.
+  gate.enter();
+  CAF_CHECK_EQUAL(gate.in_flight(), 3u);
+  gate.leave();
+  gate.leave();
+  CAF_CHECK(!gate.cause());
+  gate.outbox_backlog = 10;
+  CAF_CHECK(gate.try_enter() == overload_cause::outbox_backlog);
+  CAF_CHECK_EQUAL(gate.in_flight(), 1u); // the refused one took nothing
+  CAF_CHECK_EQUAL(to_string(*gate.cause()), std::string{"outbox-backlog"});
+  gate.outbox_backlog = 9;
+  CAF_CHECK(!gate.cause());
+  // The lag is the age of the oldest unconfirmed event, 0 without one.
+  auto now = caf::make_timestamp();
+  CAF_CHECK_EQUAL(gate.outbox_lag(now), 0.0);
+  gate.oldest_unconfirmed
+    = (now - std::chrono::seconds(3)).time_since_epoch().count();
+  CAF_CHECK_EQUAL(gate.outbox_lag(now), 3.0);
+  gate.outbox_backlog = 0;
+  CAF_CHECK_EQUAL(gate.outbox_lag(now), 0.0);
+  // Without a backlog bound only the in-flight limit counts.
+  backpressure unbounded{1, 0};
+  unbounded.outbox_backlog = 1'000'000;
+  CAF_CHECK(!unbounded.try_enter());
 }
 
 CAF_TEST(invalid seat counts are refused without a booking) {

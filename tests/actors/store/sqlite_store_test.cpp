@@ -44,7 +44,12 @@ void check_same(const std::vector<T>& got, const std::vector<T>& want) {
   CAF_CHECK(bytes_of(got) == bytes_of(want));
 }
 
-void check_same(const stored_state& got, const stored_state& want) {
+/// What a store holds: what `load` reads, and the outbox rows.
+struct snapshot : stored_state {
+  std::vector<outbox_row> outbox;
+};
+
+void check_same(const snapshot& got, const snapshot& want) {
   check_same(got.bookings, want.bookings);
   check_same(got.sagas, want.sagas);
   check_same(got.outbox, want.outbox);
@@ -55,7 +60,7 @@ void check_same(const stored_state& got, const stored_state& want) {
   check_same(got.keys, want.keys);
 }
 
-bool is_empty(const stored_state& st) {
+bool is_empty(const snapshot& st) {
   return st.bookings.empty() && st.sagas.empty() && st.outbox.empty()
          && st.tours.empty() && st.holds.empty() && st.payments.empty()
          && st.notifications.empty() && st.keys.empty();
@@ -184,11 +189,20 @@ struct fixture {
     return std::move(*db);
   }
 
-  stored_state load(sqlite_store& db) {
+  snapshot load(sqlite_store& db) {
     auto st = db.load();
     if (!st)
       CAF_FAIL("load failed: " << describe(st.error()));
-    return std::move(*st);
+    snapshot result;
+    static_cast<stored_state&>(result) = std::move(*st);
+    auto rows = db.read_outbox(0, 1'000'000);
+    if (!rows)
+      CAF_FAIL("reading the outbox failed: " << describe(rows.error()));
+    result.outbox = std::move(*rows);
+    // What start-up counts is what the table holds.
+    CAF_CHECK_EQUAL(result.outbox_events,
+                    static_cast<int64_t>(result.outbox.size()));
+    return result;
   }
 
   std::vector<int64_t> write(sqlite_store& db, const store_batch& b) {
@@ -239,7 +253,7 @@ CAF_TEST(open creates a migrated database in WAL mode) {
 
 CAF_TEST(everything written is loaded back) {
   auto path = file("round.db");
-  stored_state want;
+  snapshot want;
   std::vector<int64_t> seqs;
   {
     auto db = open(path);
@@ -342,7 +356,7 @@ CAF_TEST(reopening changes nothing) {
     b.notifications = {make_note("n1")};
     write(*db, b);
   }
-  std::vector<stored_state> states;
+  std::vector<snapshot> states;
   for (int i = 0; i < 3; ++i) {
     auto db = open(path);
     states.push_back(load(*db));
@@ -385,6 +399,34 @@ CAF_TEST(a missing directory is refused) {
   auto text = describe_error(db.error());
   CAF_CHECK(contains(text, "does not exist"));
   CAF_CHECK(!std::filesystem::exists(file("missing")));
+}
+
+CAF_TEST(the outbox reads in pages after a sequence number) {
+  auto db = open(file("pages.db"));
+  store_batch b;
+  for (int i = 0; i < 5; ++i)
+    b.events.push_back(make_event("e" + std::to_string(i)));
+  auto seqs = write(*db, b);
+  CAF_REQUIRE_EQUAL(seqs.size(), 5u);
+  // Published rows go; the pages carry on after the last one read.
+  store_batch done;
+  done.published = {seqs[1]};
+  write(*db, done);
+  auto ids = [](const caf::expected<std::vector<outbox_row>>& rows) {
+    std::string result;
+    if (!rows)
+      return describe(rows.error());
+    for (auto& row : *rows)
+      result += row.event.id + " ";
+    return result;
+  };
+  CAF_CHECK_EQUAL(ids(db->read_outbox(0, 2)), "e0 e2 ");
+  CAF_CHECK_EQUAL(ids(db->read_outbox(seqs[2], 2)), "e3 e4 ");
+  CAF_CHECK_EQUAL(ids(db->read_outbox(seqs[4], 2)), "");
+  auto rows = db->read_outbox(seqs[2], 1);
+  CAF_REQUIRE(rows && rows->size() == 1u);
+  CAF_CHECK_EQUAL(rows->front().seq, seqs[3]);
+  CAF_CHECK_EQUAL(load(*db).outbox_events, 4);
 }
 
 CAF_TEST(a file in use is refused) {
