@@ -314,11 +314,10 @@ constexpr auto flush_on_exit = std::chrono::seconds(5);
 
 void publisher_impl(caf::blocking_actor* self, amqp_settings cfg,
                     std::shared_ptr<bridge_status> status,
-                    std::shared_ptr<backpressure> gate, std::string node_id) {
+                    std::shared_ptr<backpressure> gate, store_actor store,
+                    std::string node_id) {
   publisher p{std::move(cfg), std::move(status), std::move(gate),
               std::move(node_id)};
-  // Hears which outbox events the broker confirmed (durable store only).
-  store_actor store;
   auto report = [&] {
     p.report_lag();
     auto seqs = p.take_confirmed();
@@ -342,7 +341,6 @@ void publisher_impl(caf::blocking_actor* self, amqp_settings cfg,
                     [&](reply_atom, std::string& reply_to, domain_event& ev) {
                       p.add_reply(reply_to, ev);
                     },
-                    [&](store_actor& x) { store = std::move(x); },
                     [&](caf::exit_msg&) { running = false; },
                     caf::after(wait) >> [&] { more = false; });
       wait = std::chrono::milliseconds(0);
@@ -367,10 +365,10 @@ void publisher_impl(caf::blocking_actor* self, amqp_settings cfg,
 publisher_actor spawn_publisher(caf::actor_system& sys, amqp_settings cfg,
                                 std::shared_ptr<bridge_status> status,
                                 std::shared_ptr<backpressure> gate,
-                                std::string node_id) {
+                                store_actor store, std::string node_id) {
   auto hdl = sys.spawn<caf::detached>(publisher_impl, std::move(cfg),
                                       std::move(status), std::move(gate),
-                                      std::move(node_id));
+                                      std::move(store), std::move(node_id));
   return caf::actor_cast<publisher_actor>(hdl);
 }
 

@@ -47,15 +47,14 @@ using publisher_actor = caf::typed_actor<
   // Publishes committed outbox events of the durable store, in order.
   caf::reacts_to<std::vector<outbox_row>>,
   // Publishes an event to the default exchange with routing key = reply_to.
-  caf::reacts_to<reply_atom, std::string, domain_event>,
-  // The durable store: events it sent are reported to it once confirmed.
-  caf::reacts_to<store_actor>>;
+  caf::reacts_to<reply_atom, std::string, domain_event>>;
 
 /// Spawns the publisher bridge on its own thread. `node_id` names this
-/// process in the events' `source`; `gate` holds the outbox backlog.
+/// process in the events' `source`; `gate` holds the outbox backlog;
+/// `store` (may be empty) hears which of its outbox rows were confirmed.
 publisher_actor spawn_publisher(caf::actor_system& sys, amqp_settings cfg,
                                 std::shared_ptr<bridge_status> status,
                                 std::shared_ptr<backpressure> gate,
-                                std::string node_id);
+                                store_actor store, std::string node_id);
 
 } // namespace booking

@@ -197,7 +197,6 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
   if (opts.store) {
     e.durable = std::make_shared<store_status>();
     e.store = spawn_store(sys, opts.store->db, e.durable, e.gate);
-    e.gate->outbox_backlog = opts.store->state.outbox_events;
     loaded = std::move(opts.store->state);
     opts.store.reset(); // the store actor owns the file now
   }
@@ -304,17 +303,26 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
   auto events = opts.events;
   if (!cfg.amqp.url.empty()) {
     e.amqp = std::make_shared<bridge_status>();
-    e.publisher = spawn_publisher(sys, cfg.amqp, e.amqp, e.gate, node_id());
+    e.publisher = spawn_publisher(sys, cfg.amqp, e.amqp, e.gate, e.store,
+                                  node_id());
     if (!events)
       events = e.publisher;
   }
-  if (e.store && e.publisher) {
-    // Committed events leave through the store (the transactional outbox),
-    // the ones an earlier run left unconfirmed first. Two confirm windows
-    // at the publisher keep it busy while confirms come back.
-    caf::anon_send(e.store, outbox_sink_actor{e.publisher},
-                   2 * cfg.amqp.confirm_window);
-    caf::anon_send(e.publisher, e.store);
+  if (e.store) {
+    if (e.publisher) {
+      // Committed events leave through the store (the transactional
+      // outbox), the ones an earlier run left unconfirmed first: they are
+      // the backlog to start with. Two confirm windows at the publisher
+      // keep it busy while confirms come back.
+      e.gate->outbox_backlog = loaded.outbox_events;
+      caf::anon_send(e.store, outbox_sink_actor{e.publisher},
+                     2 * cfg.amqp.confirm_window);
+    } else {
+      // Only a publisher takes events out of the outbox: without one,
+      // sagas build none, and what an earlier run left waits in the table
+      // for a broker (it is no backlog of this run).
+      events = event_sink_actor{};
+    }
   }
   saga_participants peers{e.bookings, e.inventory,    e.availability,
                           e.payment,  e.notification, events};

@@ -110,9 +110,10 @@ struct engine_options {
   std::function<void(saga_definition&)> adjust_booking_saga;
   /// Puts an actor in front of the payment pool (tests delay replies here).
   std::function<payment_actor(caf::actor_system&, payment_actor)> wrap_payment;
-  /// Receives the domain events of every saga (tests record them here).
-  /// Empty, the default: the AMQP publisher gets them when a broker is
-  /// configured, and without one no events are built at all.
+  /// Receives the domain events of every saga (tests record them here),
+  /// without a durable store only. Empty, the default: the AMQP publisher
+  /// gets them when a broker is configured, and without one no events are
+  /// built at all.
   event_sink_actor events;
   /// Test hook of the AMQP intake: an error returned here is a transient
   /// failure of that message.

@@ -161,6 +161,10 @@ public:
   /// Queues the deletion of confirmed outbox rows and hands the publisher
   /// what now fits its window.
   void published(caf::blocking_actor* self, std::vector<int64_t>& seqs) {
+    if (seqs.size() > unconfirmed_)
+      log_line(log_level::error, "more outbox events confirmed than sent",
+               {log_number("confirmed", static_cast<int64_t>(seqs.size())),
+                log_number("sent", static_cast<int64_t>(unconfirmed_))});
     unconfirmed_ -= std::min(unconfirmed_, seqs.size());
     store_batch b;
     b.published = std::move(seqs);
@@ -217,6 +221,8 @@ public:
         rows.push_back({(*seqs)[i], std::move(folded.events[i])});
       }
       send(self, std::move(rows));
+      // Also retries a read of the table that failed before.
+      refill(self);
     }
     batches_.clear();
     promises_.clear();
