@@ -5,12 +5,14 @@
 //
 //   amqp-publish --url=amqp://guest:guest@127.0.0.1:5672/%2f
 //                [--events=50000] [--window=256] [--intake=5000] [--runs=3]
+//                [--connections=N]
 //
 // Both publishers send the same encoded event (a `booking.confirmed`
 // CloudEvent, ~600 bytes) to `booking.events`, where a bench queue bound to
 // `#` takes it, so the broker persists every message. The bare publisher
 // keeps `--window` messages unconfirmed and settles them with the broker's
-// (multiple) acks: it is the ceiling. The bridge gets the events as actor
+// (multiple) acks: it is the ceiling; with --connections=N the same is
+// also measured over N connections at once. The bridge gets the events as actor
 // messages and is timed until its last confirm. Intake: `--intake`
 // `booking.create` messages are queued on booking.intake first, then an
 // engine starts consuming; timed from its start until every message was
@@ -20,6 +22,7 @@
 #include <amqp_tcp_socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -94,35 +97,62 @@ bool prepare(const amqp_settings& cfg) {
   return c.rpc_error("purge").empty();
 }
 
-/// The ceiling: persistent, mandatory publishes with a confirm window.
-double bare_rate(const amqp_settings& cfg, int n, size_t window) {
-  amqp_connection c;
-  if (!c.open(cfg, "bench bare").empty() || !c.enable_confirms().empty())
-    return 0;
+/// Publishes `n` copies of one event on `c`, keeping `window` unconfirmed;
+/// false if the connection fails.
+bool bare_publish(amqp_connection& c, int n, size_t window) {
   auto ev = sample_event(0);
   auto body = encode_event(ev, "bench");
   auto props = properties_for(ev);
-  auto start = clock_type::now();
   uint64_t sent = 0;
   uint64_t confirmed = 0;
   while (confirmed < static_cast<uint64_t>(n)) {
     while (sent < static_cast<uint64_t>(n) && sent - confirmed < window) {
       if (!c.publish("booking.events", ev.type, props, body, true).empty())
-        return 0;
+        return false;
       ++sent;
     }
     amqp_frame_t frame;
     timeval tv{5, 0};
     if (amqp_simple_wait_frame_noblock(c.get(), &frame, &tv) != AMQP_STATUS_OK)
-      return 0;
+      return false;
     if (frame.frame_type == AMQP_FRAME_METHOD
         && frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
       auto m = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);
       confirmed = m->multiple ? m->delivery_tag : confirmed + 1;
     }
   }
+  return true;
+}
+
+/// The ceiling: persistent, mandatory publishes with a confirm window, over
+/// `connections` connections at once (one thread each, `n` split evenly),
+/// timed from when all are open to the last confirm.
+double bare_rate(const amqp_settings& cfg, int n, size_t window,
+                 int connections = 1) {
+  std::atomic<int> open{0};
+  std::atomic<bool> go{false};
+  std::atomic<bool> ok{true};
+  auto per = n / connections;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < connections; ++i)
+    threads.emplace_back([&, i] {
+      amqp_connection c;
+      auto fine = c.open(cfg, "bench bare " + std::to_string(i)).empty()
+                  && c.enable_confirms().empty();
+      ++open;
+      while (!go)
+        std::this_thread::yield();
+      if (!fine || !bare_publish(c, per, window))
+        ok = false;
+    });
+  while (open < connections)
+    std::this_thread::yield();
+  auto start = clock_type::now();
+  go = true;
+  for (auto& t : threads)
+    t.join();
   std::chrono::duration<double> d = clock_type::now() - start;
-  return n / d.count();
+  return ok ? per * connections / d.count() : 0;
 }
 
 /// The bridge: events sent as actor messages, timed to the last confirm.
@@ -241,6 +271,8 @@ int main(int argc, char** argv) {
   auto intake = std::stoi(arg(argc, argv, "intake", "5000"));
   auto runs = std::stoi(arg(argc, argv, "runs", "3"));
   cfg.confirm_window = std::stoul(arg(argc, argv, "window", "256"));
+  // Also the ceiling over this many connections at once (1: not measured).
+  auto connections = std::stoi(arg(argc, argv, "connections", "1"));
   booking_config bcfg;
   std::vector<std::string> none;
   if (auto rc = early_exit(load_config(bcfg, none)))
@@ -252,6 +284,14 @@ int main(int argc, char** argv) {
       if (!prepare(cfg))
         return 1;
       auto b = bare_rate(cfg, events, cfg.confirm_window);
+      if (connections > 1) {
+        if (!prepare(cfg))
+          return 1;
+        auto many = bare_rate(cfg, events, cfg.confirm_window, connections);
+        std::printf("run %d: bare over %d connections %.0f msg/s (%.2f of "
+                    "one)\n",
+                    r + 1, connections, many, b > 0 ? many / b : 0);
+      }
       if (!prepare(cfg))
         return 1;
       auto p = bridge_rate(sys, cfg, events, 0);
