@@ -6,6 +6,7 @@
 //   amqp-publish --url=amqp://guest:guest@127.0.0.1:5672/%2f
 //                [--events=50000] [--window=256] [--intake=5000] [--runs=3]
 //                [--connections=N]
+//   amqp-publish --url=... --setup-only=true   declares and purges, no more
 //
 // Both publishers send the same encoded event (a `booking.confirmed`
 // CloudEvent, ~600 bytes) to `booking.events`, where a bench queue bound to
@@ -268,6 +269,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto events = std::stoi(arg(argc, argv, "events", "50000"));
+  if (arg(argc, argv, "setup-only", "") == "true")
+    return prepare(cfg) ? 0 : 1; // the topology and the bound bench queue
   auto intake = std::stoi(arg(argc, argv, "intake", "5000"));
   auto runs = std::stoi(arg(argc, argv, "runs", "3"));
   cfg.confirm_window = std::stoul(arg(argc, argv, "window", "256"));

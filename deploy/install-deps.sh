@@ -13,7 +13,7 @@ packages=(
   librabbitmq-dev
   libsqlite3-dev sqlite3
   rabbitmq-server
-  wrk curl procps
+  wrk curl procps python3
 )
 
 missing=()
