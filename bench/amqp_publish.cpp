@@ -158,8 +158,8 @@ double bare_rate(const amqp_settings& cfg, int n, size_t window,
 
 /// The bridge: events sent as actor messages, timed to the last confirm.
 /// `batch` 0: one message per event, as sagas send them with the in-memory
-/// store; else outbox rows in messages of `batch`, as the durable store
-/// hands them over.
+/// store; else outbox rows in messages of `batch`, the shape the durable
+/// store hands over (but all queued at once: there is no store's window).
 double bridge_rate(caf::actor_system& sys, const amqp_settings& cfg, int n,
                    size_t batch) {
   auto status = std::make_shared<bridge_status>();
@@ -265,7 +265,8 @@ int main(int argc, char** argv) {
       cfg.url = x;
   if (cfg.url.empty()) {
     std::cerr << "usage: amqp-publish --url=amqp://... [--events=N] "
-                 "[--window=N] [--intake=N] [--runs=N]\n";
+                 "[--window=N] [--intake=N] [--runs=N] [--connections=N]\n"
+                 "       amqp-publish --url=amqp://... --setup-only=true\n";
     return 2;
   }
   auto events = std::stoi(arg(argc, argv, "events", "50000"));

@@ -4,8 +4,8 @@
 # to booking.events (as a real subscriber binds it). Every SAMPLE seconds it
 # records the server's RSS and, from /metrics, the cached bookings, the
 # outbox backlog, its lag and the sagas in flight. It passes when RSS after
-# minute 2 grows by less than 5% and the backlog never exceeds one second of
-# events (6 per booking at RATE).
+# minute 2 grows by less than 5%, the backlog never exceeds one second of
+# events (6 per booking at RATE), and at most 1% of the answers are not 2xx.
 #
 #   bench/soak.sh [build]                       # 10 min at 200 bookings/s
 #   RATE=100 DURATION=120 bench/soak.sh build   # shorter, slower
@@ -40,6 +40,7 @@ die() { echo "soak: $*" >&2; exit 2; }
 [[ -x "$server" ]] || die "$server missing: build booking-server"
 [[ -x "$setup" ]] || die "$setup missing: build amqp-publish"
 command -v wrk >/dev/null || die "wrk missing (deploy/install-deps.sh)"
+((rate >= 1 && rate <= 8000)) || die "RATE must be 1..8000"
 
 mkdir -p "$out"
 work="$(mktemp -d)"
@@ -50,8 +51,11 @@ free_port() {
 amqp_port="$(free_port)"
 http_port="$(free_port)"
 pid=""
+load=""
 cleanup() {
+  [[ -n "$load" ]] && kill "$load" 2>/dev/null || true
   [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  [[ -f "$work/server.log" ]] && cp "$work/server.log" "$out/server.log" || true
   bash "$repo/deploy/rabbitmq/broker.sh" stop "$broker_dir" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -79,11 +83,16 @@ cd "$repo"
 "$server" --http.port="$http_port" --store.path="$work/booking.db" \
   --tours="$work/tours.json" --amqp.url="$url" >"$work/server.log" 2>&1 &
 pid=$!
+ready=""
 for _ in $(seq 1 300); do
   kill -0 "$pid" 2>/dev/null || { cat "$work/server.log" >&2; die "booking-server exited"; }
-  [[ "$(curl -s -o /dev/null -w '%{http_code}' "localhost:$http_port/readyz")" = 200 ]] && break
+  if [[ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "localhost:$http_port/readyz")" = 200 ]]; then
+    ready=1
+    break
+  fi
   sleep 0.1
 done
+[[ -n "$ready" ]] || die "booking-server not ready after 30 s (log: $out/server.log)"
 
 connections=8
 delay_ms=$((connections * 1000 / rate))
@@ -98,8 +107,9 @@ echo "t_s,rss_kib,cached_bookings,backlog,lag_s,in_flight,completed" >"$out/samp
 start=$(date +%s)
 while kill -0 "$load" 2>/dev/null; do
   sleep "$sample"
-  metrics="$(curl -s "localhost:$http_port/metrics" || true)"
-  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+  kill -0 "$pid" 2>/dev/null || die "booking-server died during the run (log: $out/server.log)"
+  metrics="$(curl -s --max-time 5 "localhost:$http_port/metrics" || true)"
+  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
   completed=$(awk '/^booking_sagas_completed_total\{/ { s += $2 } END { print s + 0 }' <<<"$metrics")
   printf '%s,%s,%s,%s,%s,%s,%s\n' "$(( $(date +%s) - start ))" "$rss" \
     "$(metric booking_store_cached_bookings)" "$(metric booking_amqp_outbox_backlog)" \
@@ -112,8 +122,14 @@ wait "$load" || true
 cp "$work/wrk.txt" "$out/wrk.txt"
 
 python3 - "$out" "$rate" <<'PY'
-import csv, sys
+import csv, re, sys
 out, rate = sys.argv[1], float(sys.argv[2])
+# Answers by status, from the wrk script's "bench: status" lines; a run that
+# was refused or failed is no soak.
+answers = {int(m[1]): int(m[2]) for m in re.finditer(r"bench: status (\d+) (\d+)", open(f"{out}/wrk.txt").read())}
+total = sum(answers.values())
+refused = sum(n for s, n in answers.items() if not 200 <= s < 300)
+answers_ok = total > 0 and refused <= 0.01 * total
 rows = list(csv.DictReader(open(f"{out}/samples.csv")))
 num = lambda v: float(v) if v not in ("", None) else None
 t = [num(r["t_s"]) for r in rows]
@@ -145,14 +161,15 @@ svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-f
        f'<text x="{(W)/2}" y="{H-10}" text-anchor="middle">seconds ({t[-1]:.0f} in all)</text>',
        '</svg>']
 open(f"{out}/soak.svg", "w").write("\n".join(svg) + "\n")
-lines = ["| t (s) | RSS (MiB) | cached bookings | backlog | lag (s) | in flight |",
-         "|---:|---:|---:|---:|---:|---:|"]
+lines = ["| t (s) | RSS (MiB) | bookings completed | cached bookings | backlog | lag (s) | in flight |",
+         "|---:|---:|---:|---:|---:|---:|---:|"]
 for r in rows:
-    lines.append(f"| {r['t_s']} | {float(r['rss_kib'])/1024:.1f} | {r['cached_bookings'] or 'n/a'} | {r['backlog']} | {r['lag_s']} | {r['in_flight']} |")
-lines += ["", f"Asked {rate:.0f} bookings/s, completed {achieved:.0f}/s. RSS after minute 2: "
+    lines.append(f"| {r['t_s']} | {float(r['rss_kib'])/1024:.1f} | {r['completed']} | {r['cached_bookings'] or 'n/a'} | {r['backlog']} | {r['lag_s']} | {r['in_flight']} |")
+lines += ["", f"Asked {rate:.0f} bookings/s, completed {achieved:.0f}/s; {refused} of {total} "
+          f"answers not 2xx ({'pass' if answers_ok else 'FAIL'}, at most 1%). RSS after minute 2: "
           f"{growth*100:+.1f}% ({'pass' if rss_ok else 'FAIL'}, < 5%); backlog peak "
           f"{max(backlog):.0f} events against {bound:.0f} ({'pass' if backlog_ok else 'FAIL'})."]
 open(f"{out}/summary.md", "w").write("\n".join(lines) + "\n")
 print(lines[-1])
-sys.exit(0 if rss_ok and backlog_ok else 1)
+sys.exit(0 if rss_ok and backlog_ok and answers_ok else 1)
 PY

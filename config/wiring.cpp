@@ -314,7 +314,7 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
       // outbox), the ones an earlier run left unconfirmed first: they are
       // the backlog to start with. Two confirm windows at the publisher
       // keep it busy while confirms come back.
-      e.gate->outbox_backlog = loaded.outbox_events;
+      e.gate->outbox_backlog += loaded.outbox_events;
       caf::anon_send(e.store, outbox_sink_actor{e.publisher},
                      2 * cfg.amqp.confirm_window);
     } else {

@@ -1,6 +1,7 @@
 #include "actors/store/store_actor.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <unordered_map>
 
 #include <caf/blocking_actor.hpp>
@@ -176,6 +177,17 @@ public:
     return batches_.size();
   }
 
+  /// A read of the table failed and nothing else may call for another.
+  bool stalled() const {
+    return read_failed_;
+  }
+
+  /// Tries the failed read again.
+  void retry(caf::blocking_actor* self) {
+    if (read_failed_)
+      refill(self);
+  }
+
   /// Sets where events go and how many may be unconfirmed there at once,
   /// then hands over what an earlier run left unconfirmed, oldest first.
   void set_sink(caf::blocking_actor* self, outbox_sink_actor sink,
@@ -205,12 +217,10 @@ public:
     } else {
       ++status_->commits;
       status_->batches += static_cast<int64_t>(batches_.size());
-      for (auto& rp : promises_)
-        if (rp.pending())
-          rp.deliver(true);
-      // Committed: the events exist now, so they may leave, straight away
-      // while the publisher's window has room and nothing older waits in
-      // the table.
+      // Committed: the events exist now, so they count in the backlog
+      // before any writer hears of the commit, and they may leave, straight
+      // away while the publisher's window has room and nothing older waits
+      // in the table.
       gate_->outbox_backlog += static_cast<int64_t>(folded.events.size());
       std::vector<outbox_row> rows;
       for (size_t i = 0; i < folded.events.size(); ++i) {
@@ -221,8 +231,10 @@ public:
         rows.push_back({(*seqs)[i], std::move(folded.events[i])});
       }
       send(self, std::move(rows));
-      // Also retries a read of the table that failed before.
       refill(self);
+      for (auto& rp : promises_)
+        if (rp.pending())
+          rp.deliver(true);
     }
     batches_.clear();
     promises_.clear();
@@ -242,8 +254,9 @@ private:
     while (sink_ && behind_ && unconfirmed_ < window_) {
       auto room = window_ - unconfirmed_;
       auto rows = db_->read_outbox(last_sent_, room);
+      read_failed_ = !rows;
       if (!rows) {
-        // Tried again with the next confirm or commit.
+        // Tried again with the next confirm or commit, or after a second.
         log_line(log_level::error, "reading the outbox failed",
                  {{"error", describe(rows.error())}});
         return;
@@ -269,6 +282,8 @@ private:
   int64_t last_sent_ = 0;
   /// Committed events wait in the table: newer ones wait behind them.
   bool behind_ = false;
+  /// The last read of the table failed.
+  bool read_failed_ = false;
 };
 
 void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
@@ -276,7 +291,9 @@ void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
                 std::shared_ptr<backpressure> gate) {
   store_writer w{std::move(db), std::move(status), std::move(gate)};
   bool running = true;
-  auto handlers = [&](bool wait) {
+  // Waits for a message: for good (`forever`), or up to `wait`.
+  constexpr auto forever = std::chrono::milliseconds(-1);
+  auto handlers = [&](std::chrono::milliseconds wait) {
     auto on_persist = [&](persist_atom, store_batch& b) {
       w.add(std::move(b), self->make_response_promise<bool>());
     };
@@ -288,24 +305,28 @@ void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
       w.set_sink(self, std::move(sink), window);
     };
     auto on_exit = [&](caf::exit_msg&) { running = false; };
-    if (wait)
+    if (wait == forever)
       self->receive(on_persist, on_batch, on_published, on_sink, on_exit);
     else
       self->receive(
         on_persist, on_batch, on_published, on_sink, on_exit,
-        caf::after(std::chrono::seconds(0)) >> [] {});
+        caf::after(wait) >> [] {});
   };
+  constexpr auto now = std::chrono::milliseconds(0);
   while (running) {
     // Block for the first batch, then take whatever else is waiting: the
-    // writers that queued up during the last commit share this one.
-    handlers(true);
+    // writers that queued up during the last commit share this one. A feed
+    // stalled by a failed read tries again every second, since no confirm
+    // may come to trigger it.
+    handlers(w.stalled() ? std::chrono::milliseconds(1000) : forever);
     while (running && w.queued() < max_group && self->has_next_message())
-      handlers(false);
+      handlers(now);
     w.commit(self);
+    w.retry(self);
   }
   // Writers that sent before the exit still get their batches committed.
   while (self->has_next_message() && w.queued() < max_group)
-    handlers(false);
+    handlers(now);
   w.commit(self);
 }
 

@@ -73,12 +73,16 @@ struct feed_fixture {
     std::filesystem::remove_all(dir, ec);
   }
 
-  /// Ids of the rows that reach `self` within a short while, in order.
+  /// Ids of the rows that reach `self`, in order: waits (up to 10 s) for
+  /// `expected` of them, then 200 ms more for any surplus.
   static std::vector<std::string> rows_received(caf::scoped_actor& self,
-                                                std::vector<int64_t>& seqs) {
+                                                std::vector<int64_t>& seqs,
+                                                size_t expected) {
     std::vector<std::string> ids;
     bool more = true;
-    while (more)
+    while (more) {
+      auto wait = ids.size() < expected ? std::chrono::milliseconds(10'000)
+                                        : std::chrono::milliseconds(200);
       self->receive(
         [&](std::vector<outbox_row>& rows) {
           for (auto& row : rows) {
@@ -86,7 +90,8 @@ struct feed_fixture {
             seqs.push_back(row.seq);
           }
         },
-        caf::after(std::chrono::milliseconds(200)) >> [&] { more = false; });
+        caf::after(wait) >> [&] { more = false; });
+    }
     return ids;
   }
 };
@@ -109,28 +114,28 @@ CAF_TEST(the outbox goes out in order a window at a time) {
   self->send(store, sink, size_t{2});
   std::vector<int64_t> seqs;
   // The window holds two: the third waits in the table.
-  CAF_CHECK_EQUAL(rows_received(self, seqs), (ids{"e0", "e1"}));
+  CAF_CHECK_EQUAL(rows_received(self, seqs, 2), (ids{"e0", "e1"}));
   // New events commit (and count in the backlog) but wait behind it.
   store_batch fresh;
   fresh.events = {event("e3"), event("e4"), event("e5")};
   self->request(store, caf::infinite, persist_atom::value, fresh)
     .receive([](bool) {}, [](caf::error& err) { CAF_FAIL(describe(err)); });
   CAF_CHECK_EQUAL(gate->outbox_backlog.load(), 3);
-  CAF_CHECK_EQUAL(rows_received(self, seqs), ids{});
+  CAF_CHECK_EQUAL(rows_received(self, seqs, 0), ids{});
   // Each confirm makes room for as many, oldest first.
   self->send(store, published_atom::value, std::vector<int64_t>{seqs[0]});
-  CAF_CHECK_EQUAL(rows_received(self, seqs), (ids{"e2"}));
+  CAF_CHECK_EQUAL(rows_received(self, seqs, 1), (ids{"e2"}));
   self->send(store, published_atom::value,
              std::vector<int64_t>{seqs[1], seqs[2]});
-  CAF_CHECK_EQUAL(rows_received(self, seqs), (ids{"e3", "e4"}));
+  CAF_CHECK_EQUAL(rows_received(self, seqs, 2), (ids{"e3", "e4"}));
   self->send(store, published_atom::value,
              std::vector<int64_t>{seqs[3], seqs[4]});
-  CAF_CHECK_EQUAL(rows_received(self, seqs), (ids{"e5"}));
+  CAF_CHECK_EQUAL(rows_received(self, seqs, 1), (ids{"e5"}));
   // With room to spare, a commit goes straight out.
   store_batch next;
   next.events = {event("e6")};
   self->send(store, next);
-  CAF_CHECK_EQUAL(rows_received(self, seqs), (ids{"e6"}));
+  CAF_CHECK_EQUAL(rows_received(self, seqs, 1), (ids{"e6"}));
   self->send(store, published_atom::value,
              std::vector<int64_t>{seqs[5], seqs[6]});
   // Every sequence number once, ascending.
