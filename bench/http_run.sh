@@ -119,25 +119,8 @@ trap 'exit 130' INT TERM
 
 # The benchmark's tour: one per-run booking-server sells up to
 # DEPARTURES × 100000 seats, far more than a run books.
-dates=()
-for ((i = 0; i < departures; ++i)); do
-  dates+=("$(date -u -d "2026-12-01 + $i days" +%F)")
-done
-{
-  printf '[{"id":"lisbon-food","name":"Lisbon Food Walk","price_cents":4500,'
-  printf '"currency":"EUR","departures":['
-  sep=""
-  for d in "${dates[@]}"; do
-    printf '%s{"date":"%s","capacity":100000}' "$sep" "$d"
-    sep=","
-  done
-  printf ']}]\n'
-} >"$tmp/tours.json"
-export BENCH_DATES
-BENCH_DATES="$(
-  IFS=,
-  echo "${dates[*]}"
-)"
+source "$repo/bench/tours.sh"
+write_bench_tours "$tmp/tours.json" "$departures"
 
 # start_server NAME COMMAND...: starts COMMAND with its stderr in
 # $tmp/NAME.err, waits for its "listening" log line and sets server_pid and

@@ -65,19 +65,9 @@ bash "$repo/deploy/rabbitmq/broker.sh" start "$broker_dir" "$amqp_port" >/dev/nu
 url="amqp://guest:guest@127.0.0.1:$amqp_port/%2f"
 "$setup" --url="$url" --setup-only=true
 
-# One tour with enough seats for the whole run.
-dates=()
-for ((i = 0; i < 60; ++i)); do dates+=("$(date -u -d "2026-12-01 + $i days" +%F)"); done
-{
-  printf '[{"id":"lisbon-food","name":"Lisbon Food Walk","price_cents":4500,'
-  printf '"currency":"EUR","departures":['
-  sep=""
-  for d in "${dates[@]}"; do
-    printf '%s{"date":"%s","capacity":100000}' "$sep" "$d"
-    sep=","
-  done
-  printf ']}]\n'
-} >"$work/tours.json"
+# One tour with enough seats for the whole run (6 million).
+source "$repo/bench/tours.sh"
+write_bench_tours "$work/tours.json" 60
 
 cd "$repo"
 "$server" --http.port="$http_port" --store.path="$work/booking.db" \
@@ -96,7 +86,7 @@ done
 
 connections=8
 delay_ms=$((connections * 1000 / rate))
-BENCH_DATES="$(IFS=,; echo "${dates[*]}")" BENCH_DELAY_MS="$delay_ms" \
+BENCH_DELAY_MS="$delay_ms" \
   wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s \
   -s bench/wrk/paced_booking.lua "http://127.0.0.1:$http_port" \
   >"$work/wrk.txt" 2>&1 &

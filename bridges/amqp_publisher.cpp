@@ -68,16 +68,14 @@ public:
   }
 
   void add_reply(const std::string& reply_to, const domain_event& ev) {
-    auto route = reply_route(ev.type, reply_to);
-    if (!route)
+    auto r = reply_route(ev.type, reply_to);
+    if (!r)
       return;
-    pending_.push_back({route->exchange, route->routing_key, properties_for(ev),
-                        encode_event(ev, node_id_), 0,
-                        ev.time.time_since_epoch().count()});
+    enqueue(*r, ev, 0);
     ++gate_->outbox_backlog;
   }
 
-  /// Publishes when the age of the oldest unconfirmed message changes.
+  /// Tells the gate when the oldest unconfirmed message was emitted.
   void report_lag() {
     int64_t oldest = 0;
     if (!in_flight_.empty())
@@ -131,16 +129,21 @@ public:
   }
 
 private:
+  /// Queues a domain event on booking.events; false if it has no route.
   bool add(const domain_event& ev, int64_t seq) {
-    auto route = event_route(ev.type);
-    if (!route) {
+    auto r = event_route(ev.type);
+    if (!r) {
       log_line(log_level::error, "event without a route", {{"type", ev.type}});
       return false;
     }
-    pending_.push_back({route->exchange, route->routing_key, properties_for(ev),
+    enqueue(*r, ev, seq);
+    return true;
+  }
+
+  void enqueue(const route& r, const domain_event& ev, int64_t seq) {
+    pending_.push_back({r.exchange, r.routing_key, properties_for(ev),
                         encode_event(ev, node_id_), seq,
                         ev.time.time_since_epoch().count()});
-    return true;
   }
 
   bool window_full() const {

@@ -202,6 +202,13 @@ caf::error take_place(coordinator_pointer self);
 /// Gives back the place of a saga that ended or never started.
 void give_place(coordinator_pointer self);
 
+/// A start (pricing or reading a booking to cancel) ends without a saga:
+/// it leaves the starting count and gives its place back.
+void drop_start(coordinator_pointer self);
+
+/// A saga leaves the in-flight count and gives its place back.
+void drop_in_flight(coordinator_pointer self);
+
 // -- saga_events.cpp ----------------------------------------------------------
 
 const std::string& no_reason();

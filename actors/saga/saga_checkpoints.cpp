@@ -120,8 +120,7 @@ void record(coordinator_pointer self, saga_instance& s,
                    "saga stopped: its checkpoint is not stored",
                    {{"booking_id", inst.req.id}});
           self->state.sagas.erase(i);
-          --self->state.stats.in_flight;
-          give_place(self);
+          drop_in_flight(self);
         } else if (is_outcome && inst.phase == saga_phase::done) {
           finish(self, key);
         }

@@ -220,8 +220,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
       ++st.starting;
       auto rp = self->make_response_promise<booking_record>();
       auto fail_start = [=](caf::error& e) mutable {
-        --self->state.starting;
-        give_place(self);
+        drop_start(self);
         rp.deliver(std::move(e));
       };
       self->request(shard, st.opts.lookup_timeout, caf::get_atom::value, id)
@@ -232,21 +231,18 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
             if (st.sagas.count(key) > 0) {
               // Another cancel won the race; read again, so the answer shows
               // its `cancelling` (messages to one shard stay in order).
-              --st.starting;
-              give_place(self);
+              drop_start(self);
               rp.delegate(shard, caf::get_atom::value, id);
               return;
             }
             if (rec.status == booking_status::cancelled
                 || rec.status == booking_status::cancelling) {
-              --st.starting;
-              give_place(self);
+              drop_start(self);
               rp.deliver(std::move(rec));
               return;
             }
             if (rec.status != booking_status::confirmed) {
-              --st.starting;
-              give_place(self);
+              drop_start(self);
               rp.deliver(
                 make_error(booking_errc::wrong_status, to_string(rec.status)));
               return;
@@ -287,8 +283,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
                     st.sagas.erase(i);
                   }
                   --st.stats.started;
-                  --st.stats.in_flight;
-                  give_place(self);
+                  drop_in_flight(self);
                   rp.deliver(std::move(e));
                 });
           },

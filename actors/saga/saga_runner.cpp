@@ -235,10 +235,8 @@ void complete(coordinator_pointer self, const std::string& key,
     self->send(shard_for(self->state.peers.bookings, s.req.id),
                record_atom::value, std::move(upd));
   }
-  auto& st = self->state.stats;
-  --st.in_flight;
-  ++st.completed;
-  give_place(self);
+  ++self->state.stats.completed;
+  drop_in_flight(self);
   finish(self, key);
 }
 
@@ -501,6 +499,16 @@ caf::error take_place(coordinator_pointer self) {
 
 void give_place(coordinator_pointer self) {
   self->state.opts.gate->leave();
+}
+
+void drop_start(coordinator_pointer self) {
+  --self->state.starting;
+  give_place(self);
+}
+
+void drop_in_flight(coordinator_pointer self) {
+  --self->state.stats.in_flight;
+  give_place(self);
 }
 
 } // namespace booking::detail
