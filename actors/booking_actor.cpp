@@ -1,5 +1,8 @@
 #include "actors/booking_actor.hpp"
 
+#include <list>
+#include <unordered_map>
+
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -11,13 +14,62 @@ namespace booking {
 
 namespace {
 
+/// Finished bookings held in memory, least recently used last.
+class finished_list {
+public:
+  /// Puts `id` first.
+  void use(const std::string& id) {
+    auto i = where_.find(id);
+    if (i != where_.end()) {
+      order_.splice(order_.begin(), order_, i->second);
+      return;
+    }
+    order_.push_front(id);
+    where_.emplace(id, order_.begin());
+  }
+
+  /// Moves `id` to the front if it is listed.
+  void touch(const std::string& id) {
+    if (auto i = where_.find(id); i != where_.end())
+      order_.splice(order_.begin(), order_, i->second);
+  }
+
+  /// Takes `id` off the list (its booking is in flight again).
+  void remove(const std::string& id) {
+    if (auto i = where_.find(id); i != where_.end()) {
+      order_.erase(i->second);
+      where_.erase(i);
+    }
+  }
+
+  size_t size() const {
+    return where_.size();
+  }
+
+  /// Takes the least recently used id off the list.
+  std::string pop() {
+    auto id = std::move(order_.back());
+    order_.pop_back();
+    where_.erase(id);
+    return id;
+  }
+
+private:
+  std::list<std::string> order_;
+  std::unordered_map<std::string, std::list<std::string>::iterator> where_;
+};
+
 struct booking_state {
   std::shared_ptr<booking_repository> repo;
   store_actor store;
+  booking_cache cache;
+  finished_list finished;
   static inline const char* name = "booking";
 };
 
 using booking_pointer = booking_actor::stateful_pointer<booking_state>;
+
+using booking_promise = caf::typed_response_promise<booking_record>;
 
 /// `rec` without its history (which the store keeps row by row).
 booking_record without_history(const booking_record& rec) {
@@ -60,9 +112,97 @@ store_batch changes(const booking_pointer self, const booking_record& rec,
   return b;
 }
 
+/// Runs `f` after a change of the bookings held: with a store, a booking
+/// whose saga just ended joins the finished ones, one whose saga runs
+/// leaves them, and the least recently used beyond the capacity leave
+/// memory (the store holds them). Keeps the shared count up to date.
+template <class F>
+auto held_change(booking_pointer self, F f) {
+  auto& st = self->state;
+  auto before = static_cast<int64_t>(st.repo->size());
+  auto result = f();
+  if (st.store)
+    while (st.finished.size() > st.cache.capacity)
+      st.repo->erase(st.finished.pop());
+  if (st.cache.held)
+    *st.cache.held += static_cast<int64_t>(st.repo->size()) - before;
+  return result;
+}
+
+/// Notes whether the saga of `upd`'s booking goes on or has ended.
+void note_saga(booking_pointer self, const booking_update& upd) {
+  if (!upd.checkpoint)
+    return;
+  if (upd.checkpoint->done)
+    self->state.finished.use(upd.id);
+  else
+    self->state.finished.remove(upd.id);
+}
+
+/// Runs `f` once booking `id` is in memory: at once if it is there or there
+/// is no store, else after reading it back from the store. Until then the
+/// shard takes no other message, so they all see the booking as `f` left
+/// it. A booking the store does not know either runs `f` all the same
+/// (which then reports it missing).
+template <class F>
+void with_booking(booking_pointer self, const std::string& id, F f) {
+  auto& st = self->state;
+  if (!st.store || st.repo->contains(id)) {
+    f();
+    return;
+  }
+  self->request(st.store, caf::infinite, caf::get_atom::value, id)
+    .await(
+      [self, f](booking_record& rec) mutable {
+        held_change(self, [&] {
+          auto id = rec.id;
+          if (self->state.repo->insert(std::move(rec)))
+            self->state.finished.use(id);
+          return true;
+        });
+        f();
+      },
+      [f](caf::error&) mutable { f(); });
+}
+
+/// Applies `upd` and answers `rp` (if valid) once the change is stored.
+void update(booking_pointer self, const booking_update& upd,
+            booking_promise rp) {
+  auto& st = self->state;
+  auto rec = held_change(self, [&] {
+    auto result = st.repo->apply(upd, caf::make_timestamp());
+    if (result)
+      note_saga(self, upd);
+    return result;
+  });
+  if (!rec) {
+    if (rp.pending())
+      rp.deliver(std::move(rec.error()));
+    else
+      log_line(log_level::error, "booking update failed",
+               {{"booking_id", upd.id}, {"error", describe(rec.error())}});
+    return;
+  }
+  auto b = changes(self, *rec, &upd, false);
+  if (!rp.pending()) {
+    persist_later(self, st.store, std::move(b));
+    return;
+  }
+  if (!st.store || b.empty()) {
+    rp.deliver(std::move(*rec));
+    return;
+  }
+  self->request(st.store, caf::infinite, persist_atom::value, std::move(b))
+    .then([rp, rec](bool) mutable { rp.deliver(std::move(*rec)); },
+          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+}
+
 caf::result<booking_record> create(booking_pointer self, booking_record& rec,
                                    const booking_update* first) {
-  auto stored = self->state.repo->insert(std::move(rec));
+  // A new booking's saga is in flight: it is not one of the finished.
+  auto stored = held_change(self, [&] {
+    return self->state.repo->insert(std::move(rec));
+  });
   if (!stored)
     return std::move(stored.error());
   auto b = changes(self, *stored, first, true);
@@ -72,35 +212,34 @@ caf::result<booking_record> create(booking_pointer self, booking_record& rec,
 
 booking_actor::behavior_type
 booking_impl(booking_pointer self, std::shared_ptr<booking_repository> repo,
-             store_actor store) {
+             store_actor store, booking_cache cache) {
   self->state.repo = std::move(repo);
   self->state.store = std::move(store);
+  self->state.cache = std::move(cache);
+  if (self->state.cache.held)
+    *self->state.cache.held += static_cast<int64_t>(self->state.repo->size());
   return {
     [=](create_atom, booking_record& rec) -> caf::result<booking_record> {
       return create(self, rec, nullptr);
     },
     [=](create_atom, booking_record& rec, const booking_update& first)
       -> caf::result<booking_record> { return create(self, rec, &first); },
-    [=](update_atom, const booking_update& upd) -> caf::result<booking_record> {
-      auto rec = self->state.repo->apply(upd, caf::make_timestamp());
-      if (!rec)
-        return std::move(rec.error());
-      auto b = changes(self, *rec, &upd, false);
-      return persist_then_reply(self, self->state.store, std::move(b),
-                                std::move(rec));
+    [=](update_atom, booking_update& upd) -> caf::result<booking_record> {
+      auto rp = self->make_response_promise<booking_record>();
+      with_booking(self, upd.id, [=] { update(self, upd, rp); });
+      return rp;
     },
-    [=](record_atom, const booking_update& upd) {
-      auto rec = self->state.repo->apply(upd, caf::make_timestamp());
-      if (!rec) {
-        log_line(log_level::error, "booking update failed",
-                 {{"booking_id", upd.id}, {"error", describe(rec.error())}});
-        return;
-      }
-      persist_later(self, self->state.store, changes(self, *rec, &upd, false));
+    [=](record_atom, booking_update& upd) {
+      with_booking(self, upd.id, [=] { update(self, upd, {}); });
     },
     [=](caf::get_atom, const std::string& id) -> caf::result<booking_record> {
-      if (auto rec = self->state.repo->find(id))
+      auto& st = self->state;
+      if (auto rec = st.repo->find(id)) {
+        st.finished.touch(id);
         return std::move(*rec);
+      }
+      if (st.store)
+        return self->delegate(st.store, caf::get_atom::value, id);
       return make_error(booking_errc::not_found, id);
     },
     [=](list_atom, const booking_filter& filter) {
@@ -113,8 +252,9 @@ booking_impl(booking_pointer self, std::shared_ptr<booking_repository> repo,
 
 booking_actor spawn_booking(caf::actor_system& sys,
                             std::shared_ptr<booking_repository> repo,
-                            store_actor store) {
-  return sys.spawn(booking_impl, std::move(repo), std::move(store));
+                            store_actor store, booking_cache cache) {
+  return sys.spawn(booking_impl, std::move(repo), std::move(store),
+                   std::move(cache));
 }
 
 } // namespace booking

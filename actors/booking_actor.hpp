@@ -3,9 +3,17 @@
 // The wiring spawns several shards; the front desk and the coordinators
 // route each booking by its id (`actors/shard.hpp`). The saga coordinator is
 // the only writer of a booking's status; readers (HTTP, reports) get copies.
+//
+// With a durable store, memory holds the bookings whose saga is in flight
+// and a bounded cache of finished ones (their saga's checkpoint said done),
+// most recently used first; the others live only in the store. A read of
+// one of those goes to the store; an update first reads it back (holding
+// the shard's other messages, so they keep their order), then applies.
+// Without a store every booking stays.
 
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -38,11 +46,21 @@ using booking_actor = caf::typed_actor<
   caf::replies_to<list_atom,
                   booking_filter>::with<std::vector<booking_record>>>;
 
+/// How many finished bookings a shard keeps, and where it counts the
+/// bookings it holds.
+struct booking_cache {
+  /// Finished bookings kept in memory (with a store only).
+  size_t capacity = 0;
+  /// Bookings held in memory, summed over every shard; may be null.
+  std::shared_ptr<std::atomic<int64_t>> held;
+};
+
 /// Spawns one booking shard owning `repo`. With a `store`, every change
 /// (with the saga checkpoint and the events of an update) is written there
-/// and answered once committed.
+/// and answered once committed, and finished bookings beyond
+/// `cache.capacity` leave memory.
 booking_actor spawn_booking(caf::actor_system& sys,
                             std::shared_ptr<booking_repository> repo,
-                            store_actor store = {});
+                            store_actor store = {}, booking_cache cache = {});
 
 } // namespace booking

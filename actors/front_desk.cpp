@@ -69,8 +69,8 @@ void gather(desk_pointer self, const std::vector<Handle>& to,
         });
 }
 
-/// Asks every shard for one more than a page, so the merge knows whether
-/// another page follows.
+/// Asks the store, or else every shard, for one more than a page, so the
+/// merge knows whether another page follows.
 void list_all(desk_pointer self, const front_desk_peers& peers,
               booking_filter filter,
               caf::typed_response_promise<booking_page> rp) {
@@ -91,8 +91,12 @@ void list_all(desk_pointer self, const front_desk_peers& peers,
     }
     return page;
   };
-  gather<std::vector<booking_record>>(self, peers.bookings, rp, merge,
-                                      list_atom::value, filter);
+  if (peers.store)
+    gather<std::vector<booking_record>>(self, std::vector{peers.store}, rp,
+                                        merge, list_atom::value, filter);
+  else
+    gather<std::vector<booking_record>>(self, peers.bookings, rp, merge,
+                                        list_atom::value, filter);
 }
 
 /// Sums the counters of every coordinator.

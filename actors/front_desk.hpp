@@ -65,6 +65,9 @@ struct front_desk_peers {
   std::vector<booking_actor> bookings;
   std::vector<inventory_actor> inventory;
   idempotency_actor idempotency;
+  /// The durable store, if any: it answers listings, since the shards keep
+  /// only part of the bookings in memory then.
+  store_actor store;
 };
 
 /// Spawns the front desk.

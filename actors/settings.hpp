@@ -82,6 +82,10 @@ struct fault_settings {
 /// Durable store (used by the SQLite store).
 struct store_settings {
   std::string path = "data/booking.db";
+  /// Finished bookings the booking shards keep in memory, most recently
+  /// used first, beyond those with a saga in flight; the rest are read
+  /// back from the file. Not used with `:memory:`, which keeps them all.
+  size_t cache_bookings = 10000;
 };
 
 } // namespace booking

@@ -130,14 +130,20 @@ int main(int argc, char** argv) {
   raise_file_limit();
   auto http_opts = http_options_from_env();
   http_opts.gate = e.gate;
-  if (auto st = e.durable) {
+  http_opts.store_metrics = [st = e.durable, held = e.bookings_held] {
+    store_counters c;
+    if (st) {
+      c.commits = st->commits;
+      c.batches = st->batches;
+      c.up = !st->failed();
+    }
+    c.cached_bookings = *held;
+    return c;
+  };
+  if (auto st = e.durable)
     http_opts.ready.store = [st] {
       return st->failed() ? check_state::down : check_state::ok;
     };
-    http_opts.store_metrics = [st] {
-      return store_counters{st->commits, st->batches, !st->failed()};
-    };
-  }
   if (auto st = e.amqp) {
     // Ready once the publisher is connected and the intake consumer is
     // attached; `starting` until the first attempt ends.

@@ -175,7 +175,7 @@ open_store(const store_settings& cfg) {
   auto db = sqlite_store::open(cfg.path);
   if (!db)
     return std::move(db.error());
-  auto state = (*db)->load();
+  auto state = (*db)->load(load_scope::unfinished);
   if (!state)
     return std::move(state.error());
   auto result = std::make_shared<opened_store>();
@@ -219,8 +219,15 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
     if (!booking_repos[shard_index(rec.id, w.booking_shards)]->insert(rec))
       log_line(log_level::warn, "stored booking not loaded",
                {{"booking_id", rec.id}});
+  // The cache is shared out evenly; a shard keeps at least one.
+  booking_cache cache;
+  cache.capacity = std::max<size_t>(
+    1, (cfg.store.cache_bookings + w.booking_shards - 1) / w.booking_shards);
+  if (cfg.store.cache_bookings == 0)
+    cache.capacity = 0;
+  cache.held = e.bookings_held;
   for (auto& repo : booking_repos)
-    e.bookings.push_back(spawn_booking(sys, repo, e.store));
+    e.bookings.push_back(spawn_booking(sys, repo, e.store, cache));
   std::vector<std::shared_ptr<memory_inventory_repository>> inventory_repos;
   for (size_t i = 0; i < w.inventory_shards; ++i)
     inventory_repos.push_back(std::make_shared<memory_inventory_repository>());
@@ -346,7 +353,7 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
   // pool: the edges' requests do not queue behind one mailbox (see
   // BENCHMARKS.md, "The front desk").
   front_desk_peers desk_peers{e.coordinators, e.bookings, e.inventory,
-                              e.idempotency};
+                              e.idempotency, e.store};
   e.desk = caf::actor_cast<front_desk_actor>(caf::actor_pool::make(
     sys.dummy_execution_unit(), front_desks,
     [&] {
@@ -466,10 +473,16 @@ world_snapshot collect_world(caf::scoped_actor& self, const engine& e,
   world_snapshot w;
   booking_filter all;
   all.limit = std::numeric_limits<int32_t>::max();
-  for (auto& shard : e.bookings) {
-    auto part = ask<std::vector<booking_record>>(self, pump, shard,
-                                                 list_atom::value, all);
-    w.bookings.insert(w.bookings.end(), part.begin(), part.end());
+  if (e.store) {
+    // The shards hold only part of the bookings then.
+    w.bookings = ask<std::vector<booking_record>>(self, pump, e.store,
+                                                  list_atom::value, all);
+  } else {
+    for (auto& shard : e.bookings) {
+      auto part = ask<std::vector<booking_record>>(self, pump, shard,
+                                                   list_atom::value, all);
+      w.bookings.insert(w.bookings.end(), part.begin(), part.end());
+    }
   }
   for (auto& shard : e.inventory)
     w.inventory.push_back(

@@ -73,6 +73,10 @@ struct engine {
   /// The durable store and its health; empty with `store.path=:memory:`.
   store_actor store;
   std::shared_ptr<store_status> durable;
+  /// Bookings the shards hold in memory: those with a saga in flight and
+  /// the cached finished ones (all of them without a store).
+  std::shared_ptr<std::atomic<int64_t>> bookings_held
+    = std::make_shared<std::atomic<int64_t>>(0);
   /// Sagas in flight and the outbox backlog, against their limits.
   std::shared_ptr<backpressure> gate;
   /// The pooled workers of inventory, payment and notification.

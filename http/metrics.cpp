@@ -195,6 +195,10 @@ render_metrics(const http_metrics& http, const saga_stats& sagas,
     {"booking_store_up", "gauge",
      "1 while the durable store can write, 0 once a write failed.",
      store.up ? 1 : 0},
+    {"booking_store_cached_bookings", "gauge",
+     "Bookings held in memory: those with a saga in flight and the most "
+     "recently used finished ones (store.cache-bookings).",
+     store.cached_bookings},
   };
   for (auto& f : families) {
     header(out, f.name, f.type, f.help);

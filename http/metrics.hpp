@@ -40,6 +40,8 @@ struct store_counters {
   int64_t commits = 0;
   int64_t batches = 0;
   bool up = true;
+  /// Bookings held in memory (in flight and cached).
+  int64_t cached_bookings = 0;
 };
 
 /// A histogram with fixed upper bounds (non-cumulative counts).

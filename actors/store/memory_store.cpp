@@ -8,8 +8,23 @@ namespace booking {
 
 // -- bookings -----------------------------------------------------------------
 
+namespace {
+
+/// The latest of `t` and the times of `entries`.
+caf::timestamp latest(caf::timestamp t,
+                      const std::vector<saga_entry>& entries) {
+  for (auto& e : entries)
+    t = std::max(t, e.at);
+  return t;
+}
+
+} // namespace
+
 caf::expected<booking_record>
 memory_booking_repository::insert(booking_record rec) {
+  // `updated_at` is the latest of the status changes and of the history
+  // entries, which is what a store reads back from its rows.
+  rec.updated_at = latest(rec.updated_at, rec.saga);
   auto [i, added] = records_.emplace(rec.id, std::move(rec));
   if (!added)
     return make_error(booking_errc::duplicate, i->first);
@@ -26,9 +41,10 @@ memory_booking_repository::apply(const booking_update& upd,
   if (upd.has_status) {
     rec.status = upd.status;
     rec.reason = upd.reason;
+    rec.updated_at = std::max(rec.updated_at, now);
   }
   rec.saga.insert(rec.saga.end(), upd.entries.begin(), upd.entries.end());
-  rec.updated_at = now;
+  rec.updated_at = latest(rec.updated_at, upd.entries);
   return rec;
 }
 
@@ -38,6 +54,18 @@ memory_booking_repository::find(const std::string& id) const {
   if (i == records_.end())
     return caf::none;
   return i->second;
+}
+
+bool memory_booking_repository::contains(const std::string& id) const {
+  return records_.count(id) > 0;
+}
+
+void memory_booking_repository::erase(const std::string& id) {
+  records_.erase(id);
+}
+
+size_t memory_booking_repository::size() const {
+  return records_.size();
 }
 
 std::vector<booking_record>

@@ -24,6 +24,9 @@ public:
                                       caf::timestamp now) override;
   caf::optional<booking_record> find(const std::string& id) const override;
   std::vector<booking_record> list(const booking_filter& filter) const override;
+  bool contains(const std::string& id) const override;
+  void erase(const std::string& id) override;
+  size_t size() const override;
 
 private:
   std::map<std::string, booking_record> records_;

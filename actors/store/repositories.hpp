@@ -36,6 +36,15 @@ public:
   /// Bookings matching `filter`, ordered by id, at most `filter.limit`.
   virtual std::vector<booking_record>
   list(const booking_filter& filter) const = 0;
+
+  /// True if the booking is held here.
+  virtual bool contains(const std::string& id) const = 0;
+
+  /// Forgets a booking (a durable store still holds it).
+  virtual void erase(const std::string& id) = 0;
+
+  /// Bookings held.
+  virtual size_t size() const = 0;
 };
 
 /// Tours, seat counts per departure and per-booking holds.

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -142,6 +143,13 @@ CREATE TABLE idempotency_keys (
 );
 -- Expiry deletes by age on every batch that carries a cutoff.
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+)sql",
+    // Finished bookings live only in the file: reading one back, with its
+    // history and notifications, goes by booking id. Ids grow with time, so
+    // these indexes are appended to at their end, like the tables.
+    R"sql(
+CREATE INDEX booking_history_by_booking ON booking_history (booking_id);
+CREATE INDEX notifications_by_booking ON notifications (booking_id);
 )sql",
   };
   return scripts;
@@ -474,6 +482,11 @@ struct sqlite_store::impl {
   caf::error configure();
   caf::error migrate();
   caf::error prepare_write_path();
+  /// Appends the bookings whose ids `selection` (an SQL query, its `?`
+  /// bound to `xs`) selects, with their histories, ordered by id.
+  caf::error
+  read_bookings(std::vector<booking_record>& out, const std::string& selection,
+                const std::vector<std::variant<std::string, int64_t>>& xs);
   int apply(const store_batch& b, std::vector<int64_t>& seqs);
 };
 
@@ -745,41 +758,83 @@ sqlite_store::open(const std::string& path) {
   return std::unique_ptr<sqlite_store>{new sqlite_store(std::move(d))};
 }
 
-caf::expected<stored_state> sqlite_store::load() {
-  auto& d = *impl_;
-  stored_state st;
-  std::unordered_map<std::string, size_t> booking_index;
-  auto err = d.each_row(
+namespace {
+
+/// A value bound to a statement built at run time.
+using sql_value = std::variant<std::string, int64_t>;
+
+int bind(sqlite3_stmt* s, int i, const sql_value& x) {
+  return std::visit([&](auto& y) { return bind(s, i, y); }, x);
+}
+
+} // namespace
+
+caf::error sqlite_store::impl::read_bookings(std::vector<booking_record>& out,
+                                             const std::string& selection,
+                                             const std::vector<sql_value>& xs) {
+  auto run_query = [&](const std::string& sql, auto on_row) -> caf::error {
+    statement s;
+    if (auto rc = prepare(sql.c_str(), s); rc != SQLITE_OK)
+      return fail(rc);
+    for (size_t i = 0; i < xs.size(); ++i)
+      if (auto rc = bind(s.get(), static_cast<int>(i + 1), xs[i]);
+          rc != SQLITE_OK)
+        return fail(rc);
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      row_reader r{s.get()};
+      on_row(r);
+      if (!r.problem().empty())
+        return fail("cannot read the stored data: " + r.problem());
+    }
+    return rc == SQLITE_DONE ? caf::error{} : fail(rc);
+  };
+  auto first = out.size();
+  std::unordered_map<std::string, size_t> index;
+  auto err = run_query(
     "SELECT id, status, reason, tour_id, date, seats, amount_cents, currency, "
     "customer_name, customer_email, customer_phone, correlation_id, "
-    "created_at, updated_at FROM bookings ORDER BY id",
+    "created_at, updated_at FROM bookings WHERE id IN ("
+      + selection + ") ORDER BY id",
     [&](row_reader& r) {
-      auto& x = st.bookings.emplace_back();
+      auto& x = out.emplace_back();
       r(x.id, x.status, x.reason, x.tour_id, x.date, x.seats, x.amount_cents,
         x.currency, x.cust.name, x.cust.email, x.cust.phone, x.correlation_id,
         x.created_at, x.updated_at);
-      booking_index.emplace(x.id, st.bookings.size() - 1);
+      index.emplace(x.id, out.size() - 1);
     });
-  if (err)
+  if (err || out.size() == first)
     return err;
-  err = d.each_row(
+  return run_query(
     "SELECT booking_id, step, action, outcome, attempt, at, error "
-    "FROM booking_history ORDER BY rowid",
+    "FROM booking_history WHERE booking_id IN ("
+      + selection + ") ORDER BY rowid",
     [&](row_reader& r) {
       std::string id;
       saga_entry e;
       r(id, e.step, e.action, e.outcome, e.attempt, e.at, e.error);
       // History of a booking without a row cannot be shown anywhere.
-      if (auto i = booking_index.find(id); i != booking_index.end()) {
+      if (auto i = index.find(id); i != index.end()) {
         // A booking's row is only rewritten when its status changes: its
         // last entry says when it last changed.
-        auto& b = st.bookings[i->second];
+        auto& b = out[i->second];
         b.updated_at = std::max(b.updated_at, e.at);
         b.saga.push_back(std::move(e));
       }
     });
-  if (err)
+}
+
+caf::expected<stored_state> sqlite_store::load(load_scope scope) {
+  auto& d = *impl_;
+  stored_state st;
+  auto everything = scope == load_scope::everything;
+  // A booking whose saga has ended stays in the file until asked for.
+  if (auto err = d.read_bookings(st.bookings,
+                                 everything ? "SELECT id FROM bookings"
+                                            : "SELECT req_id FROM sagas",
+                                 {}))
     return err;
+  caf::error err;
   std::string bad_list;
   err = d.each_row(
     "SELECT key, cancellation, req_id, req_tour_id, req_date, req_seats, "
@@ -869,6 +924,41 @@ caf::expected<stored_state> sqlite_store::load() {
   if (err)
     return err;
   return st;
+}
+
+caf::expected<booking_record>
+sqlite_store::read_booking(const std::string& id) {
+  std::vector<booking_record> found;
+  if (auto err = impl_->read_bookings(found, "SELECT ?", {sql_value{id}}))
+    return err;
+  if (found.empty())
+    return make_error(booking_errc::not_found, id);
+  return std::move(found.front());
+}
+
+caf::expected<std::vector<booking_record>>
+sqlite_store::list_bookings(const booking_filter& filter) {
+  std::string sql = "SELECT id FROM bookings WHERE 1";
+  std::vector<sql_value> xs;
+  auto match = [&](const char* column, const std::string& value) {
+    if (value.empty())
+      return;
+    sql += std::string{" AND "} + column + " = ?";
+    xs.emplace_back(value);
+  };
+  match("status", filter.status);
+  match("tour_id", filter.tour_id);
+  match("customer_email", filter.email);
+  if (!filter.after_id.empty()) {
+    sql += " AND id > ?";
+    xs.emplace_back(filter.after_id);
+  }
+  sql += " ORDER BY id LIMIT ?";
+  xs.emplace_back(int64_t{std::max(filter.limit, int32_t{0})});
+  std::vector<booking_record> found;
+  if (auto err = impl_->read_bookings(found, sql, xs))
+    return err;
+  return found;
 }
 
 caf::expected<std::vector<outbox_row>> sqlite_store::read_outbox(int64_t after,

@@ -8,7 +8,7 @@
 //
 //   auto db = sqlite_store::open("data/booking.db");
 //   if (!db) ... describe(db.error()) ...
-//   auto state = (*db)->load();
+//   auto state = (*db)->load(load_scope::unfinished);
 //   (*db)->write({&batch});
 
 #pragma once
@@ -22,6 +22,16 @@
 #include "actors/store/store_types.hpp"
 
 namespace booking {
+
+/// What `sqlite_store::load` reads back.
+enum class load_scope {
+  /// What a starting engine works on: the bookings of unfinished sagas.
+  /// Finished ones stay in the file, read when asked for, so start-up does
+  /// not grow with history.
+  unfinished,
+  /// Every booking (for checks over a whole file).
+  everything,
+};
 
 class sqlite_store {
 public:
@@ -43,7 +53,15 @@ public:
   static int schema_version();
 
   /// Reads back what the engine keeps in memory (the outbox only counted).
-  caf::expected<stored_state> load();
+  caf::expected<stored_state> load(load_scope scope);
+
+  /// One booking with its history; fails with `not_found`.
+  caf::expected<booking_record> read_booking(const std::string& id);
+
+  /// The bookings matching `filter`, with their histories, ordered by id,
+  /// at most `filter.limit`.
+  caf::expected<std::vector<booking_record>>
+  list_bookings(const booking_filter& filter);
 
   /// Up to `limit` outbox events after sequence number `after`, oldest
   /// first.

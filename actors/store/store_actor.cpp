@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <unordered_map>
 
 #include <caf/blocking_actor.hpp>
@@ -177,6 +178,11 @@ public:
     return batches_.size();
   }
 
+  /// Queues a read; it runs after the next commit.
+  void read(std::function<void(sqlite_store&)> f) {
+    reads_.push_back(std::move(f));
+  }
+
   /// A read of the table failed and nothing else may call for another.
   bool stalled() const {
     return read_failed_;
@@ -198,8 +204,17 @@ public:
     refill(self);
   }
 
-  /// Writes everything queued in one transaction and answers the writers.
+  /// Writes everything queued in one transaction, answers the writers,
+  /// then runs the reads queued with them.
   void commit(caf::blocking_actor* self) {
+    write(self);
+    for (auto& f : reads_)
+      f(*db_);
+    reads_.clear();
+  }
+
+private:
+  void write(caf::blocking_actor* self) {
     if (batches_.empty())
       return;
     // Events keep their order through the fold, so the sequence numbers
@@ -240,7 +255,6 @@ public:
     promises_.clear();
   }
 
-private:
   void send(caf::blocking_actor* self, std::vector<outbox_row> rows) {
     if (rows.empty())
       return;
@@ -272,6 +286,7 @@ private:
   std::shared_ptr<backpressure> gate_;
   std::vector<store_batch> batches_;
   std::vector<bool_promise> promises_;
+  std::vector<std::function<void(sqlite_store&)>> reads_;
   // -- the outbox feed --------------------------------------------------------
   /// Where committed events go; empty until the wiring names it.
   outbox_sink_actor sink_;
@@ -285,6 +300,15 @@ private:
   /// The last read of the table failed.
   bool read_failed_ = false;
 };
+
+/// Delivers a read's value or its error.
+template <class T>
+void answer(caf::typed_response_promise<T>& rp, caf::expected<T> x) {
+  if (x)
+    rp.deliver(std::move(*x));
+  else
+    rp.deliver(std::move(x.error()));
+}
 
 void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
                 std::shared_ptr<store_status> status,
@@ -304,12 +328,25 @@ void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
     auto on_sink = [&](outbox_sink_actor& sink, size_t window) {
       w.set_sink(self, std::move(sink), window);
     };
+    auto on_get = [&](caf::get_atom, std::string& id) {
+      auto rp = self->make_response_promise<booking_record>();
+      w.read([rp, id](sqlite_store& db) mutable {
+        answer(rp, db.read_booking(id));
+      });
+    };
+    auto on_list = [&](list_atom, booking_filter& filter) {
+      auto rp = self->make_response_promise<std::vector<booking_record>>();
+      w.read([rp, filter](sqlite_store& db) mutable {
+        answer(rp, db.list_bookings(filter));
+      });
+    };
     auto on_exit = [&](caf::exit_msg&) { running = false; };
     if (wait == forever)
-      self->receive(on_persist, on_batch, on_published, on_sink, on_exit);
+      self->receive(on_persist, on_batch, on_published, on_sink, on_get,
+                    on_list, on_exit);
     else
       self->receive(
-        on_persist, on_batch, on_published, on_sink, on_exit,
+        on_persist, on_batch, on_published, on_sink, on_get, on_list, on_exit,
         caf::after(wait) >> [] {});
   };
   constexpr auto now = std::chrono::milliseconds(0);

@@ -34,6 +34,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/backpressure.hpp"
+#include "actors/messages.hpp"
 #include "actors/store/sqlite_store.hpp"
 #include "actors/store/store_types.hpp"
 
@@ -58,7 +59,14 @@ using store_actor = caf::typed_actor<
   // Where committed events go from now on (sent once, at start) and how many
   // may be unconfirmed there at once; what an earlier run left unconfirmed
   // goes first.
-  caf::reacts_to<outbox_sink_actor, size_t>>;
+  caf::reacts_to<outbox_sink_actor, size_t>,
+  // One booking with its history (fails with not_found). Reads answer after
+  // every batch that reached the store before them is committed, so they
+  // see all a sender wrote before it asked.
+  caf::replies_to<caf::get_atom, std::string>::with<booking_record>,
+  // The bookings matching a filter, ordered by id.
+  caf::replies_to<list_atom,
+                  booking_filter>::with<std::vector<booking_record>>>;
 
 /// Health and counters of the store, shared with /readyz and /metrics.
 class store_status {

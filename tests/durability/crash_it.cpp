@@ -849,7 +849,7 @@ std::optional<store_contents> load_store(const std::string& path) {
                                         << describe(db.error()));
     return std::nullopt;
   }
-  auto st = (*db)->load();
+  auto st = (*db)->load(load_scope::everything);
   if (!st) {
     CAF_TEST_PRINT_ERROR("cannot load " << path << ": "
                                         << describe(st.error()));
@@ -1071,8 +1071,11 @@ struct fixture {
   std::mt19937_64 rng{seed};
   int runs = 0;
   /// Arguments every server gets (after the path ones): tok_timeout
-  /// bookings give up waiting for the gateway after 300 ms.
-  std::vector<std::string> common{"--saga.payment-timeout=300ms"};
+  /// bookings give up waiting for the gateway after 300 ms, and a cache of
+  /// a few finished bookings makes reads, cancels and keyed retries go to
+  /// the file most of the time.
+  std::vector<std::string> common{"--saga.payment-timeout=300ms",
+                                  "--store.cache-bookings=4"};
 
   fixture() {
     const char* tmp = std::getenv("TMPDIR");

@@ -349,6 +349,12 @@ struct api_fixture {
     e = start_engine(*sys, cfg, opts);
     engine_started = true;
     http_opts.gate = e.gate;
+    if (!http_opts.store_metrics)
+      http_opts.store_metrics = [held = e.bookings_held] {
+        store_counters c;
+        c.cached_bookings = *held;
+        return c;
+      };
     load_tours(*self, e, tours);
     // The availability read model learns of tours by message; bookings are
     // priced there, so wait until it knows them.

@@ -189,8 +189,8 @@ struct fixture {
     return std::move(*db);
   }
 
-  snapshot load(sqlite_store& db) {
-    auto st = db.load();
+  snapshot load(sqlite_store& db, load_scope scope = load_scope::everything) {
+    auto st = db.load(scope);
     if (!st)
       CAF_FAIL("load failed: " << describe(st.error()));
     snapshot result;
