@@ -84,6 +84,25 @@ public:
     return rp;
   }
 
+  /// Delivers `value` to `rp` now, or after `latency` if that is positive.
+  template <class Self, class T>
+  void reply_to(Self* self, caf::timespan latency,
+                caf::typed_response_promise<T> rp, caf::expected<T> value) {
+    auto f = [rp, value]() mutable {
+      if (value)
+        rp.deliver(std::move(*value));
+      else
+        rp.deliver(value.error());
+    };
+    if (latency.count() <= 0) {
+      f();
+      return;
+    }
+    auto id = next_id_++;
+    pending_.emplace(id, std::move(f));
+    self->delayed_send(self, latency, deliver_atom::value, id);
+  }
+
   /// Sends the reply parked under `id`.
   void deliver(uint64_t id) {
     auto i = pending_.find(id);

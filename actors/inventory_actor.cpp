@@ -6,6 +6,7 @@
 
 #include "actors/errors.hpp"
 #include "actors/faults.hpp"
+#include "actors/store/read_back.hpp"
 
 namespace booking {
 
@@ -17,6 +18,8 @@ struct inventory_state {
   inventory_options opts;
   fault_dice dice{1};
   delayed_replies delayed;
+  /// Holds being read back from the store.
+  read_back loads;
   /// The shard this one replaces, until it is gone.
   caf::actor_addr predecessor;
   static inline const char* name = "inventory";
@@ -53,8 +56,10 @@ reply(inventory_pointer self, caf::expected<T> x, store_batch changes = {}) {
   return st.delayed.reply(self, st.opts.latency, std::move(x));
 }
 
-/// The hold of `booking_id` as it is now, to be written.
-store_batch hold_changes(inventory_pointer self, const std::string& id) {
+/// The hold of `booking_id` as it is now, and the counts of its departure,
+/// to be written.
+store_batch hold_changes(inventory_pointer self, const std::string& id,
+                         const departure_counts& c) {
   store_batch b;
   if (!self->state.store)
     return b;
@@ -62,7 +67,43 @@ store_batch hold_changes(inventory_pointer self, const std::string& id) {
     b.holds.push_back(std::move(*h));
   else
     b.released.push_back(id);
+  b.counts.push_back(c);
   return b;
+}
+
+/// An answer and the changes to store with it.
+template <class T>
+using outcome = std::pair<caf::expected<T>, store_batch>;
+
+/// Runs `f` once the hold of `booking_id` is in memory (see `read_back`),
+/// sends the changes it returns to the store and answers with its value.
+/// An injected failure is decided at once, so the faults keep the order of
+/// the calls, and fails before anything is read or changed.
+template <class T, class F>
+caf::result<T>
+on_booking(inventory_pointer self, const std::string& booking_id, F f) {
+  auto& st = self->state;
+  if (injected_failure(self))
+    return reply<T>(self,
+                    make_error(booking_errc::inventory_error, "injected"));
+  if (!st.store) {
+    auto [x, b] = f();
+    return reply(self, std::move(x), std::move(b));
+  }
+  auto rp = self->make_response_promise<T>();
+  auto restore = [self](booking_parts& parts) {
+    for (auto& h : parts.holds)
+      self->state.repo->restore_hold(h);
+  };
+  st.loads.run(self, st.store, booking_id,
+               static_cast<bool>(st.repo->hold_of(booking_id)), restore,
+               [self, rp, f]() mutable {
+                 auto& st = self->state;
+                 auto [x, b] = f();
+                 persist_later(self, st.store, std::move(b));
+                 st.delayed.reply_to(self, st.opts.latency, rp, std::move(x));
+               });
+  return rp;
 }
 
 inventory_actor::behavior_type
@@ -97,47 +138,62 @@ inventory_impl(inventory_pointer self,
       for (auto& c : self->state.repo->departures_of(t.id))
         publish(self, c);
       store_batch b;
-      if (self->state.store)
+      if (self->state.store) {
         b.tours.push_back(t);
+        // Rewriting the departures resets their counts: they come along.
+        b.counts = self->state.repo->departures_of(t.id);
+      }
       return persist_then_reply(self, self->state.store, std::move(b),
                                 std::move(created));
     },
     [=](reserve_atom, const seat_hold& h) -> caf::result<departure_counts> {
       if (waiting(self))
         return caf::skip;
-      if (injected_failure(self))
-        return reply<departure_counts>(
-          self, make_error(booking_errc::inventory_error, "injected"));
-      auto c = self->state.repo->reserve(h);
-      if (!c)
-        return reply(self, std::move(c));
-      publish(self, *c);
-      return reply(self, std::move(c), hold_changes(self, h.booking_id));
+      return on_booking<departure_counts>(self, h.booking_id, [self, h] {
+        auto c = self->state.repo->reserve(h);
+        if (!c)
+          return outcome<departure_counts>{std::move(c), {}};
+        publish(self, *c);
+        return outcome<departure_counts>{std::move(c),
+                                         hold_changes(self, h.booking_id, *c)};
+      });
     },
     [=](commit_atom,
         const std::string& booking_id) -> caf::result<departure_counts> {
       if (waiting(self))
         return caf::skip;
-      if (injected_failure(self))
-        return reply<departure_counts>(
-          self, make_error(booking_errc::inventory_error, "injected"));
-      auto c = self->state.repo->commit(booking_id);
-      if (!c)
-        return reply(self, std::move(c));
-      publish(self, *c);
-      return reply(self, std::move(c), hold_changes(self, booking_id));
+      return on_booking<departure_counts>(self, booking_id, [self, booking_id] {
+        auto c = self->state.repo->commit(booking_id);
+        if (!c)
+          return outcome<departure_counts>{std::move(c), {}};
+        publish(self, *c);
+        return outcome<departure_counts>{std::move(c),
+                                         hold_changes(self, booking_id, *c)};
+      });
     },
     [=](release_atom, const std::string& booking_id) -> caf::result<bool> {
       if (waiting(self))
         return caf::skip;
-      if (injected_failure(self))
-        return reply<bool>(self, make_error(booking_errc::inventory_error,
-                                            "injected"));
-      auto c = self->state.repo->release(booking_id);
-      if (!c)
-        return reply<bool>(self, false);
-      publish(self, *c);
-      return reply<bool>(self, true, hold_changes(self, booking_id));
+      return on_booking<bool>(self, booking_id, [self, booking_id] {
+        auto c = self->state.repo->release(booking_id);
+        if (!c)
+          return outcome<bool>{false, {}};
+        publish(self, *c);
+        return outcome<bool>{true, hold_changes(self, booking_id, *c)};
+      });
+    },
+    [=](forget_atom, const std::string& booking_id) -> caf::result<void> {
+      if (waiting(self))
+        return caf::skip;
+      // After the calls that wait for this booking, if any; only what a
+      // store keeps may go.
+      auto& st = self->state;
+      if (!st.store)
+        return caf::result<void>{};
+      st.loads.run(
+        self, st.store, booking_id, true, [](booking_parts&) {},
+        [self, booking_id] { self->state.repo->forget(booking_id); });
+      return caf::result<void>{};
     },
     [=](snapshot_atom) -> caf::result<inventory_snapshot> {
       if (waiting(self))

@@ -36,6 +36,9 @@ using inventory_actor = caf::typed_actor<
   caf::replies_to<release_atom, std::string>::with<bool>,
   // Everything this shard holds.
   caf::replies_to<snapshot_atom>::with<inventory_snapshot>,
+  // Forgets a booking whose saga has ended (sent with a durable store,
+  // which keeps its hold); the seat counts keep its seats.
+  caf::reacts_to<forget_atom, std::string>,
   // Sends a reply parked for simulated latency.
   caf::reacts_to<deliver_atom, uint64_t>>;
 

@@ -9,6 +9,7 @@
 #include "actors/errors.hpp"
 #include "actors/faults.hpp"
 #include "actors/log.hpp"
+#include "actors/store/read_back.hpp"
 
 namespace booking {
 
@@ -20,6 +21,8 @@ struct notification_state {
   notification_options opts;
   fault_dice dice{1};
   delayed_replies delayed;
+  /// Notifications being read back from the store.
+  read_back loads;
   static inline const char* name = "notification";
 };
 
@@ -95,8 +98,56 @@ notification_record render(const notification_request& req) {
 
 namespace {
 
+using notification_pointer
+  = notification_actor::stateful_pointer<notification_state>;
+
+/// Claims, renders, delivers and records one notification (see the
+/// delivery contract in the header); returns the answer.
+caf::expected<notification_record> send(notification_pointer self,
+                                        const notification_request& req) {
+  auto& st = self->state;
+  if (st.opts.outages
+      && st.opts.outages->notification.load(std::memory_order_relaxed))
+    // The provider is down: no attempt is made, so none is recorded.
+    return make_error(booking_errc::notification_error,
+                      "delivery failed (outage)");
+  using claim = notification_repository::claim_result;
+  switch (st.repo->claim(req.booking_id, req.kind)) {
+    case claim::already_sent: {
+      // Another worker recorded it, and may not have sent the record to
+      // the store yet: this worker sends it too before answering, so
+      // nothing this answer causes can be stored before the record.
+      auto rec = *st.repo->find(req.booking_id, req.kind);
+      store_batch b;
+      if (st.store)
+        b.notifications.push_back(rec);
+      persist_later(self, st.store, std::move(b));
+      return rec;
+    }
+    case claim::busy:
+      return make_error(booking_errc::notification_error,
+                        "delivery in progress");
+    case claim::claimed:
+      break;
+  }
+  auto rec = render(req);
+  rec.created_at = caf::make_timestamp();
+  auto delivered = !st.dice.roll(st.opts.error_rate)
+                   && (!st.opts.sink || st.opts.sink(rec));
+  rec.status = delivered ? "sent" : "failed";
+  auto stored = st.repo->record_attempt(std::move(rec));
+  store_batch b;
+  if (st.store)
+    b.notifications.push_back(stored);
+  // Failed attempts are written too (their count matters).
+  persist_later(self, st.store, std::move(b));
+  if (!delivered)
+    return make_error(booking_errc::notification_error, "delivery failed");
+  return stored;
+}
+
 notification_actor::behavior_type
-notification_impl(notification_actor::stateful_pointer<notification_state> self,
+notification_impl(notification_pointer self,
                   std::shared_ptr<notification_repository> repo,
                   notification_options opts, store_actor store) {
   self->state.repo = std::move(repo);
@@ -107,57 +158,46 @@ notification_impl(notification_actor::stateful_pointer<notification_state> self,
     [=](send_atom,
         const notification_request& req) -> caf::result<notification_record> {
       auto& st = self->state;
-      auto done = [&](caf::expected<notification_record> x) {
-        return st.delayed.reply(self, st.opts.latency, std::move(x));
+      if (!st.store)
+        return st.delayed.reply(self, st.opts.latency, send(self, req));
+      auto rp = self->make_response_promise<notification_record>();
+      auto restore = [self](booking_parts& parts) {
+        for (auto& rec : parts.notifications)
+          self->state.repo->restore(std::move(rec));
       };
-      if (st.opts.outages
-          && st.opts.outages->notification.load(std::memory_order_relaxed))
-        // The provider is down: no attempt is made, so none is recorded.
-        return done(make_error(booking_errc::notification_error,
-                               "delivery failed (outage)"));
-      using claim = notification_repository::claim_result;
-      switch (st.repo->claim(req.booking_id, req.kind)) {
-        case claim::already_sent: {
-          // Another worker recorded it, and may not have sent the record to
-          // the store yet: this worker sends it too before answering, so
-          // nothing this answer causes can be stored before the record.
-          auto rec = *st.repo->find(req.booking_id, req.kind);
-          store_batch b;
-          if (st.store)
-            b.notifications.push_back(rec);
-          persist_later(self, st.store, std::move(b));
-          return done(std::move(rec));
-        }
-        case claim::busy:
-          return done(make_error(booking_errc::notification_error,
-                                 "delivery in progress"));
-        case claim::claimed:
-          break;
-      }
-      auto rec = render(req);
-      rec.created_at = caf::make_timestamp();
-      auto delivered = !st.dice.roll(st.opts.error_rate)
-                       && (!st.opts.sink || st.opts.sink(rec));
-      rec.status = delivered ? "sent" : "failed";
-      auto stored = st.repo->record_attempt(std::move(rec));
-      store_batch b;
-      if (st.store)
-        b.notifications.push_back(stored);
-      // Failed attempts are written too (their count matters).
-      persist_later(self, st.store, std::move(b));
-      if (!delivered)
-        return done(
-          make_error(booking_errc::notification_error, "delivery failed"));
-      return done(std::move(stored));
+      st.loads.run(self, st.store, req.booking_id,
+                   st.repo->knows(req.booking_id), restore, [self, rp, req] {
+                     auto& st = self->state;
+                     st.delayed.reply_to(self, st.opts.latency, rp,
+                                         send(self, req));
+                   });
+      return rp;
     },
     [=](caf::get_atom,
         const std::string& id) -> caf::result<notification_record> {
+      // With a store, memory lacks the notifications of finished bookings.
+      if (self->state.store)
+        return self->delegate(self->state.store, caf::get_atom::value,
+                              notice_atom::value, id);
       if (auto rec = self->state.repo->get(id))
         return std::move(*rec);
       return make_error(booking_errc::not_found, id);
     },
-    [=](list_atom, const notification_filter& filter) {
+    [=](list_atom, const notification_filter& filter)
+      -> caf::result<std::vector<notification_record>> {
+      if (self->state.store)
+        return self->delegate(self->state.store, list_atom::value, filter);
       return self->state.repo->list(filter);
+    },
+    [=](forget_atom, const std::string& booking_id) {
+      // After the sends that wait for this booking, if any; only what a
+      // store keeps may go.
+      auto& st = self->state;
+      if (!st.store)
+        return;
+      st.loads.run(
+        self, st.store, booking_id, true, [](booking_parts&) {},
+        [self, booking_id] { self->state.repo->forget(booking_id); });
     },
     [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
   };

@@ -6,6 +6,7 @@
 
 #include "actors/errors.hpp"
 #include "actors/faults.hpp"
+#include "actors/store/read_back.hpp"
 
 namespace booking {
 
@@ -17,6 +18,8 @@ struct payment_state_t {
   payment_options opts;
   fault_dice dice{1};
   delayed_replies delayed;
+  /// Payments being read back from the store.
+  read_back loads;
   static inline const char* name = "payment";
 };
 
@@ -61,37 +64,74 @@ caf::result<payment_intent> unavailable(payment_pointer self) {
   return st.delayed.reply(self, st.opts.latency, std::move(value));
 }
 
-/// Answers with what the gateway said. The payment as the gateway now has
+/// What the gateway said, as an answer. The payment as the gateway now has
 /// it goes to the store first, failures included (the gateway counts them
 /// for its test tokens), and after a status query too: another worker may
 /// have changed it without having sent it to the store yet.
-caf::result<payment_intent> answer(payment_pointer self, gateway_result r) {
+caf::expected<payment_intent> outcome_of(payment_pointer self,
+                                         const gateway_result& r) {
   auto& st = self->state;
   store_batch b;
   if (st.store)
     if (auto row = st.gateway->row_of(r.intent.booking_id))
       b.payments.push_back(std::move(*row));
-  caf::expected<payment_intent> value{r.intent};
+  persist_later(self, st.store, std::move(b));
   switch (r.kind) {
     case gateway_result::ok:
+    case gateway_result::no_answer:
       break;
     case gateway_result::declined:
-      value = make_error(r.intent.state == payment_state::declined
-                           ? booking_errc::payment_declined
-                           : booking_errc::payment_conflict,
-                         r.detail);
-      break;
+      return make_error(r.intent.state == payment_state::declined
+                          ? booking_errc::payment_declined
+                          : booking_errc::payment_conflict,
+                        r.detail);
     case gateway_result::error:
-      value = make_error(booking_errc::payment_error, r.detail);
-      break;
-    case gateway_result::no_answer:
-      // The requester's timeout fires: the answer is lost on the way (what
-      // the gateway did is kept all the same).
-      persist_later(self, st.store, std::move(b));
-      return self->make_response_promise<payment_intent>();
+      return make_error(booking_errc::payment_error, r.detail);
   }
-  persist_later(self, st.store, std::move(b));
+  return r.intent;
+}
+
+/// Answers with what the gateway said. With `no_answer` the requester's
+/// timeout fires: the answer is lost on the way (what the gateway did is
+/// kept all the same).
+caf::result<payment_intent> answer(payment_pointer self, gateway_result r) {
+  auto value = outcome_of(self, r);
+  if (r.kind == gateway_result::no_answer)
+    return self->make_response_promise<payment_intent>();
+  auto& st = self->state;
   return st.delayed.reply(self, st.opts.latency, std::move(value));
+}
+
+/// Runs `call` once the payment of `booking_id` is in memory (see
+/// `read_back`) and answers with what the gateway said. An outage or an
+/// injected fault is decided at once, so the faults keep the order of the
+/// calls.
+template <class Call>
+caf::result<payment_intent> on_payment(payment_pointer self,
+                                       const std::string& booking_id,
+                                       call_kind kind, Call call) {
+  if (in_outage(self))
+    return unavailable(self);
+  auto fault = roll(self, kind);
+  auto& st = self->state;
+  if (!st.store)
+    return answer(self, call(fault));
+  auto rp = self->make_response_promise<payment_intent>();
+  auto restore = [self](booking_parts& parts) {
+    for (auto& row : parts.payments)
+      self->state.gateway->restore(row);
+  };
+  st.loads.run(self, st.store, booking_id, st.gateway->knows(booking_id),
+               restore, [self, rp, call, fault]() mutable {
+                 auto r = call(fault);
+                 auto value = outcome_of(self, r);
+                 if (r.kind == gateway_result::no_answer)
+                   return;
+                 auto& st = self->state;
+                 st.delayed.reply_to(self, st.opts.latency, rp,
+                                     std::move(value));
+               });
+  return rp;
 }
 
 payment_actor::behavior_type
@@ -104,30 +144,44 @@ payment_impl(payment_pointer self, std::shared_ptr<payment_gateway> gateway,
   auto& gw = *self->state.gateway;
   return {
     [=, &gw](authorize_atom, const payment_request& req) {
-      if (in_outage(self))
-        return unavailable(self);
-      return answer(self,
-                    gw.authorize(req, roll(self, call_kind::authorization)));
+      return on_payment(self, req.booking_id, call_kind::authorization,
+                        [&gw, req](injected_fault f) {
+                          return gw.authorize(req, f);
+                        });
     },
     [=, &gw](capture_atom, const std::string& id) {
-      if (in_outage(self))
-        return unavailable(self);
-      return answer(self, gw.capture(id, roll(self, call_kind::other)));
+      return on_payment(self, id, call_kind::other,
+                        [&gw, id](injected_fault f) {
+                          return gw.capture(id, f);
+                        });
     },
     [=, &gw](void_atom, const std::string& id) {
-      if (in_outage(self))
-        return unavailable(self);
-      return answer(self, gw.void_payment(id, roll(self, call_kind::reversal)));
+      return on_payment(self, id, call_kind::reversal,
+                        [&gw, id](injected_fault f) {
+                          return gw.void_payment(id, f);
+                        });
     },
     [=, &gw](refund_atom, const std::string& id) {
-      if (in_outage(self))
-        return unavailable(self);
-      return answer(self, gw.refund(id, roll(self, call_kind::reversal)));
+      return on_payment(self, id, call_kind::reversal,
+                        [&gw, id](injected_fault f) {
+                          return gw.refund(id, f);
+                        });
     },
     [=, &gw](status_atom, const std::string& id) {
-      if (in_outage(self))
-        return unavailable(self);
-      return answer(self, gw.status(id, roll(self, call_kind::other)));
+      return on_payment(self, id, call_kind::other,
+                        [&gw, id](injected_fault f) {
+                          return gw.status(id, f);
+                        });
+    },
+    [=, &gw](forget_atom, const std::string& id) {
+      // After the calls that wait for this payment, if any; only what a
+      // store keeps may go.
+      auto& st = self->state;
+      if (!st.store)
+        return;
+      st.loads.run(
+        self, st.store, id, true, [](booking_parts&) {},
+        [&gw, id] { gw.forget(id); });
     },
     [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
   };

@@ -28,6 +28,9 @@ using payment_actor = caf::typed_actor<
   caf::replies_to<void_atom, std::string>::with<payment_intent>,
   caf::replies_to<refund_atom, std::string>::with<payment_intent>,
   caf::replies_to<status_atom, std::string>::with<payment_intent>,
+  // Forgets a booking's payment once its saga has ended (sent with a
+  // durable store, which keeps it).
+  caf::reacts_to<forget_atom, std::string>,
   caf::reacts_to<deliver_atom, uint64_t>>;
 
 /// Fault injection of one payment worker.

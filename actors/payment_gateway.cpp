@@ -170,9 +170,22 @@ payment_gateway::row_of(const std::string& booking_id) const {
                      e.failed_reversals};
 }
 
+bool payment_gateway::knows(const std::string& booking_id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return entries_.count(booking_id) > 0;
+}
+
+void payment_gateway::forget(const std::string& booking_id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  entries_.erase(booking_id);
+}
+
 void payment_gateway::restore(const payment_row& row) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto& e = entries_[row.intent.booking_id];
+  auto [i, added] = entries_.try_emplace(row.intent.booking_id);
+  if (!added)
+    return;
+  auto& e = i->second;
   e.intent = row.intent;
   e.token = row.token;
   e.failed_authorizations = row.failed_authorizations;

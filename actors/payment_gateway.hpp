@@ -73,8 +73,14 @@ public:
   /// A payment with its token, as the durable store keeps it.
   caf::optional<payment_row> row_of(const std::string& booking_id) const;
 
-  /// Puts back a payment an earlier run stored.
+  /// Puts back a payment an earlier run stored, unless one is held.
   void restore(const payment_row& row);
+
+  /// True if the payment of `booking_id` is held.
+  bool knows(const std::string& booking_id) const;
+
+  /// Forgets a payment (a durable store keeps it).
+  void forget(const std::string& booking_id);
 
 private:
   struct entry {

@@ -99,7 +99,35 @@ struct worker_registry {
 
 namespace {
 
-/// A round-robin pool of workers `first` to `first + n - 1` of `r`.
+/// Sends every call about one booking to the same worker, chosen by the
+/// booking id (the call's string or request argument): a worker that reads
+/// a booking back from the store then sees all calls about it, in order.
+/// Calls without one go round robin. A restarted worker joins at the end,
+/// so the choice moves for some bookings then; they share one repository.
+caf::actor_pool::policy by_booking() {
+  auto next = std::make_shared<std::atomic<size_t>>(0);
+  return [next](caf::actor_system&, caf::actor_pool::uplock& guard,
+                const caf::actor_pool::actor_vec& workers,
+                caf::mailbox_element_ptr& ptr, caf::execution_unit* host) {
+    auto& msg = ptr->content();
+    const std::string* key = nullptr;
+    if (msg.size() == 2) {
+      if (msg.match_element<std::string>(1))
+        key = &msg.get_as<std::string>(1);
+      else if (msg.match_element<payment_request>(1))
+        key = &msg.get_as<payment_request>(1).booking_id;
+      else if (msg.match_element<notification_request>(1))
+        key = &msg.get_as<notification_request>(1).booking_id;
+    }
+    auto i = key != nullptr ? shard_index(*key, workers.size())
+                            : (*next)++ % workers.size();
+    caf::actor selected = workers[i];
+    guard.unlock();
+    selected->enqueue(std::move(ptr), host);
+  };
+}
+
+/// A pool of workers `first` to `first + n - 1` of `r`.
 caf::actor make_pool(caf::actor_system& sys, worker_registry::role& r,
                      size_t first, size_t n) {
   auto index = first;
@@ -110,7 +138,7 @@ caf::actor make_pool(caf::actor_system& sys, worker_registry::role& r,
       spawned.push_back(r.spawn(sys, index++, 0, caf::actor{}));
       return spawned.back();
     },
-    caf::actor_pool::round_robin());
+    by_booking());
   for (auto& w : spawned)
     r.slots.push_back({pool, w, 0});
   return pool;
@@ -233,14 +261,14 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
     inventory_repos.push_back(std::make_shared<memory_inventory_repository>());
   for (auto& t : loaded.tours)
     inventory_repos[shard_index(t.id, w.inventory_shards)]->upsert_tour(t);
-  for (auto& h : loaded.holds) {
-    // Replaying the holds rebuilds the seat counts.
-    auto& repo = *inventory_repos[shard_index(h.tour_id, w.inventory_shards)];
-    auto ok = repo.reserve(h) && (!h.sold || repo.commit(h.booking_id));
-    if (!ok)
-      log_line(log_level::error, "stored hold not loaded",
-               {{"booking_id", h.booking_id}, {"tour_id", h.tour_id}});
-  }
+  // The departures' counts include every hold, loaded or not (those of
+  // finished bookings stay in the file).
+  for (auto& c : loaded.counts)
+    inventory_repos[shard_index(c.tour_id, w.inventory_shards)]->restore_counts(
+      c);
+  for (auto& h : loaded.holds)
+    inventory_repos[shard_index(h.tour_id, w.inventory_shards)]->restore_hold(
+      h);
   e.workers = std::make_shared<worker_registry>();
   auto& roles = e.workers->roles;
   auto& inventory = roles["inventory"];
@@ -471,18 +499,28 @@ void shut_down(caf::scoped_actor& self, engine& e) {
 world_snapshot collect_world(caf::scoped_actor& self, const engine& e,
                              const pump_fn& pump) {
   world_snapshot w;
+  if (e.store) {
+    // Memory holds only part of the bookings then: the file holds all.
+    auto st = ask<stored_state>(self, pump, e.store, snapshot_atom::value);
+    w.bookings = std::move(st.bookings);
+    inventory_snapshot inv;
+    inv.departures = std::move(st.counts);
+    inv.holds = std::move(st.holds);
+    w.inventory.push_back(std::move(inv));
+    for (auto& p : st.payments)
+      w.payments.push_back(p.intent);
+    w.notifications = std::move(st.notifications);
+    auto stats = collect_stats(self, e, pump);
+    w.sagas_in_flight = stats.in_flight + stats.starting;
+    w.quiescent = w.sagas_in_flight == 0;
+    return w;
+  }
   booking_filter all;
   all.limit = std::numeric_limits<int32_t>::max();
-  if (e.store) {
-    // The shards hold only part of the bookings then.
-    w.bookings = ask<std::vector<booking_record>>(self, pump, e.store,
-                                                  list_atom::value, all);
-  } else {
-    for (auto& shard : e.bookings) {
-      auto part = ask<std::vector<booking_record>>(self, pump, shard,
-                                                   list_atom::value, all);
-      w.bookings.insert(w.bookings.end(), part.begin(), part.end());
-    }
+  for (auto& shard : e.bookings) {
+    auto part = ask<std::vector<booking_record>>(self, pump, shard,
+                                                 list_atom::value, all);
+    w.bookings.insert(w.bookings.end(), part.begin(), part.end());
   }
   for (auto& shard : e.inventory)
     w.inventory.push_back(

@@ -26,5 +26,8 @@ using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 using claim_atom = caf::atom_constant<caf::atom("claim")>;
+using parts_atom = caf::atom_constant<caf::atom("parts")>;
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
+using notice_atom = caf::atom_constant<caf::atom("notice")>;
 
 } // namespace booking

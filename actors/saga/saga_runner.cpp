@@ -229,11 +229,20 @@ void complete(coordinator_pointer self, const std::string& key,
   s.phase = saga_phase::done;
   if (self->state.opts.durable) {
     // The saga's row goes, with any event still pending.
+    auto& peers = self->state.peers;
     booking_update upd;
     upd.id = s.req.id;
     attach_durable(self, s, upd, true);
-    self->send(shard_for(self->state.peers.bookings, s.req.id),
-               record_atom::value, std::move(upd));
+    self->send(shard_for(peers.bookings, s.req.id), record_atom::value,
+               std::move(upd));
+    // The participants may forget the booking: the store keeps what they
+    // wrote of it (every call of the saga has been answered, so each
+    // wrote before this goes out) and gives it back if it is worked on
+    // again.
+    self->send(shard_for(peers.inventory, s.req.tour_id), forget_atom::value,
+               s.req.id);
+    self->send(peers.payment, forget_atom::value, s.req.id);
+    self->send(peers.notification, forget_atom::value, s.req.id);
   }
   ++self->state.stats.completed;
   drop_in_flight(self);

@@ -233,6 +233,7 @@ memory_notification_repository::record_attempt(notification_record rec) {
   auto [i, added] = id_by_key_.emplace(key(rec.booking_id, rec.kind), rec.id);
   if (added) {
     rec.attempts = 1;
+    by_booking_.emplace(rec.booking_id, rec.id);
     return by_id_[rec.id] = std::move(rec);
   }
   auto& stored = by_id_.at(i->second);
@@ -248,9 +249,46 @@ memory_notification_repository::record_attempt(notification_record rec) {
 
 void memory_notification_repository::restore(notification_record rec) {
   std::lock_guard<std::mutex> guard{mtx_};
-  id_by_key_[key(rec.booking_id, rec.kind)] = rec.id;
+  auto [i, added] = id_by_key_.emplace(key(rec.booking_id, rec.kind), rec.id);
+  if (!added)
+    return;
   auto id = rec.id;
+  by_booking_.emplace(rec.booking_id, id);
   by_id_[id] = std::move(rec);
+}
+
+bool memory_notification_repository::knows(
+  const std::string& booking_id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return by_booking_.count(booking_id) > 0;
+}
+
+void memory_notification_repository::forget(const std::string& booking_id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto [first, last] = by_booking_.equal_range(booking_id);
+  for (auto i = first; i != last; ++i) {
+    auto j = by_id_.find(i->second);
+    if (j == by_id_.end())
+      continue;
+    id_by_key_.erase(key(booking_id, j->second.kind));
+    by_id_.erase(j);
+  }
+  by_booking_.erase(first, last);
+}
+
+void memory_inventory_repository::restore_counts(const departure_counts& x) {
+  if (auto c = counts(x.tour_id, x.date)) {
+    c->held = x.held;
+    c->sold = x.sold;
+  }
+}
+
+void memory_inventory_repository::restore_hold(const seat_hold& h) {
+  holds_.emplace(h.booking_id, h);
+}
+
+void memory_inventory_repository::forget(const std::string& booking_id) {
+  holds_.erase(booking_id);
 }
 
 caf::optional<notification_record>

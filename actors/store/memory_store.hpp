@@ -46,6 +46,9 @@ public:
   caf::optional<seat_hold>
   hold_of(const std::string& booking_id) const override;
   inventory_snapshot snapshot() const override;
+  void restore_counts(const departure_counts& c) override;
+  void restore_hold(const seat_hold& h) override;
+  void forget(const std::string& booking_id) override;
 
 private:
   departure_counts* counts(const std::string& tour_id, const std::string& date);
@@ -68,9 +71,9 @@ public:
   std::vector<notification_record> all() const override;
   std::vector<notification_record>
   list(const notification_filter& filter) const override;
-
-  /// Puts back a record an earlier run stored, as it was.
-  void restore(notification_record rec);
+  bool knows(const std::string& booking_id) const override;
+  void restore(notification_record rec) override;
+  void forget(const std::string& booking_id) override;
 
 private:
   static std::string key(const std::string& booking_id, notification_kind kind);
@@ -78,6 +81,8 @@ private:
   mutable std::mutex mtx_;
   std::map<std::string, notification_record> by_id_;
   std::unordered_map<std::string, std::string> id_by_key_;
+  /// Notification ids by booking id.
+  std::unordered_multimap<std::string, std::string> by_booking_;
   std::unordered_set<std::string> claimed_;
 };
 

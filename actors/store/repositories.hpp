@@ -77,6 +77,16 @@ public:
 
   /// Every departure and hold.
   virtual inventory_snapshot snapshot() const = 0;
+
+  /// Sets the held and sold seats of a departure as an earlier run left
+  /// them (the tour must be known).
+  virtual void restore_counts(const departure_counts& c) = 0;
+
+  /// Puts back a hold the counts already include, unless one is held.
+  virtual void restore_hold(const seat_hold& h) = 0;
+
+  /// Forgets a booking's hold; the counts keep its seats.
+  virtual void forget(const std::string& booking_id) = 0;
 };
 
 /// Outgoing notifications and their delivery log. Thread-safe.
@@ -114,6 +124,16 @@ public:
 
   /// Every notification, ordered by id.
   virtual std::vector<notification_record> all() const = 0;
+
+  /// True if a notification of `booking_id` is held.
+  virtual bool knows(const std::string& booking_id) const = 0;
+
+  /// Puts back a notification an earlier run stored, unless one of its
+  /// booking and kind is held.
+  virtual void restore(notification_record rec) = 0;
+
+  /// Forgets the notifications of a booking (a durable store keeps them).
+  virtual void forget(const std::string& booking_id) = 0;
 
   /// Notifications matching `filter`, ordered by id, at most `filter.limit`.
   virtual std::vector<notification_record>

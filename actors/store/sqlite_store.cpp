@@ -147,9 +147,22 @@ CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
     // Finished bookings live only in the file: reading one back, with its
     // history and notifications, goes by booking id. Ids grow with time, so
     // these indexes are appended to at their end, like the tables.
+    //
+    // Departures count their held and sold seats, so start-up need not
+    // replay the holds of every booking ever made: it loads those of
+    // unfinished sagas only.
     R"sql(
 CREATE INDEX booking_history_by_booking ON booking_history (booking_id);
 CREATE INDEX notifications_by_booking ON notifications (booking_id);
+ALTER TABLE departures ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE departures ADD COLUMN sold INTEGER NOT NULL DEFAULT 0;
+UPDATE departures SET
+  held = (SELECT COALESCE(SUM(h.seats), 0) FROM holds h
+          WHERE h.tour_id = departures.tour_id AND h.date = departures.date
+            AND h.sold = 0),
+  sold = (SELECT COALESCE(SUM(h.seats), 0) FROM holds h
+          WHERE h.tour_id = departures.tour_id AND h.date = departures.date
+            AND h.sold <> 0);
 )sql",
   };
   return scripts;
@@ -407,6 +420,7 @@ struct sqlite_store::impl {
   statement put_tour;
   statement delete_departures;
   statement put_departure;
+  statement put_counts;
   statement put_hold;
   statement delete_hold;
   statement put_payment;
@@ -487,6 +501,19 @@ struct sqlite_store::impl {
   caf::error
   read_bookings(std::vector<booking_record>& out, const std::string& selection,
                 const std::vector<std::variant<std::string, int64_t>>& xs);
+  /// Appends the holds, payments and notifications of the bookings the
+  /// queries select (with `everything`, each kind by its own query, else
+  /// all by `holds_of`), their `?` bound to `xs`.
+  caf::error
+  read_parts(booking_parts& out, const std::string& holds_of,
+             const std::string& payments_of, const std::string& notes_of,
+             bool everything,
+             const std::vector<std::variant<std::string, int64_t>>& xs);
+  /// Runs `sql` with `xs` bound and calls `f` for every row.
+  template <class F>
+  caf::error
+  each_row_of(const std::string& sql,
+              const std::vector<std::variant<std::string, int64_t>>& xs, F f);
   int apply(const store_batch& b, std::vector<int64_t>& seqs);
 };
 
@@ -588,9 +615,12 @@ caf::error sqlite_store::impl::prepare_write_path() {
      "VALUES (?, ?, ?, ?)"},
     {&delete_departures, "DELETE FROM departures WHERE tour_id = ?"},
     // A date listed twice keeps its last capacity, as the inventory does.
+    // Its seat counts come with the tour's batch.
     {&put_departure,
      "INSERT OR REPLACE INTO departures (tour_id, date, capacity) "
      "VALUES (?, ?, ?)"},
+    {&put_counts,
+     "UPDATE departures SET held = ?, sold = ? WHERE tour_id = ? AND date = ?"},
     {&put_hold,
      "INSERT OR REPLACE INTO holds (booking_id, tour_id, date, seats, sold) "
      "VALUES (?, ?, ?, ?, ?)"},
@@ -666,6 +696,10 @@ int sqlite_store::impl::apply(const store_batch& b,
           != SQLITE_OK)
         return rc;
   }
+  for (auto& x : b.counts)
+    if ((rc = run(put_counts.get(), x.held, x.sold, x.tour_id, x.date))
+        != SQLITE_OK)
+      return rc;
   for (auto& x : b.holds)
     if ((rc = run(put_hold.get(), x.booking_id, x.tour_id, x.date, x.seats,
                   x.sold))
@@ -767,27 +801,43 @@ int bind(sqlite3_stmt* s, int i, const sql_value& x) {
   return std::visit([&](auto& y) { return bind(s, i, y); }, x);
 }
 
+const char* notification_columns
+  = "SELECT id, booking_id, kind, channel, recipient, subject, body, status, "
+    "attempts, created_at FROM notifications";
+
+void read_notification_row(row_reader& r, notification_record& x) {
+  r(x.id, x.booking_id, x.kind, x.channel, x.to, x.subject, x.body, x.status,
+    x.attempts, x.created_at);
+}
+
 } // namespace
+
+template <class F>
+caf::error sqlite_store::impl::each_row_of(const std::string& sql,
+                                           const std::vector<sql_value>& xs,
+                                           F f) {
+  statement s;
+  if (auto rc = prepare(sql.c_str(), s); rc != SQLITE_OK)
+    return fail(rc);
+  for (size_t i = 0; i < xs.size(); ++i)
+    if (auto rc = bind(s.get(), static_cast<int>(i + 1), xs[i]);
+        rc != SQLITE_OK)
+      return fail(rc);
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    row_reader r{s.get()};
+    f(r);
+    if (!r.problem().empty())
+      return fail("cannot read the stored data: " + r.problem());
+  }
+  return rc == SQLITE_DONE ? caf::error{} : fail(rc);
+}
 
 caf::error sqlite_store::impl::read_bookings(std::vector<booking_record>& out,
                                              const std::string& selection,
                                              const std::vector<sql_value>& xs) {
-  auto run_query = [&](const std::string& sql, auto on_row) -> caf::error {
-    statement s;
-    if (auto rc = prepare(sql.c_str(), s); rc != SQLITE_OK)
-      return fail(rc);
-    for (size_t i = 0; i < xs.size(); ++i)
-      if (auto rc = bind(s.get(), static_cast<int>(i + 1), xs[i]);
-          rc != SQLITE_OK)
-        return fail(rc);
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-      row_reader r{s.get()};
-      on_row(r);
-      if (!r.problem().empty())
-        return fail("cannot read the stored data: " + r.problem());
-    }
-    return rc == SQLITE_DONE ? caf::error{} : fail(rc);
+  auto run_query = [&](const std::string& sql, auto on_row) {
+    return each_row_of(sql, xs, on_row);
   };
   auto first = out.size();
   std::unordered_map<std::string, size_t> index;
@@ -821,6 +871,46 @@ caf::error sqlite_store::impl::read_bookings(std::vector<booking_record>& out,
         b.updated_at = std::max(b.updated_at, e.at);
         b.saga.push_back(std::move(e));
       }
+    });
+}
+
+caf::error
+sqlite_store::impl::read_parts(booking_parts& out, const std::string& holds_of,
+                               const std::string& payments_of,
+                               const std::string& notes_of, bool everything,
+                               const std::vector<sql_value>& xs) {
+  // Without `everything`, every kind is selected by `holds_of`.
+  auto which = [&](const std::string& own) {
+    return everything ? own : holds_of;
+  };
+  auto err = each_row_of(
+    "SELECT booking_id, tour_id, date, seats, sold FROM holds WHERE booking_id "
+    "IN ("
+      + which(holds_of) + ") ORDER BY booking_id",
+    xs, [&](row_reader& r) {
+      auto& x = out.holds.emplace_back();
+      r(x.booking_id, x.tour_id, x.date, x.seats, x.sold);
+    });
+  if (err)
+    return err;
+  err = each_row_of(
+    "SELECT booking_id, state, authorized_cents, captured_cents, "
+    "refunded_cents, token, failed_authorizations, failed_reversals "
+    "FROM payments WHERE booking_id IN ("
+      + which(payments_of) + ") ORDER BY booking_id",
+    xs, [&](row_reader& r) {
+      auto& x = out.payments.emplace_back();
+      auto& p = x.intent;
+      r(p.booking_id, p.state, p.authorized_cents, p.captured_cents,
+        p.refunded_cents, x.token, x.failed_authorizations, x.failed_reversals);
+    });
+  if (err)
+    return err;
+  return each_row_of(
+    std::string{notification_columns} + " WHERE booking_id IN ("
+      + which(notes_of) + ") ORDER BY id",
+    xs, [&](row_reader& r) {
+      read_notification_row(r, out.notifications.emplace_back());
     });
 }
 
@@ -875,46 +965,27 @@ caf::expected<stored_state> sqlite_store::load(load_scope scope) {
   if (err)
     return err;
   err = d.each_row(
-    "SELECT tour_id, date, capacity FROM departures ORDER BY tour_id, date",
+    "SELECT tour_id, date, capacity, held, sold FROM departures "
+    "ORDER BY tour_id, date",
     [&](row_reader& r) {
-      std::string id;
-      departure x;
-      r(id, x.date, x.capacity);
-      if (auto i = tour_index.find(id); i != tour_index.end())
-        st.tours[i->second].departures.push_back(std::move(x));
+      auto& c = st.counts.emplace_back();
+      r(c.tour_id, c.date, c.capacity, c.held, c.sold);
+      if (auto i = tour_index.find(c.tour_id); i != tour_index.end())
+        st.tours[i->second].departures.push_back({c.date, c.capacity});
     });
   if (err)
     return err;
-  err = d.each_row("SELECT booking_id, tour_id, date, seats, sold FROM holds "
-                   "ORDER BY booking_id",
-                   [&](row_reader& r) {
-                     auto& x = st.holds.emplace_back();
-                     r(x.booking_id, x.tour_id, x.date, x.seats, x.sold);
-                   });
-  if (err)
+  booking_parts parts;
+  if (auto err = d.read_parts(parts,
+                              everything ? "SELECT booking_id FROM holds"
+                                         : "SELECT req_id FROM sagas",
+                              "SELECT booking_id FROM payments",
+                              "SELECT booking_id FROM notifications",
+                              everything, {}))
     return err;
-  err = d.each_row(
-    "SELECT booking_id, state, authorized_cents, captured_cents, "
-    "refunded_cents, token, failed_authorizations, "
-    "failed_reversals FROM payments ORDER BY booking_id",
-    [&](row_reader& r) {
-      auto& x = st.payments.emplace_back();
-      auto& p = x.intent;
-      r(p.booking_id, p.state, p.authorized_cents, p.captured_cents,
-        p.refunded_cents, x.token, x.failed_authorizations, x.failed_reversals);
-    });
-  if (err)
-    return err;
-  err = d.each_row(
-    "SELECT id, booking_id, kind, channel, recipient, subject, body, status, "
-    "attempts, created_at FROM notifications ORDER BY id",
-    [&](row_reader& r) {
-      auto& x = st.notifications.emplace_back();
-      r(x.id, x.booking_id, x.kind, x.channel, x.to, x.subject, x.body,
-        x.status, x.attempts, x.created_at);
-    });
-  if (err)
-    return err;
+  st.holds = std::move(parts.holds);
+  st.payments = std::move(parts.payments);
+  st.notifications = std::move(parts.notifications);
   err = d.each_row("SELECT key, fingerprint, booking_id, created_at "
                    "FROM idempotency_keys ORDER BY key",
                    [&](row_reader& r) {
@@ -924,6 +995,54 @@ caf::expected<stored_state> sqlite_store::load(load_scope scope) {
   if (err)
     return err;
   return st;
+}
+
+caf::expected<booking_parts> sqlite_store::read_parts(const std::string& id) {
+  booking_parts parts;
+  if (auto err = impl_->read_parts(parts, "SELECT ?", {}, {}, false,
+                                   {sql_value{id}}))
+    return err;
+  return parts;
+}
+
+caf::expected<notification_record>
+sqlite_store::read_notification(const std::string& id) {
+  std::vector<notification_record> found;
+  auto err = impl_->each_row_of(
+    std::string{notification_columns} + " WHERE id = ?", {sql_value{id}},
+    [&](row_reader& r) { read_notification_row(r, found.emplace_back()); });
+  if (err)
+    return err;
+  if (found.empty())
+    return make_error(booking_errc::not_found, id);
+  return std::move(found.front());
+}
+
+caf::expected<std::vector<notification_record>>
+sqlite_store::list_notifications(const notification_filter& filter) {
+  std::string sql = std::string{notification_columns} + " WHERE 1";
+  std::vector<sql_value> xs;
+  auto match = [&](const char* column, const std::string& value) {
+    if (value.empty())
+      return;
+    sql += std::string{" AND "} + column + " = ?";
+    xs.emplace_back(value);
+  };
+  match("booking_id", filter.booking_id);
+  match("recipient", filter.email);
+  if (!filter.after_id.empty()) {
+    sql += " AND id > ?";
+    xs.emplace_back(filter.after_id);
+  }
+  sql += " ORDER BY id LIMIT ?";
+  xs.emplace_back(int64_t{std::max(filter.limit, int32_t{0})});
+  std::vector<notification_record> found;
+  auto err = impl_->each_row_of(sql, xs, [&](row_reader& r) {
+    read_notification_row(r, found.emplace_back());
+  });
+  if (err)
+    return err;
+  return found;
 }
 
 caf::expected<booking_record>

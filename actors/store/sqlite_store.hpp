@@ -55,6 +55,18 @@ public:
   /// Reads back what the engine keeps in memory (the outbox only counted).
   caf::expected<stored_state> load(load_scope scope);
 
+  /// The hold, payment and notifications of one booking (all empty if it
+  /// has none).
+  caf::expected<booking_parts> read_parts(const std::string& id);
+
+  /// One notification by id; fails with `not_found`.
+  caf::expected<notification_record> read_notification(const std::string& id);
+
+  /// The notifications matching `filter`, ordered by id, at most
+  /// `filter.limit`.
+  caf::expected<std::vector<notification_record>>
+  list_notifications(const notification_filter& filter);
+
   /// One booking with its history; fails with `not_found`.
   caf::expected<booking_record> read_booking(const std::string& id);
 

@@ -78,6 +78,7 @@ store_batch fold(std::vector<store_batch>& batches) {
   last_version<booking_record> bookings;
   last_version<saga_checkpoint> sagas;
   last_version<tour> tours;
+  last_version<departure_counts> counts;
   last_version<seat_hold> holds;
   last_version<payment_row> payments;
   last_version<notification_record> notifications;
@@ -97,6 +98,8 @@ store_batch fold(std::vector<store_batch>& batches) {
       out.events.push_back(std::move(x));
     for (auto& x : b.tours)
       tours.put(x.id, x);
+    for (auto& x : b.counts)
+      counts.put(x.tour_id + '\n' + x.date, x);
     for (auto& x : b.holds)
       holds.put(x.booking_id, x);
     for (auto& id : b.released)
@@ -124,6 +127,8 @@ store_batch fold(std::vector<store_batch>& batches) {
                out.sagas.push_back(std::move(done));
              });
   tours.each([&](tour x) { out.tours.push_back(std::move(x)); }, none);
+  counts.each([&](departure_counts x) { out.counts.push_back(std::move(x)); },
+              none);
   holds.each([&](seat_hold x) { out.holds.push_back(std::move(x)); },
              [&](const std::string& id) { out.released.push_back(id); });
   payments.each([&](payment_row x) { out.payments.push_back(std::move(x)); },
@@ -340,14 +345,38 @@ void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
         answer(rp, db.list_bookings(filter));
       });
     };
+    auto on_parts = [&](caf::get_atom, parts_atom, std::string& id) {
+      auto rp = self->make_response_promise<booking_parts>();
+      w.read(
+        [rp, id](sqlite_store& db) mutable { answer(rp, db.read_parts(id)); });
+    };
+    auto on_notice = [&](caf::get_atom, notice_atom, std::string& id) {
+      auto rp = self->make_response_promise<notification_record>();
+      w.read([rp, id](sqlite_store& db) mutable {
+        answer(rp, db.read_notification(id));
+      });
+    };
+    auto on_notices = [&](list_atom, notification_filter& filter) {
+      auto rp = self->make_response_promise<std::vector<notification_record>>();
+      w.read([rp, filter](sqlite_store& db) mutable {
+        answer(rp, db.list_notifications(filter));
+      });
+    };
+    auto on_snapshot = [&](snapshot_atom) {
+      auto rp = self->make_response_promise<stored_state>();
+      w.read([rp](sqlite_store& db) mutable {
+        answer(rp, db.load(load_scope::everything));
+      });
+    };
     auto on_exit = [&](caf::exit_msg&) { running = false; };
     if (wait == forever)
       self->receive(on_persist, on_batch, on_published, on_sink, on_get,
-                    on_list, on_exit);
+                    on_list, on_parts, on_notice, on_notices, on_snapshot,
+                    on_exit);
     else
       self->receive(
-        on_persist, on_batch, on_published, on_sink, on_get, on_list, on_exit,
-        caf::after(wait) >> [] {});
+        on_persist, on_batch, on_published, on_sink, on_get, on_list, on_parts,
+        on_notice, on_notices, on_snapshot, on_exit, caf::after(wait) >> [] {});
   };
   constexpr auto now = std::chrono::milliseconds(0);
   while (running) {

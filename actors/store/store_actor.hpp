@@ -65,8 +65,17 @@ using store_actor = caf::typed_actor<
   // see all a sender wrote before it asked.
   caf::replies_to<caf::get_atom, std::string>::with<booking_record>,
   // The bookings matching a filter, ordered by id.
+  caf::replies_to<list_atom, booking_filter>::with<std::vector<booking_record>>,
+  // The hold, payment and notifications of one booking.
+  caf::replies_to<caf::get_atom, parts_atom, std::string>::with<booking_parts>,
+  // One notification by id (fails with not_found).
+  caf::replies_to<caf::get_atom, notice_atom,
+                  std::string>::with<notification_record>,
+  // The notifications matching a filter, ordered by id.
   caf::replies_to<list_atom,
-                  booking_filter>::with<std::vector<booking_record>>>;
+                  notification_filter>::with<std::vector<notification_record>>,
+  // Everything the file holds (for checks).
+  caf::replies_to<snapshot_atom>::with<stored_state>>;
 
 /// Health and counters of the store, shared with /readyz and /metrics.
 class store_status {

@@ -75,6 +75,8 @@ struct store_batch {
   std::vector<domain_event> events;
   /// Inserted or replaced.
   std::vector<tour> tours;
+  /// Held and sold seats of departures (written after `tours`).
+  std::vector<departure_counts> counts;
   /// Inserted or replaced (keyed by booking id).
   std::vector<seat_hold> holds;
   /// Booking ids whose holds are deleted.
@@ -92,7 +94,7 @@ struct store_batch {
 
   bool empty() const {
     return bookings.empty() && history.empty() && sagas.empty()
-           && events.empty() && tours.empty() && holds.empty()
+           && events.empty() && tours.empty() && counts.empty() && holds.empty()
            && released.empty() && payments.empty() && notifications.empty()
            && keys.empty() && published.empty()
            && keys_expire_before.time_since_epoch().count() == 0;
@@ -102,11 +104,13 @@ struct store_batch {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_batch& x) {
   return f(caf::meta::type_name("store_batch"), x.bookings, x.history, x.sagas,
-           x.events, x.tours, x.holds, x.released, x.payments, x.notifications,
-           x.keys, x.keys_expire_before, x.published);
+           x.events, x.tours, x.counts, x.holds, x.released, x.payments,
+           x.notifications, x.keys, x.keys_expire_before, x.published);
 }
 
-/// Everything the store holds, as loaded at start.
+/// What the store holds, as loaded at start (see `load_scope`): the
+/// bookings, holds, payments and notifications of unfinished sagas, or
+/// of every booking.
 struct stored_state {
   /// With their histories, ordered by id.
   std::vector<booking_record> bookings;
@@ -115,10 +119,35 @@ struct stored_state {
   /// Unconfirmed events (their rows stay in the table until published).
   int64_t outbox_events = 0;
   std::vector<tour> tours;
+  /// Seat counts of every departure (of every hold, loaded or not).
+  std::vector<departure_counts> counts;
   std::vector<seat_hold> holds;
   std::vector<payment_row> payments;
   std::vector<notification_record> notifications;
   std::vector<idempotency_entry> keys;
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stored_state& x) {
+  return f(caf::meta::type_name("stored_state"), x.bookings, x.sagas,
+           x.outbox_events, x.tours, x.counts, x.holds, x.payments,
+           x.notifications, x.keys);
+}
+
+/// What the participants keep of one booking, as the store holds it: read
+/// back when a booking that left memory is worked on again.
+struct booking_parts {
+  /// None or one.
+  std::vector<seat_hold> holds;
+  /// None or one.
+  std::vector<payment_row> payments;
+  std::vector<notification_record> notifications;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, booking_parts& x) {
+  return f(caf::meta::type_name("booking_parts"), x.holds, x.payments,
+           x.notifications);
+}
 
 } // namespace booking

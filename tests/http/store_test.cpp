@@ -152,6 +152,20 @@ CAF_TEST(an evicted booking reads back identical and pages exactly) {
                                               << body << "\nand reads back as\n"
                                               << r.body);
   }
+  // Their notifications read back from the file too, listed and by id.
+  for (auto& [id, body] : in_memory) {
+    auto r = get("/api/v1/notifications?booking_id=" + id);
+    HTTP_CHECK_STATUS(r, 200);
+    auto doc = r.json();
+    auto notes = items(doc);
+    CAF_REQUIRE_EQUAL(notes.size(), 1u);
+    CAF_CHECK_EQUAL(str(*notes[0], "kind"), "booking_confirmed");
+    CAF_CHECK_EQUAL(str(*notes[0], "status"), "sent");
+    auto one = get("/api/v1/notifications/" + str(*notes[0], "id"));
+    HTTP_CHECK_STATUS(one, 200);
+    auto one_doc = one.json();
+    CAF_CHECK_EQUAL(canonical(one_doc), canonical(*notes[0]));
+  }
   // Pages of 3, by cursor, list every booking once, in id order, each as
   // its GET shows it; with a status filter too.
   for (std::string filter : {"", "&status=confirmed"}) {

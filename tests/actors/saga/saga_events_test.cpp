@@ -44,6 +44,7 @@ payment_actor::behavior_type failing_capture(payment_actor::pointer self,
     [=](status_atom a, std::string& id) {
       return self->delegate(real, a, std::move(id));
     },
+    [=](forget_atom a, std::string& id) { self->send(real, a, std::move(id)); },
     [](deliver_atom, uint64_t) {}, // the workers' own timer; unused here
   };
 }

@@ -511,4 +511,140 @@ CAF_TEST(a failed write rolls back everything) {
   CAF_CHECK_EQUAL(after.outbox[1].event.id, "e3");
 }
 
+CAF_TEST(start up loads only what unfinished sagas work on) {
+  auto path = file("scope.db");
+  auto db = open(path);
+  store_batch a;
+  tour t{"tour-1", "Old Town", 2500, "EUR", {{"2026-12-01", 10}}};
+  a.tours = {t};
+  a.counts = {{"tour-1", "2026-12-01", 10, 2, 3}};
+  auto done = make_booking("done", 1);
+  auto live = make_booking("live", 2);
+  a.bookings = {done, live};
+  a.history = {{"done", make_entry(saga_step::reserve_seats, 1, 1)},
+               {"live", make_entry(saga_step::reserve_seats, 1, 2)},
+               {"done", make_entry(saga_step::send_notification, 1, 3)}};
+  auto saga = make_saga("live");
+  saga.req.id = "live";
+  a.sagas = {saga};
+  a.holds = {{"done", "tour-1", "2026-12-01", 3, true},
+             {"live", "tour-1", "2026-12-01", 2, false}};
+  a.payments = {{{"done", payment_state::captured, 100, 100, 0}, "tok_d"},
+                {{"live", payment_state::authorized, 200, 0, 0}, "tok_l"}};
+  auto note_done = make_note("n1");
+  note_done.booking_id = "done";
+  auto note_live = make_note("n2");
+  note_live.booking_id = "live";
+  a.notifications = {note_done, note_live};
+  write(*db, a);
+  auto all = load(*db);
+  CAF_REQUIRE_EQUAL(all.bookings.size(), 2u);
+  auto st = load(*db, load_scope::unfinished);
+  CAF_REQUIRE_EQUAL(st.bookings.size(), 1u);
+  CAF_CHECK_EQUAL(st.bookings[0].id, "live");
+  CAF_CHECK_EQUAL(st.bookings[0].saga.size(), 1u);
+  CAF_REQUIRE_EQUAL(st.holds.size(), 1u);
+  CAF_CHECK_EQUAL(st.holds[0].booking_id, "live");
+  CAF_REQUIRE_EQUAL(st.payments.size(), 1u);
+  CAF_CHECK_EQUAL(st.payments[0].token, "tok_l");
+  CAF_REQUIRE_EQUAL(st.notifications.size(), 1u);
+  CAF_CHECK_EQUAL(st.notifications[0].id, "n2");
+  CAF_CHECK_EQUAL(st.sagas.size(), 1u);
+  // The counts include the seats of the hold left in the file.
+  CAF_REQUIRE_EQUAL(st.counts.size(), 1u);
+  CAF_CHECK_EQUAL(st.counts[0].held, 2);
+  CAF_CHECK_EQUAL(st.counts[0].sold, 3);
+  CAF_CHECK_EQUAL(st.counts[0].capacity, 10);
+  CAF_REQUIRE_EQUAL(st.tours.size(), 1u);
+  CAF_CHECK_EQUAL(st.tours[0].departures.size(), 1u);
+  // A finished booking reads back as a full load has it.
+  auto rec = db->read_booking("done");
+  CAF_REQUIRE(rec);
+  check_same(std::vector{*rec}, std::vector{all.bookings[0]});
+  CAF_CHECK_EQUAL(rec->saga.size(), 2u);
+  auto missing = db->read_booking("nope");
+  CAF_REQUIRE(!missing);
+  CAF_CHECK(is(missing.error(), booking_errc::not_found));
+  auto parts = db->read_parts("done");
+  CAF_REQUIRE(parts);
+  CAF_REQUIRE_EQUAL(parts->holds.size(), 1u);
+  CAF_CHECK(parts->holds[0].sold);
+  CAF_REQUIRE_EQUAL(parts->payments.size(), 1u);
+  CAF_CHECK_EQUAL(parts->payments[0].token, "tok_d");
+  CAF_REQUIRE_EQUAL(parts->notifications.size(), 1u);
+  check_same(parts->notifications, std::vector{note_done});
+  auto none = db->read_parts("nope");
+  CAF_REQUIRE(none);
+  CAF_CHECK(none->holds.empty() && none->payments.empty()
+            && none->notifications.empty());
+  // Listing pages by id, filters included.
+  booking_filter f;
+  f.limit = 1;
+  auto page = db->list_bookings(f);
+  CAF_REQUIRE(page && page->size() == 1u);
+  check_same(*page, std::vector{all.bookings[0]});
+  f.after_id = "done";
+  page = db->list_bookings(f);
+  CAF_REQUIRE(page && page->size() == 1u);
+  CAF_CHECK_EQUAL((*page)[0].id, "live");
+  f.after_id = "live";
+  page = db->list_bookings(f);
+  CAF_REQUIRE(page);
+  CAF_CHECK(page->empty());
+  booking_filter by_email;
+  by_email.email = "live@example.org";
+  page = db->list_bookings(by_email);
+  CAF_REQUIRE(page && page->size() == 1u);
+  CAF_CHECK_EQUAL((*page)[0].id, "live");
+  booking_filter by_status;
+  by_status.status = "confirmed";
+  page = db->list_bookings(by_status);
+  CAF_REQUIRE(page);
+  CAF_CHECK(page->empty());
+  auto note = db->read_notification("n1");
+  CAF_REQUIRE(note);
+  check_same(std::vector{*note}, std::vector{note_done});
+  notification_filter nf;
+  nf.booking_id = "live";
+  auto notes = db->list_notifications(nf);
+  CAF_REQUIRE(notes && notes->size() == 1u);
+  CAF_CHECK_EQUAL((*notes)[0].id, "n2");
+}
+
+CAF_TEST(a store of schema 1 gets its seat counts from its holds) {
+  auto path = file("old.db");
+  {
+    auto db = open(path);
+    store_batch a;
+    a.tours = {{"tour-1",
+                "Old Town",
+                2500,
+                "EUR",
+                {{"2026-12-01", 10}, {"2026-12-02", 5}}}};
+    a.holds = {{"b1", "tour-1", "2026-12-01", 3, true},
+               {"b2", "tour-1", "2026-12-01", 2, true},
+               {"b3", "tour-1", "2026-12-01", 1, false}};
+    write(*db, a);
+  }
+  // What a build of schema 1 left: no counts, no read indexes.
+  for (auto sql :
+       {"DROP INDEX booking_history_by_booking",
+        "DROP INDEX notifications_by_booking",
+        "ALTER TABLE departures DROP COLUMN held",
+        "ALTER TABLE departures DROP COLUMN sold", "PRAGMA user_version=1"})
+    raw(path, sql);
+  CAF_REQUIRE_EQUAL(raw(path, "PRAGMA user_version"), "1");
+  auto db = open(path);
+  CAF_CHECK_EQUAL(raw(path, "PRAGMA user_version"),
+                  std::to_string(sqlite_store::schema_version()));
+  auto st = load(*db, load_scope::unfinished);
+  CAF_REQUIRE_EQUAL(st.counts.size(), 2u);
+  CAF_CHECK_EQUAL(st.counts[0].held, 1);
+  CAF_CHECK_EQUAL(st.counts[0].sold, 5);
+  CAF_CHECK_EQUAL(st.counts[1].held, 0);
+  CAF_CHECK_EQUAL(st.counts[1].sold, 0);
+  // No saga runs: no hold is loaded.
+  CAF_CHECK(st.holds.empty());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

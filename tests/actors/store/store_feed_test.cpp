@@ -102,6 +102,39 @@ using ids = std::vector<std::string>;
 
 CAF_TEST_FIXTURE_SCOPE(store_feed_tests, feed_fixture)
 
+CAF_TEST(the store reads back what it holds of a booking) {
+  store_batch b;
+  b.holds = {{"b1", "tour-1", "2026-12-01", 2, true}};
+  b.payments = {{{"b1", payment_state::captured, 100, 100, 0}, "tok", 0, 0}};
+  CAF_REQUIRE(db->write({&b}));
+  auto status = std::make_shared<store_status>();
+  auto store = spawn_store(*sys, db, status, gate);
+  caf::scoped_actor self{*sys};
+  self
+    ->request(store, std::chrono::seconds(5), caf::get_atom::value,
+              parts_atom::value, std::string{"b1"})
+    .receive(
+      [](booking_parts& parts) {
+        CAF_REQUIRE_EQUAL(parts.holds.size(), 1u);
+        CAF_CHECK_EQUAL(parts.holds[0].seats, 2);
+        CAF_CHECK(parts.holds[0].sold);
+        CAF_REQUIRE_EQUAL(parts.payments.size(), 1u);
+        CAF_CHECK_EQUAL(parts.payments[0].token, "tok");
+        CAF_CHECK(parts.notifications.empty());
+      },
+      [](caf::error& err) { CAF_FAIL(describe(err)); });
+  self
+    ->request(store, std::chrono::seconds(5), caf::get_atom::value,
+              parts_atom::value, std::string{"b2"})
+    .receive(
+      [](booking_parts& parts) {
+        CAF_CHECK(parts.holds.empty() && parts.payments.empty());
+      },
+      [](caf::error& err) { CAF_FAIL(describe(err)); });
+  self->send_exit(store, caf::exit_reason::user_shutdown);
+  self->wait_for(store);
+}
+
 CAF_TEST(the outbox goes out in order a window at a time) {
   // An earlier run left three events unconfirmed.
   store_batch old;

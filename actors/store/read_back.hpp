@@ -1,0 +1,90 @@
+// Work on bookings that may have left memory.
+//
+// With a durable store, a participant (inventory, payment, notification)
+// forgets what it keeps of a booking once the booking's saga has ended: the
+// store holds it. The first call about a booking memory lacks asks the store
+// for what it holds of it (`booking_parts`) and puts that back; calls about
+// the same booking that arrive meanwhile wait behind it, and all run in
+// arrival order once the answer is in. The store answers after committing
+// every batch it received before, so the answer includes all the
+// participant wrote. Other bookings go on meanwhile.
+//
+// A brand-new booking is asked for too: memory cannot tell it from one that
+// left, and a late duplicate call must find what the store kept (a payment
+// already voided, a notification already sent).
+//
+//   st.loads.run(self, st.store, id, st.repo->knows(id),
+//                [=](booking_parts& p) { ... restore ... },
+//                [=] { ... the call ... });
+
+#pragma once
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "actors/errors.hpp"
+#include "actors/log.hpp"
+#include "actors/store/store_actor.hpp"
+
+namespace booking {
+
+class read_back {
+public:
+  /// Runs `work` once the parts of booking `id` are in memory: at once
+  /// without a store, or if `held` and no call about `id` waits; else after
+  /// `restore` has put back what the store holds.
+  template <class Self, class Restore>
+  void run(Self* self, const store_actor& store, const std::string& id,
+           bool held, Restore restore, std::function<void()> work) {
+    if (!store) {
+      work();
+      return;
+    }
+    if (auto i = waiting_.find(id); i != waiting_.end()) {
+      i->second.push_back(std::move(work));
+      return;
+    }
+    if (held) {
+      work();
+      return;
+    }
+    waiting_[id].push_back(std::move(work));
+    self
+      ->request(store, caf::infinite, caf::get_atom::value, parts_atom::value,
+                id)
+      .then(
+        [this, id, restore](booking_parts& parts) mutable {
+          restore(parts);
+          resume(id);
+        },
+        [this, id](caf::error& e) {
+          // The calls run on what memory has; the store is failing anyway.
+          log_line(log_level::error, "reading a booking back failed",
+                   {{"booking_id", id}, {"error", describe(e)}});
+          resume(id);
+        });
+  }
+
+  /// Calls waiting for a read.
+  size_t waiting() const {
+    return waiting_.size();
+  }
+
+private:
+  void resume(const std::string& id) {
+    auto i = waiting_.find(id);
+    if (i == waiting_.end())
+      return;
+    auto works = std::move(i->second);
+    waiting_.erase(i);
+    for (auto& w : works)
+      w();
+  }
+
+  std::unordered_map<std::string, std::vector<std::function<void()>>> waiting_;
+};
+
+} // namespace booking
