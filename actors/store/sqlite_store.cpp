@@ -428,6 +428,11 @@ struct sqlite_store::impl {
   statement put_key;
   statement expire_keys;
   statement delete_event;
+  // Reading one booking's parts back (hot: once per participant and new
+  // booking), prepared once like the write path.
+  statement hold_of;
+  statement payment_of;
+  statement notifications_of;
 
   caf::error fail(const std::string& cause) const {
     return make_error(booking_errc::store_error, path + ": " + cause);
@@ -487,6 +492,28 @@ struct sqlite_store::impl {
     return caf::none;
   }
 
+  /// Runs the prepared statement `s` with `key` bound and calls `f` for
+  /// every row, then resets it.
+  template <class F>
+  caf::error each_row_in(sqlite3_stmt* s, const std::string& key, F f) {
+    auto rc = bind(s, 1, key);
+    caf::error err;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+      row_reader r{s};
+      f(r);
+      if (!r.problem().empty()) {
+        err = fail("cannot read the stored data: " + r.problem());
+        break;
+      }
+      rc = SQLITE_OK;
+    }
+    if (!err && rc != SQLITE_DONE)
+      err = fail(rc);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return err;
+  }
+
   void abort_transaction() {
     // Some errors (disk full, I/O) roll back on their own already.
     if (sqlite3_get_autocommit(db.get()) == 0)
@@ -536,11 +563,12 @@ caf::error sqlite_store::impl::configure() {
   if (auto rc = exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF");
       rc != SQLITE_OK)
     return fail(rc);
-  // Bookings are keyed by random UUIDs, so writes land all over the tables:
-  // a page cache of 64 MiB and reads through a memory map (instead of a
-  // read call per page) keep the store thread off the kernel. Both only
-  // tune speed; failing to set them is no error.
-  exec("PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824");
+  // Booking ids grow with time, so writes land on the last pages of the
+  // tables and indexes: a page cache of 16 MiB holds them. No memory map:
+  // every page read through one stays resident, so the process would grow
+  // with the file (up to the map's size). Only tunes speed and memory;
+  // failing to set it is no error.
+  exec("PRAGMA cache_size=-16384; PRAGMA mmap_size=0");
   // Takes the lock now rather than at the first write.
   if (auto rc = exec("BEGIN IMMEDIATE; COMMIT"); rc != SQLITE_OK) {
     auto err = fail(rc);
@@ -637,6 +665,16 @@ caf::error sqlite_store::impl::prepare_write_path() {
      "created_at) VALUES (?, ?, ?, ?)"},
     {&expire_keys, "DELETE FROM idempotency_keys WHERE created_at < ?"},
     {&delete_event, "DELETE FROM outbox WHERE seq = ?"},
+    {&hold_of, "SELECT booking_id, tour_id, date, seats, sold FROM holds "
+               "WHERE booking_id = ?"},
+    {&payment_of,
+     "SELECT booking_id, state, authorized_cents, captured_cents, "
+     "refunded_cents, token, failed_authorizations, failed_reversals "
+     "FROM payments WHERE booking_id = ?"},
+    {&notifications_of,
+     "SELECT id, booking_id, kind, channel, recipient, subject, body, status, "
+     "attempts, created_at FROM notifications WHERE booking_id = ? "
+     "ORDER BY id"},
   };
   for (auto& [stmt, text] : sql)
     if (auto rc = prepare(text, *stmt, SQLITE_PREPARE_PERSISTENT);
@@ -997,9 +1035,24 @@ caf::expected<stored_state> sqlite_store::load(load_scope scope) {
 }
 
 caf::expected<booking_parts> sqlite_store::read_parts(const std::string& id) {
+  auto& d = *impl_;
   booking_parts parts;
-  if (auto err = impl_->read_parts(parts, "SELECT ?", {}, {}, false,
-                                   {sql_value{id}}))
+  auto err = d.each_row_in(d.hold_of.get(), id, [&](row_reader& r) {
+    auto& x = parts.holds.emplace_back();
+    r(x.booking_id, x.tour_id, x.date, x.seats, x.sold);
+  });
+  if (!err)
+    err = d.each_row_in(d.payment_of.get(), id, [&](row_reader& r) {
+      auto& x = parts.payments.emplace_back();
+      auto& p = x.intent;
+      r(p.booking_id, p.state, p.authorized_cents, p.captured_cents,
+        p.refunded_cents, x.token, x.failed_authorizations, x.failed_reversals);
+    });
+  if (!err)
+    err = d.each_row_in(d.notifications_of.get(), id, [&](row_reader& r) {
+      read_notification_row(r, parts.notifications.emplace_back());
+    });
+  if (err)
     return err;
   return parts;
 }

@@ -803,7 +803,8 @@ std::string describe_booking(const stored_state& st, const std::string& id) {
 }
 
 /// The store's view as the invariant checker takes it. Departure counts
-/// are not stored: they are the sums of the holds of each departure.
+/// are the sums of the holds of each departure (the stored counts are
+/// checked against them).
 world_snapshot world_of(const stored_state& st,
                         std::vector<std::string> acknowledged,
                         std::vector<std::string>& unknown_holds) {
@@ -908,6 +909,16 @@ void check_store(const store_contents& st, traffic& t) {
   DUR_CHECK(unknown_holds.empty(), unknown_holds.size()
                                      << " holds on unknown departures, e.g. "
                                      << unknown_holds.front());
+  // The seat counts the file keeps (and start-up loads instead of the
+  // holds) are the sums of its holds.
+  for (auto& c : st.counts)
+    for (auto& inv : world.inventory)
+      for (auto& d : inv.departures)
+        if (d.tour_id == c.tour_id && d.date == c.date)
+          DUR_CHECK(d.held == c.held && d.sold == c.sold,
+                    c.tour_id << "/" << c.date << " stores held " << c.held
+                              << ", sold " << c.sold << "; its holds sum to "
+                              << d.held << ", " << d.sold);
   // 2. No saga left behind.
   for (size_t i = 0; i < st.sagas.size() && i < 5; ++i)
     CAF_TEST_PRINT_ERROR("unfinished saga "
