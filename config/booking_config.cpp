@@ -475,7 +475,7 @@ const std::vector<option_spec>& option_table() {
                        "everything in memory, without disk")
       .non_empty()
       .bind([](auto& s) -> auto& { return s.store.path; }),
-    integer("store.cache-bookings", 0, 100'000'000,
+    integer("store.cache-bookings", 1, 100'000'000,
             "finished bookings kept in memory; older ones are read from "
             "the file")
       .bind([](auto& s) -> auto& { return s.store.cache_bookings; }),

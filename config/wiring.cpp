@@ -99,16 +99,19 @@ struct worker_registry {
 
 namespace {
 
-/// Sends every call about one booking to the same worker, chosen by the
-/// booking id (the call's string or request argument): a worker that reads
-/// a booking back from the store then sees all calls about it, in order.
-/// Calls without one go round robin. A restarted worker joins at the end,
-/// so the choice moves for some bookings then; they share one repository.
-caf::actor_pool::policy by_booking() {
+/// Sends every call about one booking to the same slot of `role`, chosen by
+/// the booking id (the call's string or request argument), and there to
+/// the slot's current worker: a worker that reads a booking back from the
+/// store then sees all calls about it, in order, restarts included (a
+/// restarted worker takes its predecessor's slot). Calls without one go
+/// round robin.
+caf::actor_pool::policy by_booking(std::shared_ptr<worker_registry> reg,
+                                   std::string role) {
   auto next = std::make_shared<std::atomic<size_t>>(0);
-  return [next](caf::actor_system&, caf::actor_pool::uplock& guard,
-                const caf::actor_pool::actor_vec& workers,
-                caf::mailbox_element_ptr& ptr, caf::execution_unit* host) {
+  return [reg, role, next](caf::actor_system&, caf::actor_pool::uplock& guard,
+                           const caf::actor_pool::actor_vec& workers,
+                           caf::mailbox_element_ptr& ptr,
+                           caf::execution_unit* host) {
     auto& msg = ptr->content();
     const std::string* key = nullptr;
     if (msg.size() == 2) {
@@ -119,17 +122,28 @@ caf::actor_pool::policy by_booking() {
       else if (msg.match_element<notification_request>(1))
         key = &msg.get_as<notification_request>(1).booking_id;
     }
-    auto i = key != nullptr ? shard_index(*key, workers.size())
-                            : (*next)++ % workers.size();
-    caf::actor selected = workers[i];
-    guard.unlock();
+    caf::actor selected;
+    if (key == nullptr) {
+      selected = workers[(*next)++ % workers.size()];
+      guard.unlock();
+    } else {
+      // The pool's lock goes first: `crash_worker` holds the registry's
+      // while it adds a worker to the pool.
+      guard.unlock();
+      std::lock_guard<std::mutex> lock{reg->mtx};
+      auto& slots = reg->roles[role].slots;
+      selected = slots[shard_index(*key, slots.size())].worker;
+    }
     selected->enqueue(std::move(ptr), host);
   };
 }
 
-/// A pool of workers `first` to `first + n - 1` of `r`.
-caf::actor make_pool(caf::actor_system& sys, worker_registry::role& r,
-                     size_t first, size_t n) {
+/// A pool of workers `first` to `first + n - 1` of `r`, dispatching by
+/// `policy`.
+caf::actor
+make_pool(caf::actor_system& sys, worker_registry::role& r, size_t first,
+          size_t n,
+          caf::actor_pool::policy policy = caf::actor_pool::round_robin()) {
   auto index = first;
   std::vector<caf::actor> spawned;
   auto pool = caf::actor_pool::make(
@@ -138,7 +152,7 @@ caf::actor make_pool(caf::actor_system& sys, worker_registry::role& r,
       spawned.push_back(r.spawn(sys, index++, 0, caf::actor{}));
       return spawned.back();
     },
-    by_booking());
+    std::move(policy));
   for (auto& w : spawned)
     r.slots.push_back({pool, w, 0});
   return pool;
@@ -247,12 +261,11 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
     if (!booking_repos[shard_index(rec.id, w.booking_shards)]->insert(rec))
       log_line(log_level::warn, "stored booking not loaded",
                {{"booking_id", rec.id}});
-  // The cache is shared out evenly; a shard keeps at least one.
+  // The cache is shared out evenly, rounded up: a shard keeps at least the
+  // booking it is working on.
   booking_cache cache;
-  cache.capacity = std::max<size_t>(
-    1, (cfg.store.cache_bookings + w.booking_shards - 1) / w.booking_shards);
-  if (cfg.store.cache_bookings == 0)
-    cache.capacity = 0;
+  cache.capacity = (cfg.store.cache_bookings + w.booking_shards - 1)
+                   / w.booking_shards;
   cache.held = e.bookings_held;
   for (auto& repo : booking_repos)
     e.bookings.push_back(spawn_booking(sys, repo, e.store, cache));
@@ -316,7 +329,8 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
     return caf::actor_cast<caf::actor>(
       spawn_payment_worker(sys, gateway, std::move(po), store));
   };
-  e.payment_pool = make_pool(sys, payment, 0, w.payment_workers);
+  e.payment_pool = make_pool(sys, payment, 0, w.payment_workers,
+                             by_booking(e.workers, "payment"));
   e.payment = caf::actor_cast<payment_actor>(e.payment_pool);
   if (opts.wrap_payment)
     e.payment = opts.wrap_payment(sys, e.payment);
@@ -332,7 +346,8 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
     return caf::actor_cast<caf::actor>(
       spawn_notification_worker(sys, repo, std::move(no), store));
   };
-  e.notification_pool = make_pool(sys, notification, 0, w.notification_workers);
+  e.notification_pool = make_pool(sys, notification, 0, w.notification_workers,
+                                  by_booking(e.workers, "notification"));
   e.notification = caf::actor_cast<notification_actor>(e.notification_pool);
   // With a broker, the publisher bridge receives every saga's events.
   auto events = opts.events;

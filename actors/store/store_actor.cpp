@@ -179,8 +179,9 @@ public:
     refill(self);
   }
 
+  /// Batches and reads waiting for the next commit.
   size_t queued() const {
-    return batches_.size();
+    return batches_.size() + reads_.size();
   }
 
   /// Queues a read; it runs after the next commit.
