@@ -104,14 +104,15 @@ namespace {
 /// the slot's current worker: a worker that reads a booking back from the
 /// store then sees all calls about it, in order, restarts included (a
 /// restarted worker takes its predecessor's slot). Calls without one go
-/// round robin.
-caf::actor_pool::policy by_booking(std::shared_ptr<worker_registry> reg,
+/// round robin. The registry holds the pool, so the pool's policy holds the
+/// registry weakly.
+caf::actor_pool::policy by_booking(std::weak_ptr<worker_registry> registry,
                                    std::string role) {
   auto next = std::make_shared<std::atomic<size_t>>(0);
-  return [reg, role, next](caf::actor_system&, caf::actor_pool::uplock& guard,
-                           const caf::actor_pool::actor_vec& workers,
-                           caf::mailbox_element_ptr& ptr,
-                           caf::execution_unit* host) {
+  return [registry, role,
+          next](caf::actor_system&, caf::actor_pool::uplock& guard,
+                const caf::actor_pool::actor_vec& workers,
+                caf::mailbox_element_ptr& ptr, caf::execution_unit* host) {
     auto& msg = ptr->content();
     const std::string* key = nullptr;
     if (msg.size() == 2) {
@@ -122,8 +123,9 @@ caf::actor_pool::policy by_booking(std::shared_ptr<worker_registry> reg,
       else if (msg.match_element<notification_request>(1))
         key = &msg.get_as<notification_request>(1).booking_id;
     }
+    auto reg = key != nullptr ? registry.lock() : nullptr;
     caf::actor selected;
-    if (key == nullptr) {
+    if (reg == nullptr) {
       selected = workers[(*next)++ % workers.size()];
       guard.unlock();
     } else {
