@@ -847,6 +847,48 @@ void read_notification_row(row_reader& r, notification_record& x) {
     x.attempts, x.created_at);
 }
 
+/// One row of `holds` (booking_id, tour_id, date, seats, sold).
+void read_hold_row(row_reader& r, seat_hold& x) {
+  r(x.booking_id, x.tour_id, x.date, x.seats, x.sold);
+}
+
+/// One row of `payments` (booking_id, state, the three amounts, token, the
+/// two failure counts).
+void read_payment_row(row_reader& r, payment_row& x) {
+  auto& p = x.intent;
+  r(p.booking_id, p.state, p.authorized_cents, p.captured_cents,
+    p.refunded_cents, x.token, x.failed_authorizations, x.failed_reversals);
+}
+
+/// The query of one page by id: `select` narrowed by the filters that are
+/// set, after the cursor, ordered by id, at most `limit`; its `?` bound in
+/// `xs`.
+struct page_query {
+  std::string sql;
+  std::vector<sql_value> xs;
+
+  explicit page_query(std::string select)
+      : sql(std::move(select) + " WHERE 1") {
+    // nop
+  }
+
+  void match(const char* column, const std::string& value) {
+    if (value.empty())
+      return;
+    sql += std::string{" AND "} + column + " = ?";
+    xs.emplace_back(value);
+  }
+
+  void page(const std::string& after_id, int32_t limit) {
+    if (!after_id.empty()) {
+      sql += " AND id > ?";
+      xs.emplace_back(after_id);
+    }
+    sql += " ORDER BY id LIMIT ?";
+    xs.emplace_back(int64_t{std::max(limit, int32_t{0})});
+  }
+};
+
 } // namespace
 
 template <class F>
@@ -924,10 +966,7 @@ sqlite_store::impl::read_parts(booking_parts& out, const std::string& holds_of,
     "SELECT booking_id, tour_id, date, seats, sold FROM holds WHERE booking_id "
     "IN ("
       + which(holds_of) + ") ORDER BY booking_id",
-    xs, [&](row_reader& r) {
-      auto& x = out.holds.emplace_back();
-      r(x.booking_id, x.tour_id, x.date, x.seats, x.sold);
-    });
+    xs, [&](row_reader& r) { read_hold_row(r, out.holds.emplace_back()); });
   if (err)
     return err;
   err = each_row_of(
@@ -935,12 +974,8 @@ sqlite_store::impl::read_parts(booking_parts& out, const std::string& holds_of,
     "refunded_cents, token, failed_authorizations, failed_reversals "
     "FROM payments WHERE booking_id IN ("
       + which(payments_of) + ") ORDER BY booking_id",
-    xs, [&](row_reader& r) {
-      auto& x = out.payments.emplace_back();
-      auto& p = x.intent;
-      r(p.booking_id, p.state, p.authorized_cents, p.captured_cents,
-        p.refunded_cents, x.token, x.failed_authorizations, x.failed_reversals);
-    });
+    xs,
+    [&](row_reader& r) { read_payment_row(r, out.payments.emplace_back()); });
   if (err)
     return err;
   return each_row_of(
@@ -1038,15 +1073,11 @@ caf::expected<booking_parts> sqlite_store::read_parts(const std::string& id) {
   auto& d = *impl_;
   booking_parts parts;
   auto err = d.each_row_in(d.hold_of.get(), id, [&](row_reader& r) {
-    auto& x = parts.holds.emplace_back();
-    r(x.booking_id, x.tour_id, x.date, x.seats, x.sold);
+    read_hold_row(r, parts.holds.emplace_back());
   });
   if (!err)
     err = d.each_row_in(d.payment_of.get(), id, [&](row_reader& r) {
-      auto& x = parts.payments.emplace_back();
-      auto& p = x.intent;
-      r(p.booking_id, p.state, p.authorized_cents, p.captured_cents,
-        p.refunded_cents, x.token, x.failed_authorizations, x.failed_reversals);
+      read_payment_row(r, parts.payments.emplace_back());
     });
   if (!err)
     err = d.each_row_in(d.notifications_of.get(), id, [&](row_reader& r) {
@@ -1072,24 +1103,12 @@ sqlite_store::read_notification(const std::string& id) {
 
 caf::expected<std::vector<notification_record>>
 sqlite_store::list_notifications(const notification_filter& filter) {
-  std::string sql = std::string{notification_columns} + " WHERE 1";
-  std::vector<sql_value> xs;
-  auto match = [&](const char* column, const std::string& value) {
-    if (value.empty())
-      return;
-    sql += std::string{" AND "} + column + " = ?";
-    xs.emplace_back(value);
-  };
-  match("booking_id", filter.booking_id);
-  match("recipient", filter.email);
-  if (!filter.after_id.empty()) {
-    sql += " AND id > ?";
-    xs.emplace_back(filter.after_id);
-  }
-  sql += " ORDER BY id LIMIT ?";
-  xs.emplace_back(int64_t{std::max(filter.limit, int32_t{0})});
+  page_query q{notification_columns};
+  q.match("booking_id", filter.booking_id);
+  q.match("recipient", filter.email);
+  q.page(filter.after_id, filter.limit);
   std::vector<notification_record> found;
-  auto err = impl_->each_row_of(sql, xs, [&](row_reader& r) {
+  auto err = impl_->each_row_of(q.sql, q.xs, [&](row_reader& r) {
     read_notification_row(r, found.emplace_back());
   });
   if (err)
@@ -1109,25 +1128,13 @@ sqlite_store::read_booking(const std::string& id) {
 
 caf::expected<std::vector<booking_record>>
 sqlite_store::list_bookings(const booking_filter& filter) {
-  std::string sql = "SELECT id FROM bookings WHERE 1";
-  std::vector<sql_value> xs;
-  auto match = [&](const char* column, const std::string& value) {
-    if (value.empty())
-      return;
-    sql += std::string{" AND "} + column + " = ?";
-    xs.emplace_back(value);
-  };
-  match("status", filter.status);
-  match("tour_id", filter.tour_id);
-  match("customer_email", filter.email);
-  if (!filter.after_id.empty()) {
-    sql += " AND id > ?";
-    xs.emplace_back(filter.after_id);
-  }
-  sql += " ORDER BY id LIMIT ?";
-  xs.emplace_back(int64_t{std::max(filter.limit, int32_t{0})});
+  page_query q{"SELECT id FROM bookings"};
+  q.match("status", filter.status);
+  q.match("tour_id", filter.tour_id);
+  q.match("customer_email", filter.email);
+  q.page(filter.after_id, filter.limit);
   std::vector<booking_record> found;
-  if (auto err = impl_->read_bookings(found, sql, xs))
+  if (auto err = impl_->read_bookings(found, q.sql, q.xs))
     return err;
   return found;
 }

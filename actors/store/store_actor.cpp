@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <unordered_map>
+#include <utility>
 
 #include <caf/blocking_actor.hpp>
 #include <caf/exit_reason.hpp>
@@ -334,40 +335,33 @@ void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
     auto on_sink = [&](outbox_sink_actor& sink, size_t window) {
       w.set_sink(self, std::move(sink), window);
     };
+    // A read answers with what `read(db)` returns, after the next commit.
+    auto queue_read = [&](auto read) {
+      using value =
+        typename decltype(read(std::declval<sqlite_store&>()))::value_type;
+      auto rp = self->make_response_promise<value>();
+      w.read([rp, read](sqlite_store& db) mutable { answer(rp, read(db)); });
+    };
     auto on_get = [&](caf::get_atom, std::string& id) {
-      auto rp = self->make_response_promise<booking_record>();
-      w.read([rp, id](sqlite_store& db) mutable {
-        answer(rp, db.read_booking(id));
-      });
+      queue_read([id](sqlite_store& db) { return db.read_booking(id); });
     };
     auto on_list = [&](list_atom, booking_filter& filter) {
-      auto rp = self->make_response_promise<std::vector<booking_record>>();
-      w.read([rp, filter](sqlite_store& db) mutable {
-        answer(rp, db.list_bookings(filter));
-      });
+      queue_read(
+        [filter](sqlite_store& db) { return db.list_bookings(filter); });
     };
     auto on_parts = [&](caf::get_atom, parts_atom, std::string& id) {
-      auto rp = self->make_response_promise<booking_parts>();
-      w.read(
-        [rp, id](sqlite_store& db) mutable { answer(rp, db.read_parts(id)); });
+      queue_read([id](sqlite_store& db) { return db.read_parts(id); });
     };
     auto on_notice = [&](caf::get_atom, notice_atom, std::string& id) {
-      auto rp = self->make_response_promise<notification_record>();
-      w.read([rp, id](sqlite_store& db) mutable {
-        answer(rp, db.read_notification(id));
-      });
+      queue_read([id](sqlite_store& db) { return db.read_notification(id); });
     };
     auto on_notices = [&](list_atom, notification_filter& filter) {
-      auto rp = self->make_response_promise<std::vector<notification_record>>();
-      w.read([rp, filter](sqlite_store& db) mutable {
-        answer(rp, db.list_notifications(filter));
-      });
+      queue_read(
+        [filter](sqlite_store& db) { return db.list_notifications(filter); });
     };
     auto on_snapshot = [&](snapshot_atom) {
-      auto rp = self->make_response_promise<stored_state>();
-      w.read([rp](sqlite_store& db) mutable {
-        answer(rp, db.load(load_scope::everything));
-      });
+      queue_read(
+        [](sqlite_store& db) { return db.load(load_scope::everything); });
     };
     auto on_exit = [&](caf::exit_msg&) { running = false; };
     if (wait == forever)
