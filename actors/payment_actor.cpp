@@ -91,14 +91,18 @@ caf::expected<payment_intent> outcome_of(payment_pointer self,
   return r.intent;
 }
 
-/// Answers with what the gateway said. With `no_answer` the requester's
-/// timeout fires: the answer is lost on the way (what the gateway did is
-/// kept all the same).
+/// The answer to a call whose answer is lost on the way (what the gateway
+/// did is kept all the same): the caller's deadline fires first.
+caf::expected<payment_intent> lost() {
+  return caf::make_error(caf::sec::request_timeout);
+}
+
+/// Answers with what the gateway said, or a lost answer late.
 caf::result<payment_intent> answer(payment_pointer self, gateway_result r) {
   auto value = outcome_of(self, r);
-  if (r.kind == gateway_result::no_answer)
-    return self->make_response_promise<payment_intent>();
   auto& st = self->state;
+  if (r.kind == gateway_result::no_answer)
+    return st.delayed.reply(self, st.opts.lost_answer_after, lost());
   return st.delayed.reply(self, st.opts.latency, std::move(value));
 }
 
@@ -121,16 +125,17 @@ caf::result<payment_intent> on_payment(payment_pointer self,
     for (auto& row : parts.payments)
       self->state.gateway->restore(row);
   };
-  st.loads.run(self, st.store, booking_id, st.gateway->knows(booking_id),
-               restore, [self, rp, call, fault]() mutable {
-                 auto r = call(fault);
-                 auto value = outcome_of(self, r);
-                 if (r.kind == gateway_result::no_answer)
-                   return;
-                 auto& st = self->state;
-                 st.delayed.reply_to(self, st.opts.latency, rp,
-                                     std::move(value));
-               });
+  st.loads.run(
+    self, st.store, booking_id, st.gateway->knows(booking_id), restore,
+    [self, rp, call, fault]() mutable {
+      auto r = call(fault);
+      auto value = outcome_of(self, r);
+      auto& st = self->state;
+      if (r.kind == gateway_result::no_answer)
+        st.delayed.reply_to(self, st.opts.lost_answer_after, rp, lost());
+      else
+        st.delayed.reply_to(self, st.opts.latency, rp, std::move(value));
+    });
   return rp;
 }
 

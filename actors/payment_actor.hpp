@@ -46,6 +46,12 @@ struct payment_options {
   /// While `outages->payment` is on, every gateway call fails transiently
   /// without reaching the gateway; empty: never.
   std::shared_ptr<outage_switches> outages;
+  /// A lost answer (`timeout_rate`) is released this long after the call,
+  /// as a `request_timeout` error. The caller's deadline has passed by then
+  /// (unless it is longer than this, and then the error reads as the same
+  /// timeout, earlier); but a caller that asked untimed
+  /// does not keep waiting for it for good.
+  caf::timespan lost_answer_after = std::chrono::minutes(1);
 };
 
 /// Spawns one payment worker; with a `store`, every payment a call changed

@@ -24,6 +24,7 @@ using status_atom = caf::atom_constant<caf::atom("status")>;
 using send_atom = caf::atom_constant<caf::atom("send")>;
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 using claim_atom = caf::atom_constant<caf::atom("claim")>;
 using parts_atom = caf::atom_constant<caf::atom("parts")>;

@@ -14,10 +14,13 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include <boost/intrusive/list.hpp>
 
 #include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
@@ -90,7 +93,22 @@ struct saga_instance {
   std::vector<domain_event> outbox;
   /// When the pending retry is due (for the checkpoint).
   caf::timestamp retry_at;
+  /// When the call in progress times out; meaningful while `deadline` is
+  /// linked.
+  caf::actor_clock::time_point due;
+  /// Links the instance into its timeout's list while a call is out; it
+  /// unlinks itself when the instance goes.
+  boost::intrusive::list_member_hook<
+    boost::intrusive::link_mode<boost::intrusive::auto_unlink>>
+    deadline;
 };
+
+/// The instances with a call out under one timeout, oldest call first.
+using deadline_list = boost::intrusive::list<
+  saga_instance,
+  boost::intrusive::member_hook<
+    saga_instance, decltype(saga_instance::deadline), &saga_instance::deadline>,
+  boost::intrusive::constant_time_size<false>>;
 
 /// Who waits on a booking that is still being priced and stored.
 struct starting_booking {
@@ -112,6 +130,12 @@ struct coordinator_state {
   std::unordered_map<std::string, starting_booking> starting_bookings;
   saga_stats stats;
   fault_dice dice{1};
+  /// Calls out, by timeout (a handful of distinct values).
+  std::map<caf::timespan, deadline_list> deadlines;
+  /// When the deadline tick is due, if one is scheduled.
+  std::optional<caf::actor_clock::time_point> tick_at;
+  /// Tells the current tick from ones scheduled earlier and superseded.
+  uint64_t tick_generation = 0;
   static inline const char* name = "saga_coordinator";
 };
 
@@ -149,7 +173,15 @@ caf::timespan backoff(coordinator_pointer self, const retry_policy& p,
 caf::optional<notification_kind> notification_for(const saga_instance& s);
 
 void dispatch(coordinator_pointer self, const saga_instance& s,
-              saga_command cmd, caf::timespan timeout, result_handler done);
+              saga_command cmd, result_handler done);
+
+/// Starts the deadline of the call `s` is about to issue.
+void arm_deadline(coordinator_pointer self, saga_instance& s,
+                  caf::timespan timeout);
+
+/// Times out every call whose deadline has passed and schedules the next
+/// tick.
+void expire_deadlines(coordinator_pointer self);
 
 /// Removes a finished instance once its outcome is stored.
 void finish(coordinator_pointer self, const std::string& key);

@@ -128,8 +128,10 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
         deliver_all(waiting.awaiters, e);
       };
       auto timeout = st.opts.lookup_timeout;
+      // Untimed, like the saga's calls: the availability actor answers
+      // every quote at once, from memory, and a dead one bounces it.
       self
-        ->request(st.peers.availability, timeout, quote_atom::value,
+        ->request(st.peers.availability, caf::infinite, quote_atom::value,
                   req.tour_id, req.date, req.seats)
         .then(
           [=](quote& q) mutable {
@@ -299,6 +301,10 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
       auto i = self->state.sagas.find(key);
       if (i != self->state.sagas.end() && i->second.epoch == epoch)
         issue(self, key);
+    },
+    [=](deadline_atom, uint64_t generation) {
+      if (generation == self->state.tick_generation)
+        expire_deadlines(self);
     },
   };
 }

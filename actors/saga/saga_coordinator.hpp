@@ -4,13 +4,20 @@
 // The wiring spawns several coordinators and the front desk routes each
 // booking by its id (`actors/shard.hpp`), so every message about one booking
 // reaches the same one. A coordinator keeps its instances as plain data (no
-// actor per saga), issues each step as a request with the row's timeout,
-// retries with exponential backoff and jitter, resolves uncertain outcomes with
-// the row's query, and compensates completed steps in reverse order. Each
-// attempt is recorded in the booking's saga history with one update call to the
-// booking actor. A reply that arrives after its attempt was abandoned is
-// ignored: CAF drops responses to timed-out requests, and an epoch per attempt
-// guards the rest. The domain events the tables name go one-way to
+// actor per saga), issues each step as a request and keeps the row's timeout
+// as its own deadline, retries with exponential backoff and jitter, resolves
+// uncertain outcomes with the row's query, and compensates completed steps in
+// reverse order. Each attempt is recorded in the booking's saga history with
+// one update call to the booking actor. A reply that arrives after its attempt
+// timed out or was abandoned is ignored: an epoch per attempt guards it.
+//
+// Why the coordinator keeps the deadlines: CAF 0.17 never cancels a request
+// timeout, so a timed request leaves an entry in the actor clock (another
+// thread, behind a mutex) until it expires, and then a stale message. Here
+// every call goes out untimed; the calls of one timeout expire in the order
+// they were issued, so each timeout has a list in that order, an answer
+// unlinks its call, and one clock entry (the next due deadline) serves them
+// all. The domain events the tables name go one-way to
 // `peers.events`, one per transition and in causal order; without a sink none
 // is built.
 
@@ -56,7 +63,9 @@ using saga_coordinator_actor = caf::typed_actor<
   // Counters and metrics of this coordinator.
   caf::replies_to<caf::get_atom>::with<saga_stats>,
   // Internal: a retry timer fired (saga key, attempt epoch).
-  caf::reacts_to<timer_atom, std::string, uint64_t>>;
+  caf::reacts_to<timer_atom, std::string, uint64_t>,
+  // Internal: the deadline tick (its generation).
+  caf::reacts_to<deadline_atom, uint64_t>>;
 
 /// The actors a coordinator talks to.
 struct saga_participants {

@@ -135,8 +135,10 @@ auto on_error(result_handler done) {
   return [done](caf::error& e) { done(classify(e)); };
 }
 
+// Every call goes out untimed: its deadline is the coordinator's (see
+// `arm_deadline`).
 void dispatch(coordinator_pointer self, const saga_instance& s,
-              saga_command cmd, caf::timespan timeout, result_handler done) {
+              saga_command cmd, result_handler done) {
   auto& peers = self->state.peers;
   auto& id = s.req.id;
   switch (cmd) {
@@ -146,42 +148,43 @@ void dispatch(coordinator_pointer self, const saga_instance& s,
     case saga_command::reserve_seats: {
       seat_hold h{id, s.req.tour_id, s.req.date, s.req.seats, false};
       self
-        ->request(shard_for(peers.inventory, s.req.tour_id), timeout,
+        ->request(shard_for(peers.inventory, s.req.tour_id), caf::infinite,
                   reserve_atom::value, std::move(h))
         .then(on_reply<departure_counts>(done), on_error(done));
       return;
     }
     case saga_command::release_seats:
       self
-        ->request(shard_for(peers.inventory, s.req.tour_id), timeout,
+        ->request(shard_for(peers.inventory, s.req.tour_id), caf::infinite,
                   release_atom::value, id)
         .then(on_reply<bool>(done), on_error(done));
       return;
     case saga_command::authorize_payment: {
       payment_request req{id, s.amount_cents, s.currency, s.req.payment_token};
       self
-        ->request(peers.payment, timeout, authorize_atom::value, std::move(req))
+        ->request(peers.payment, caf::infinite, authorize_atom::value,
+                  std::move(req))
         .then(on_reply<payment_intent>(done), on_error(done));
       return;
     }
     case saga_command::void_payment:
-      self->request(peers.payment, timeout, void_atom::value, id)
+      self->request(peers.payment, caf::infinite, void_atom::value, id)
         .then(on_reply<payment_intent>(done), on_error(done));
       return;
     case saga_command::query_payment:
-      self->request(peers.payment, timeout, status_atom::value, id)
+      self->request(peers.payment, caf::infinite, status_atom::value, id)
         .then(on_reply<payment_intent>(done), on_error(done));
       return;
     case saga_command::refund_payment:
-      self->request(peers.payment, timeout, refund_atom::value, id)
+      self->request(peers.payment, caf::infinite, refund_atom::value, id)
         .then(on_reply<payment_intent>(done), on_error(done));
       return;
     case saga_command::capture_and_commit: {
       auto inventory = shard_for(peers.inventory, s.req.tour_id);
-      self->request(peers.payment, timeout, capture_atom::value, id)
+      self->request(peers.payment, caf::infinite, capture_atom::value, id)
         .then(
           [=](payment_intent&) {
-            self->request(inventory, timeout, commit_atom::value, id)
+            self->request(inventory, caf::infinite, commit_atom::value, id)
               .then(on_reply<departure_counts>(done), on_error(done));
           },
           on_error(done));
@@ -207,7 +210,8 @@ void dispatch(coordinator_pointer self, const saga_instance& s,
       req.settled = s.outcome != booking_status::compensation_failed;
       req.correlation_id = s.req.correlation_id;
       self
-        ->request(peers.notification, timeout, send_atom::value, std::move(req))
+        ->request(peers.notification, caf::infinite, send_atom::value,
+                  std::move(req))
         .then(on_reply<notification_record>(done), on_error(done));
       return;
     }
@@ -321,10 +325,54 @@ void retry_later(coordinator_pointer self, const std::string& key,
 void issue(coordinator_pointer self, const std::string& key) {
   auto& s = self->state.sagas.at(key);
   auto epoch = ++s.epoch;
-  dispatch(self, s, current_command(self, s), current_row(self, s).timeout,
-           [=](attempt_result r) {
-             on_result(self, key, epoch, std::move(r));
-           });
+  arm_deadline(self, s, current_row(self, s).timeout);
+  dispatch(self, s, current_command(self, s), [=](attempt_result r) {
+    on_result(self, key, epoch, std::move(r));
+  });
+}
+
+namespace {
+
+void schedule_tick(coordinator_pointer self, caf::actor_clock::time_point at) {
+  auto& st = self->state;
+  st.tick_at = at;
+  auto delay = std::max(caf::timespan{0}, at - self->clock().now());
+  self->delayed_send(self, delay, deadline_atom::value, ++st.tick_generation);
+}
+
+} // namespace
+
+void arm_deadline(coordinator_pointer self, saga_instance& s,
+                  caf::timespan timeout) {
+  s.deadline.unlink();
+  auto& st = self->state;
+  // Calls of one timeout are due in the order they go out, so the new one
+  // goes last in its list and only a list's first call can be due.
+  s.due = self->clock().now() + timeout;
+  st.deadlines[timeout].push_back(s);
+  if (!st.tick_at || s.due < *st.tick_at)
+    schedule_tick(self, s.due);
+}
+
+void expire_deadlines(coordinator_pointer self) {
+  auto& st = self->state;
+  st.tick_at.reset();
+  auto now = self->clock().now();
+  std::vector<std::pair<std::string, uint64_t>> expired;
+  for (auto& [timeout, calls] : st.deadlines) {
+    while (!calls.empty() && calls.front().due <= now) {
+      auto& s = calls.front();
+      calls.pop_front();
+      expired.emplace_back(saga_key(s.req.id, s.cancellation), s.epoch);
+    }
+  }
+  for (auto& [key, epoch] : expired)
+    on_result(self, key, epoch, classify(caf::sec::request_timeout));
+  // Running the timed out sagas on may have issued calls, and scheduled a
+  // tick for them; the tick must come at the earliest deadline.
+  for (auto& [timeout, calls] : st.deadlines)
+    if (!calls.empty() && (!st.tick_at || calls.front().due < *st.tick_at))
+      schedule_tick(self, calls.front().due);
 }
 
 void on_forward_result(coordinator_pointer self, const std::string& key,
@@ -465,6 +513,10 @@ void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
       || i->second.phase == saga_phase::done)
     return; // an abandoned attempt: its saga has moved on
   auto& s = i->second;
+  // The attempt is answered (or timed out): whatever else comes for it is
+  // late.
+  s.deadline.unlink();
+  ++s.epoch;
   switch (s.phase) {
     case saga_phase::forward:
       on_forward_result(self, key, s, std::move(r));

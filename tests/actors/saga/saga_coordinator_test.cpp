@@ -375,6 +375,59 @@ CAF_TEST(a late reply after a timeout is ignored) {
   CHECK_INVARIANTS({req.id});
 }
 
+CAF_TEST(a short deadline fires before a longer one issued earlier) {
+  // The reservation (10 s deadline) goes out first and is answered after
+  // 1 s; the authorization it leads to has a 2 s deadline and never gets an
+  // answer. It must time out at 3 s, not when the reservation's would have.
+  cfg.saga.inventory_timeout = 10s;
+  cfg.saga.payment_timeout = 2s;
+  cfg.saga.step_retry.max_attempts = 1;
+  cfg.faults.inventory_latency = 1s;
+  cfg.faults.payment_timeout_rate = 1.0;
+  boot();
+  auto req = request_for("tok_ok");
+  submit(req);
+  auto authorize_timeouts = [&] {
+    return outcomes(get(req.id), ss::authorize_payment, sa::execute);
+  };
+  sched.run();
+  advance_time(1s); // the reservation's answer
+  sched.run();
+  CAF_CHECK_EQUAL(outcomes(get(req.id), ss::reserve_seats, sa::execute),
+                  outcome_list{so::ok});
+  advance_time(1999ms);
+  sched.run();
+  CAF_CHECK_EQUAL(authorize_timeouts(), outcome_list{});
+  advance_time(1ms);
+  sched.run();
+  CAF_CHECK_EQUAL(authorize_timeouts(), outcome_list{so::timeout});
+}
+
+CAF_TEST(a lost payment answer is released as a timeout) {
+  // The coordinator asks untimed and keeps its own deadline; a payment
+  // worker that lost the answer still answers, late, so the coordinator
+  // does not keep the request's handler for good.
+  cfg.faults.payment_timeout_rate = 1.0;
+  boot();
+  payment_request pay{new_booking_id(), 9000, "EUR", "tok_ok"};
+  auto before = self->mailbox().size(); // what booting left there
+  auto handle = self->request(e.payment, caf::infinite, authorize_atom::value,
+                              pay);
+  sched.run();
+  advance_time(59s);
+  sched.run();
+  CAF_CHECK_EQUAL(self->mailbox().size(), before); // nothing yet
+  advance_time(1s);
+  sched.run();
+  // (A requirement: receiving below would wait for good otherwise.)
+  CAF_REQUIRE_EQUAL(self->mailbox().size(), before + 1);
+  caf::error err;
+  handle.receive([](payment_intent&) { CAF_FAIL("the answer was lost"); },
+                 [&](caf::error& x) { err = std::move(x); });
+  CAF_CHECK_EQUAL(err, caf::make_error(caf::sec::request_timeout));
+  CAF_CHECK_EQUAL(state_of(pay.booking_id), payment_state::authorized);
+}
+
 CAF_TEST(await answers with the outcome) {
   boot();
   auto req = request_for("tok_ok");
