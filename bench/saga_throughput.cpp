@@ -34,6 +34,7 @@
 // `main` waits on a scoped actor. Exit status: 0 on success, 1 if a booking
 // did not confirm or an invariant broke, 2 on bad options.
 
+#include <dlfcn.h>
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -223,8 +224,23 @@ int64_t peak_rss_bytes() {
   return proc_status_bytes("VmHWM");
 }
 
-/// Bytes the allocator has handed out and not taken back (all arenas).
+/// Bytes the allocator has handed out and not taken back (all arenas):
+/// jemalloc's `stats.allocated` when it is the allocator (its `mallctl` is
+/// looked up, so the program still runs on another one), else glibc's.
 int64_t heap_in_use_bytes() {
+  using mallctl_fn = int (*)(const char*, void*, size_t*, void*, size_t);
+  static auto mallctl
+    = reinterpret_cast<mallctl_fn>(dlsym(RTLD_DEFAULT, "mallctl"));
+  if (mallctl != nullptr) {
+    // The statistics are a snapshot taken when the epoch advances.
+    uint64_t epoch = 1;
+    size_t len = sizeof(epoch);
+    mallctl("epoch", &epoch, &len, &epoch, len);
+    size_t allocated = 0;
+    len = sizeof(allocated);
+    if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) == 0)
+      return static_cast<int64_t>(allocated);
+  }
   auto info = mallinfo2();
   return static_cast<int64_t>(info.uordblks + info.hblkhd);
 }
@@ -961,7 +977,7 @@ int main(int argc, char** argv) {
       row("transient per in-flight saga, heap",
           kib(mem.heap_per_saga() - mem.retained_per_booking()));
     } else {
-      row("heap figures", "n/a", "glibc malloc is not in use");
+      row("heap figures", "n/a", "the allocator reports no heap in use");
     }
   }
   row("peak RSS of the process (VmHWM)", mib(tp.peak_rss),

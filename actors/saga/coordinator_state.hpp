@@ -83,8 +83,9 @@ struct saga_instance {
   std::string reason;
   /// The outcome, once known (`pending` until then).
   booking_status outcome = booking_status::pending;
-  /// The booking as stored with its outcome, once the store confirmed it.
-  caf::optional<booking_record> final_record;
+  /// Set once the store answered the outcome's write (awaiters read the
+  /// booking from the store from then on).
+  bool outcome_stored = false;
   std::vector<booking_promise> awaiters;
   /// For the duration histogram; the actor clock, so tests control it.
   caf::actor_clock::time_point started;

@@ -90,7 +90,7 @@ void record(coordinator_pointer self, saga_instance& s,
         auto& inst = i->second;
         if (is_outcome) {
           serve_awaiters(inst, rec);
-          inst.final_record = std::move(rec);
+          inst.outcome_stored = true;
         }
         if (waits)
           next(inst); // may end the saga: `inst` is gone then
@@ -111,7 +111,7 @@ void record(coordinator_pointer self, saga_instance& s,
           inst.awaiters.clear();
         }
         if (is_outcome)
-          inst.final_record = booking_record{};
+          inst.outcome_stored = true;
         if (waits) {
           // The store failed (it stops for good then): the write is not
           // durable, so nothing may follow from it. The saga stops here; a
@@ -185,7 +185,7 @@ void resume(coordinator_pointer self, const saga_checkpoint& cp) {
   s.outcome = cp.outcome;
   if (s.outcome != booking_status::pending) {
     // The outcome is stored: awaiters read it from the booking.
-    s.final_record = booking_record{};
+    s.outcome_stored = true;
   }
   auto key = cp.key;
   // A saga already accepted is never refused: it takes its place whatever

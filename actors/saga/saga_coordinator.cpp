@@ -53,7 +53,7 @@ void await_outcome(coordinator_pointer self, const std::string& id,
     if (i == sagas.end())
       continue;
     auto& s = i->second;
-    if (s.final_record)
+    if (s.outcome_stored)
       break; // the store has the outcome, or something newer
     s.awaiters.push_back(std::move(rp));
     return;

@@ -223,7 +223,7 @@ void finish(coordinator_pointer self, const std::string& key) {
   auto i = self->state.sagas.find(key);
   if (i == self->state.sagas.end())
     return;
-  if (i->second.outcome != booking_status::pending && !i->second.final_record)
+  if (i->second.outcome != booking_status::pending && !i->second.outcome_stored)
     return; // the outcome's reply will call us again
   self->state.sagas.erase(i);
 }
