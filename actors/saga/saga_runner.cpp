@@ -181,9 +181,16 @@ void dispatch(coordinator_pointer self, const saga_instance& s,
       return;
     case saga_command::capture_and_commit: {
       auto inventory = shard_for(peers.inventory, s.req.tour_id);
+      auto key = saga_key(id, s.cancellation);
+      auto epoch = s.epoch;
       self->request(peers.payment, caf::infinite, capture_atom::value, id)
         .then(
           [=](payment_intent&) {
+            // A capture answered after its deadline commits nothing: the
+            // saga has moved on (a retry, or compensation).
+            auto i = self->state.sagas.find(key);
+            if (i == self->state.sagas.end() || i->second.epoch != epoch)
+              return;
             self->request(inventory, caf::infinite, commit_atom::value, id)
               .then(on_reply<departure_counts>(done), on_error(done));
           },
