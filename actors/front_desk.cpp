@@ -34,8 +34,13 @@ void create_claimed(desk_pointer self, const front_desk_peers& peers,
     ->request(shard_for(peers.bookings, req.id), caf::infinite,
               caf::get_atom::value, req.id)
     .then([rp](booking_record& rec) mutable { rp.deliver(std::move(rec)); },
-          [rp, coordinator, req](caf::error&) mutable {
-            rp.delegate(coordinator, create_atom::value, std::move(req));
+          [rp, coordinator, req](caf::error& err) mutable {
+            // Created only if it is not stored: a booking that left memory
+            // is not in the shard's map, so the shard would take it as new.
+            if (is(err, booking_errc::not_found))
+              rp.delegate(coordinator, create_atom::value, std::move(req));
+            else
+              rp.deliver(std::move(err));
           });
 }
 

@@ -192,7 +192,16 @@ inventory_impl(inventory_pointer self,
         return caf::result<void>{};
       st.loads.run(
         self, st.store, booking_id, true, [](booking_parts&) {},
-        [self, booking_id] { self->state.repo->forget(booking_id); });
+        [self, booking_id] {
+          self->state.repo->forget(booking_id);
+          self->state.loads.forget(booking_id);
+        });
+      return caf::result<void>{};
+    },
+    [=](fresh_atom, const std::string& booking_id) -> caf::result<void> {
+      if (waiting(self))
+        return caf::skip;
+      self->state.loads.fresh(booking_id);
       return caf::result<void>{};
     },
     [=](snapshot_atom) -> caf::result<inventory_snapshot> {

@@ -39,6 +39,7 @@ using inventory_actor = caf::typed_actor<
   // Forgets a booking whose saga has ended (sent with a durable store,
   // which keeps its hold); the seat counts keep its seats.
   caf::reacts_to<forget_atom, std::string>,
+  caf::reacts_to<fresh_atom, std::string>,
   // Sends a reply parked for simulated latency.
   caf::reacts_to<deliver_atom, uint64_t>>;
 

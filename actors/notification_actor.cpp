@@ -197,7 +197,13 @@ notification_impl(notification_pointer self,
         return;
       st.loads.run(
         self, st.store, booking_id, true, [](booking_parts&) {},
-        [self, booking_id] { self->state.repo->forget(booking_id); });
+        [self, booking_id] {
+          self->state.repo->forget(booking_id);
+          self->state.loads.forget(booking_id);
+        });
+    },
+    [=](fresh_atom, const std::string& booking_id) {
+      self->state.loads.fresh(booking_id);
     },
     [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
   };

@@ -32,6 +32,7 @@ using notification_actor = caf::typed_actor<
   // Forgets a booking's notifications once its saga has ended (sent with a
   // durable store, which keeps them and answers the reads above then).
   caf::reacts_to<forget_atom, std::string>,
+  caf::reacts_to<fresh_atom, std::string>,
   caf::reacts_to<deliver_atom, uint64_t>>;
 
 /// Delivers a rendered notification (the email or SMS provider); returns

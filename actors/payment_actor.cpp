@@ -186,8 +186,12 @@ payment_impl(payment_pointer self, std::shared_ptr<payment_gateway> gateway,
         return;
       st.loads.run(
         self, st.store, id, true, [](booking_parts&) {},
-        [&gw, id] { gw.forget(id); });
+        [self, &gw, id] {
+          gw.forget(id);
+          self->state.loads.forget(id);
+        });
     },
+    [=](fresh_atom, const std::string& id) { self->state.loads.fresh(id); },
     [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
   };
 }

@@ -31,6 +31,7 @@ using payment_actor = caf::typed_actor<
   // Forgets a booking's payment once its saga has ended (sent with a
   // durable store, which keeps it).
   caf::reacts_to<forget_atom, std::string>,
+  caf::reacts_to<fresh_atom, std::string>,
   caf::reacts_to<deliver_atom, uint64_t>>;
 
 /// Fault injection of one payment worker.

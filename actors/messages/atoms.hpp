@@ -29,6 +29,7 @@ using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 using claim_atom = caf::atom_constant<caf::atom("claim")>;
 using parts_atom = caf::atom_constant<caf::atom("parts")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
+using fresh_atom = caf::atom_constant<caf::atom("fresh")>;
 using notice_atom = caf::atom_constant<caf::atom("notice")>;
 
 } // namespace booking

@@ -62,6 +62,17 @@ void await_outcome(coordinator_pointer self, const std::string& id,
               id);
 }
 
+/// Tells the participants that booking `req` is new, so they need not read
+/// back what the store holds of it (nothing): its saga's calls all reach
+/// them before the `forget` that ends it.
+void announce_fresh(coordinator_pointer self, const booking_request& req) {
+  auto& peers = self->state.peers;
+  self->send(shard_for(peers.inventory, req.tour_id), fresh_atom::value,
+             req.id);
+  self->send(peers.payment, fresh_atom::value, req.id);
+  self->send(peers.notification, fresh_atom::value, req.id);
+}
+
 void log_repeated(const booking_request& req) {
   log_line(log_level::info, "booking requested again",
            {{"booking_id", req.id}, {"correlation_id", req.correlation_id}});
@@ -165,6 +176,8 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
               s.req = std::move(req);
               s.amount_cents = stored.amount_cents;
               s.currency = stored.currency;
+              if (durable)
+                announce_fresh(self, s.req);
               start(self, std::move(s), false, durable);
               deliver_all(waiting.creates, stored);
             };

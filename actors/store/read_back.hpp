@@ -9,9 +9,12 @@
 // every batch it received before, so the answer includes all the
 // participant wrote. Other bookings go on meanwhile.
 //
-// A brand-new booking is asked for too: memory cannot tell it from one that
-// left, and a late duplicate call must find what the store kept (a payment
-// already voided, a notification already sent).
+// Memory cannot tell a brand-new booking from one that left, so it is asked
+// for too, unless the coordinator said it is new (`fresh`): the first saga
+// of a booking it has just stored, whose calls all reach the participant
+// before the `forget` that ends it (messages from one actor to another stay
+// in order). A late duplicate call of any other saga must find what the
+// store kept (a payment already voided, a notification already sent).
 //
 //   st.loads.run(self, st.store, id, st.repo->knows(id),
 //                [=](booking_parts& p) { ... restore ... },
@@ -22,6 +25,7 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -47,7 +51,7 @@ public:
       i->second.push_back(std::move(work));
       return;
     }
-    if (held) {
+    if (held || fresh_.count(id) > 0) {
       work();
       return;
     }
@@ -73,6 +77,17 @@ public:
     return waiting_.size();
   }
 
+  /// Nothing of booking `id` is stored: its calls need no read until
+  /// `forget(id)`. (Lost with the actor when it restarts; reads resume.)
+  void fresh(const std::string& id) {
+    fresh_.insert(id);
+  }
+
+  /// Booking `id` left memory: calls about it read it back again.
+  void forget(const std::string& id) {
+    fresh_.erase(id);
+  }
+
 private:
   void resume(const std::string& id) {
     auto i = waiting_.find(id);
@@ -85,6 +100,7 @@ private:
   }
 
   std::unordered_map<std::string, std::vector<std::function<void()>>> waiting_;
+  std::unordered_set<std::string> fresh_;
 };
 
 } // namespace booking

@@ -187,6 +187,7 @@ public:
 
   /// Queues a read; it runs after the next commit.
   void read(std::function<void(sqlite_store&)> f) {
+    ++status_->reads;
     reads_.push_back(std::move(f));
   }
 

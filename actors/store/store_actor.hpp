@@ -94,6 +94,8 @@ public:
   std::atomic<int64_t> commits{0};
   /// Batches written by those transactions.
   std::atomic<int64_t> batches{0};
+  /// Reads asked for: bookings, listings, and what participants read back.
+  std::atomic<int64_t> reads{0};
 
 private:
   std::atomic<bool> failed_{false};

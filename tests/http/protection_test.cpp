@@ -50,6 +50,7 @@ hold_authorizations(payment_actor::stateful_pointer<holding_state> self,
       return self->delegate(real, a, std::move(id));
     },
     [=](forget_atom a, std::string& id) { self->send(real, a, std::move(id)); },
+    [=](fresh_atom a, std::string& id) { self->send(real, a, std::move(id)); },
     [=](deliver_atom, uint64_t) {
       for (auto& f : std::exchange(self->state.parked, {}))
         f();

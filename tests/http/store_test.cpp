@@ -224,8 +224,14 @@ CAF_TEST(an idempotency retry of an evicted booking returns it) {
 
 CAF_TEST(a cancel of an evicted confirmed booking works) {
   boot();
+  auto reads = [this] { return e.durable->reads.load(); };
+  auto reads_before = reads();
   auto id = book_finished();
   push_out(id);
+  // New bookings read nothing back: their participants were told that
+  // nothing of them is stored (and nothing here asked for a booking that
+  // left memory).
+  CAF_CHECK_EQUAL(reads(), reads_before);
   auto free_before = available();
   auto r = call("POST", "/api/v1/bookings/" + id + "/cancel");
   HTTP_CHECK_STATUS(r, 202);
@@ -233,6 +239,8 @@ CAF_TEST(a cancel of an evicted confirmed booking works) {
   CAF_CHECK_EQUAL(str(doc, "status"), "cancelling");
   CAF_REQUIRE(booking_reaches(id, "cancelled"));
   CAF_CHECK(eventually([&] { return saga_ended(id, "cancelled"); }));
+  // The cancellation read the booking and its parts back.
+  CAF_CHECK_GREATER(reads(), reads_before);
   // Its seat is free again.
   CAF_CHECK(eventually([&] { return available() == free_before + 1; }));
   CAF_CHECK(idle());

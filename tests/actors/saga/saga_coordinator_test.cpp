@@ -66,6 +66,7 @@ slow_first_authorize(payment_actor::stateful_pointer<slow_state> self,
       return self->delegate(real, a, std::move(id));
     },
     [=](forget_atom a, std::string& id) { self->send(real, a, std::move(id)); },
+    [=](fresh_atom a, std::string& id) { self->send(real, a, std::move(id)); },
     [=](deliver_atom, uint64_t id) {
       auto f = std::move(self->state.parked[id]);
       self->state.parked.erase(id);

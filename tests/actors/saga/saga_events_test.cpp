@@ -45,6 +45,7 @@ payment_actor::behavior_type failing_capture(payment_actor::pointer self,
       return self->delegate(real, a, std::move(id));
     },
     [=](forget_atom a, std::string& id) { self->send(real, a, std::move(id)); },
+    [=](fresh_atom a, std::string& id) { self->send(real, a, std::move(id)); },
     [](deliver_atom, uint64_t) {}, // the workers' own timer; unused here
   };
 }
