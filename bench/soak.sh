@@ -93,7 +93,7 @@ BENCH_DELAY_MS="$delay_ms" \
 load=$!
 
 metric() { awk -v m="$1" '$1 == m { print $2 }' <<<"$metrics"; }
-echo "t_s,rss_kib,cached_bookings,backlog,lag_s,in_flight,completed" >"$out/samples.csv"
+echo "t_s,rss_kib,cached_bookings,backlog,lag_s,in_flight,completed,sqlite_bytes" >"$out/samples.csv"
 start=$(date +%s)
 while kill -0 "$load" 2>/dev/null; do
   sleep "$sample"
@@ -101,10 +101,10 @@ while kill -0 "$load" 2>/dev/null; do
   metrics="$(curl -s --max-time 5 "localhost:$http_port/metrics" || true)"
   rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
   completed=$(awk '/^booking_sagas_completed_total\{/ { s += $2 } END { print s + 0 }' <<<"$metrics")
-  printf '%s,%s,%s,%s,%s,%s,%s\n' "$(( $(date +%s) - start ))" "$rss" \
+  printf '%s,%s,%s,%s,%s,%s,%s,%s\n' "$(( $(date +%s) - start ))" "$rss" \
     "$(metric booking_store_cached_bookings)" "$(metric booking_amqp_outbox_backlog)" \
     "$(metric booking_amqp_outbox_lag_seconds)" "$(metric booking_sagas_in_flight)" \
-    "$completed" >>"$out/samples.csv"
+    "$completed" "$(metric booking_store_sqlite_memory_bytes)" >>"$out/samples.csv"
   # The subscriber: what reached the queue is consumed.
   bash "$repo/deploy/rabbitmq/broker.sh" ctl "$broker_dir" purge_queue bench.events >/dev/null 2>&1 || true
 done
@@ -128,6 +128,10 @@ backlog = [num(r["backlog"]) or 0 for r in rows]
 done = [num(r["completed"]) or 0 for r in rows]
 after = [m for s, m in zip(t, rss) if s >= 120]
 growth = (after[-1] / after[0] - 1) if len(after) > 1 else float("nan")
+# SQLite's heap, its page cache included: part of RSS, bounded by the cache.
+sqlite = [(num(r.get("sqlite_bytes")) or 0) / 2**20 for r in rows]
+sqlite_after = [m for s, m in zip(t, sqlite) if s >= 120]
+sqlite_growth = sqlite_after[-1] - sqlite_after[0] if len(sqlite_after) > 1 else float("nan")
 bound = 6 * rate
 rss_ok = len(after) > 1 and growth < 0.05
 backlog_ok = max(backlog) <= bound
@@ -151,13 +155,14 @@ svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-f
        f'<text x="{(W)/2}" y="{H-10}" text-anchor="middle">seconds ({t[-1]:.0f} in all)</text>',
        '</svg>']
 open(f"{out}/soak.svg", "w").write("\n".join(svg) + "\n")
-lines = ["| t (s) | RSS (MiB) | bookings completed | cached bookings | backlog | lag (s) | in flight |",
-         "|---:|---:|---:|---:|---:|---:|---:|"]
-for r in rows:
-    lines.append(f"| {r['t_s']} | {float(r['rss_kib'])/1024:.1f} | {r['completed']} | {r['cached_bookings'] or 'n/a'} | {r['backlog']} | {r['lag_s']} | {r['in_flight']} |")
+lines = ["| t (s) | RSS (MiB) | SQLite heap (MiB) | bookings completed | cached bookings | backlog | lag (s) | in flight |",
+         "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+for r, q in zip(rows, sqlite):
+    lines.append(f"| {r['t_s']} | {float(r['rss_kib'])/1024:.1f} | {q:.1f} | {r['completed']} | {r['cached_bookings'] or 'n/a'} | {r['backlog']} | {r['lag_s']} | {r['in_flight']} |")
 lines += ["", f"Asked {rate:.0f} bookings/s, completed {achieved:.0f}/s; {refused} of {total} "
           f"answers not 2xx ({'pass' if answers_ok else 'FAIL'}, at most 1%). RSS after minute 2: "
-          f"{growth*100:+.1f}% ({'pass' if rss_ok else 'FAIL'}, < 5%); backlog peak "
+          f"{growth*100:+.1f}% ({'pass' if rss_ok else 'FAIL'}, < 5%; SQLite's heap "
+          f"{sqlite_growth:+.1f} MiB of it); backlog peak "
           f"{max(backlog):.0f} events against {bound:.0f} ({'pass' if backlog_ok else 'FAIL'})."]
 open(f"{out}/summary.md", "w").write("\n".join(lines) + "\n")
 print(lines[-1])

@@ -130,16 +130,7 @@ int main(int argc, char** argv) {
   raise_file_limit();
   auto http_opts = http_options_from_env();
   http_opts.gate = e.gate;
-  http_opts.store_metrics = [st = e.durable, held = e.bookings_held] {
-    store_counters c;
-    if (st) {
-      c.commits = st->commits;
-      c.batches = st->batches;
-      c.up = !st->failed();
-    }
-    c.cached_bookings = *held;
-    return c;
-  };
+  http_opts.store_metrics = [&e] { return e.store_figures(); };
   if (auto st = e.durable)
     http_opts.ready.store = [st] {
       return st->failed() ? check_state::down : check_state::ok;

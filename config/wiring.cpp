@@ -171,6 +171,19 @@ const inventory_actor& engine::inventory_for(const std::string& tour_id) const {
   return shard_for(inventory, tour_id);
 }
 
+store_counters engine::store_figures() const {
+  store_counters c;
+  if (durable) {
+    c.commits = durable->commits;
+    c.batches = durable->batches;
+    c.up = !durable->failed();
+    c.sqlite_memory_bytes = durable->sqlite_memory;
+  }
+  if (bookings_held)
+    c.cached_bookings = *bookings_held;
+  return c;
+}
+
 std::vector<std::pair<std::string, size_t>> engine::actor_counts() const {
   return {{"booking", bookings.size()},
           {"inventory", inventory.size()},

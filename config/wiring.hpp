@@ -36,6 +36,7 @@
 #include "bridges/amqp_publisher.hpp"
 #include "bridges/bridge_status.hpp"
 #include "config/engine_settings.hpp"
+#include "http/metrics.hpp"
 
 namespace booking {
 
@@ -90,6 +91,9 @@ struct engine {
 
   /// Number of actors per role, as spawned.
   std::vector<std::pair<std::string, size_t>> actor_counts() const;
+
+  /// The store's figures for /metrics (zero, and up, without a store).
+  store_counters store_figures() const;
 
   /// Asks every actor to exit.
   void stop();

@@ -199,6 +199,10 @@ render_metrics(const http_metrics& http, const saga_stats& sagas,
      "Bookings held in memory: those with a saga in flight and the most "
      "recently used finished ones (store.cache-bookings).",
      store.cached_bookings},
+    {"booking_store_sqlite_memory_bytes", "gauge",
+     "Heap SQLite holds, its page cache (16 MiB at most) included, after the "
+     "last commit.",
+     store.sqlite_memory_bytes},
   };
   for (auto& f : families) {
     header(out, f.name, f.type, f.help);

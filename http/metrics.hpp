@@ -42,6 +42,8 @@ struct store_counters {
   bool up = true;
   /// Bookings held in memory (in flight and cached).
   int64_t cached_bookings = 0;
+  /// Heap SQLite holds, its page cache included.
+  int64_t sqlite_memory_bytes = 0;
 };
 
 /// A histogram with fixed upper bounds (non-cumulative counts).

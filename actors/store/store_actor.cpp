@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include <sqlite3.h>
+
 #include <caf/blocking_actor.hpp>
 #include <caf/exit_reason.hpp>
 
@@ -240,6 +242,7 @@ private:
     } else {
       ++status_->commits;
       status_->batches += static_cast<int64_t>(batches_.size());
+      status_->sqlite_memory = sqlite3_memory_used();
       // Committed: the events exist now, so they count in the backlog
       // before any writer hears of the commit, and they may leave, straight
       // away while the publisher's window has room and nothing older waits

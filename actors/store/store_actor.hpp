@@ -96,6 +96,8 @@ public:
   std::atomic<int64_t> batches{0};
   /// Reads asked for: bookings, listings, and what participants read back.
   std::atomic<int64_t> reads{0};
+  /// Heap SQLite holds (its page cache included), after the last commit.
+  std::atomic<int64_t> sqlite_memory{0};
 
 private:
   std::atomic<bool> failed_{false};

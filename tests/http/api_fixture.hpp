@@ -350,11 +350,7 @@ struct api_fixture {
     engine_started = true;
     http_opts.gate = e.gate;
     if (!http_opts.store_metrics)
-      http_opts.store_metrics = [held = e.bookings_held] {
-        store_counters c;
-        c.cached_bookings = *held;
-        return c;
-      };
+      http_opts.store_metrics = [this] { return e.store_figures(); };
     load_tours(*self, e, tours);
     // The availability read model learns of tours by message; bookings are
     // priced there, so wait until it knows them.

@@ -241,6 +241,9 @@ CAF_TEST(a cancel of an evicted confirmed booking works) {
   CAF_CHECK(eventually([&] { return saga_ended(id, "cancelled"); }));
   // The cancellation read the booking and its parts back.
   CAF_CHECK_GREATER(reads(), reads_before);
+  // SQLite's heap (its page cache) is reported.
+  CAF_CHECK_GREATER(metric(metrics_text(), "booking_store_sqlite_memory_bytes"),
+                    0.0);
   // Its seat is free again.
   CAF_CHECK(eventually([&] { return available() == free_before + 1; }));
   CAF_CHECK(idle());
