@@ -130,6 +130,7 @@ private:
     if (!pub_.is_open())
       return;
     for (;;) {
+      amqp_maybe_release_buffers(pub_.get()); // see consume_one
       amqp_frame_t frame;
       timeval tv{0, 0};
       auto rc = amqp_simple_wait_frame_noblock(pub_.get(), &frame, &tv);
@@ -314,6 +315,7 @@ private:
     }
     auto tag = next_tag_++;
     for (;;) {
+      amqp_maybe_release_buffers(pub_.get()); // see consume_one
       amqp_frame_t frame;
       timeval tv{10, 0};
       auto rc = amqp_simple_wait_frame_noblock(pub_.get(), &frame, &tv);

@@ -244,6 +244,10 @@ private:
   /// Reads every frame already there; waits up to `wait_ms` for the first.
   void read_frames(int wait_ms) {
     for (;;) {
+      // rabbitmq-c decodes every frame into the connection's pools, which
+      // only this releases: without it, memory grows with every confirm.
+      // (Nothing of an earlier frame is used past its iteration.)
+      amqp_maybe_release_buffers(conn_.get());
       amqp_frame_t frame;
       timeval tv{0, wait_ms * 1000};
       auto rc = amqp_simple_wait_frame_noblock(conn_.get(), &frame, &tv);
