@@ -208,6 +208,10 @@ void retry_later(coordinator_pointer self, const std::string& key,
 
 void issue(coordinator_pointer self, const std::string& key);
 
+/// The saga `key` if it still waits on its attempt `epoch`, else null.
+saga_instance* attempt_of(coordinator_pointer self, const std::string& key,
+                          uint64_t epoch);
+
 void on_forward_result(coordinator_pointer self, const std::string& key,
                        saga_instance& s, attempt_result r);
 

@@ -311,8 +311,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
       return stats;
     },
     [=](timer_atom, const std::string& key, uint64_t epoch) {
-      auto i = self->state.sagas.find(key);
-      if (i != self->state.sagas.end() && i->second.epoch == epoch)
+      if (attempt_of(self, key, epoch))
         issue(self, key);
     },
     [=](deadline_atom, uint64_t generation) {

@@ -188,8 +188,7 @@ void dispatch(coordinator_pointer self, const saga_instance& s,
           [=](payment_intent&) {
             // A capture answered after its deadline commits nothing: the
             // saga has moved on (a retry, or compensation).
-            auto i = self->state.sagas.find(key);
-            if (i == self->state.sagas.end() || i->second.epoch != epoch)
+            if (!attempt_of(self, key, epoch))
               return;
             self->request(inventory, caf::infinite, commit_atom::value, id)
               .then(on_reply<departure_counts>(done), on_error(done));
@@ -336,6 +335,14 @@ void issue(coordinator_pointer self, const std::string& key) {
   dispatch(self, s, current_command(self, s), [=](attempt_result r) {
     on_result(self, key, epoch, std::move(r));
   });
+}
+
+saga_instance* attempt_of(coordinator_pointer self, const std::string& key,
+                          uint64_t epoch) {
+  auto i = self->state.sagas.find(key);
+  if (i == self->state.sagas.end() || i->second.epoch != epoch)
+    return nullptr;
+  return &i->second;
 }
 
 namespace {
@@ -515,11 +522,10 @@ void on_final_result(coordinator_pointer self, const std::string& key,
 
 void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
                attempt_result r) {
-  auto i = self->state.sagas.find(key);
-  if (i == self->state.sagas.end() || i->second.epoch != epoch
-      || i->second.phase == saga_phase::done)
+  auto found = attempt_of(self, key, epoch);
+  if (!found || found->phase == saga_phase::done)
     return; // an abandoned attempt: its saga has moved on
-  auto& s = i->second;
+  auto& s = *found;
   // The attempt is answered (or timed out): whatever else comes for it is
   // late.
   s.deadline.unlink();
