@@ -365,7 +365,8 @@ struct phase_plan {
   double time_offset = 0;
 };
 
-/// Waits (real time) until the publisher has nothing left to publish.
+/// Waits (real time) until the publisher is connected and has nothing left
+/// to publish.
 void wait_for_outbox(const engine& e, caf::timespan limit) {
   if (!e.amqp)
     return;
@@ -437,6 +438,10 @@ phase_result run_phase(booking_config& cfg, const sim_hooks& hooks,
   plan.seed = sc.seed;
   plan.time_offset = pp.time_offset;
   auto out = result.driver;
+  // The run's clock starts once the engine has reached its broker: a broker
+  // outage due at 200 ms must cut a connection, not the first connect of a
+  // slow start (declaring the topology takes a while on a busy machine).
+  wait_for_outbox(e, std::chrono::seconds(30));
   if (sched) {
     auto d = sys.spawn(driver, std::move(plan), out);
     caf::anon_send(d, run_atom::value);
