@@ -103,8 +103,8 @@ using notification_pointer
 
 /// Claims, renders, delivers and records one notification (see the
 /// delivery contract in the header); returns the answer.
-caf::expected<notification_record> send(notification_pointer self,
-                                        const notification_request& req) {
+caf::expected<bool> send(notification_pointer self,
+                         const notification_request& req) {
   auto& st = self->state;
   if (st.opts.outages
       && st.opts.outages->notification.load(std::memory_order_relaxed))
@@ -117,12 +117,11 @@ caf::expected<notification_record> send(notification_pointer self,
       // Another worker recorded it, and may not have sent the record to
       // the store yet: this worker sends it too before answering, so
       // nothing this answer causes can be stored before the record.
-      auto rec = *st.repo->find(req.booking_id, req.kind);
       store_batch b;
       if (st.store)
-        b.notifications.push_back(rec);
+        b.notifications.push_back(*st.repo->find(req.booking_id, req.kind));
       persist_later(self, st.store, std::move(b));
-      return rec;
+      return true;
     }
     case claim::busy:
       return make_error(booking_errc::notification_error,
@@ -138,12 +137,12 @@ caf::expected<notification_record> send(notification_pointer self,
   auto stored = st.repo->record_attempt(std::move(rec));
   store_batch b;
   if (st.store)
-    b.notifications.push_back(stored);
+    b.notifications.push_back(std::move(stored));
   // Failed attempts are written too (their count matters).
   persist_later(self, st.store, std::move(b));
   if (!delivered)
     return make_error(booking_errc::notification_error, "delivery failed");
-  return stored;
+  return true;
 }
 
 notification_actor::behavior_type
@@ -155,12 +154,11 @@ notification_impl(notification_pointer self,
   self->state.dice = fault_dice{opts.seed};
   self->state.opts = std::move(opts);
   return {
-    [=](send_atom,
-        const notification_request& req) -> caf::result<notification_record> {
+    [=](send_atom, const notification_request& req) -> caf::result<bool> {
       auto& st = self->state;
       if (!st.store)
         return st.delayed.reply(self, st.opts.latency, send(self, req));
-      auto rp = self->make_response_promise<notification_record>();
+      auto rp = self->make_response_promise<bool>();
       auto restore = [self](booking_parts& parts) {
         for (auto& rec : parts.notifications)
           self->state.repo->restore(std::move(rec));

@@ -1,10 +1,10 @@
 // Notification workers: render the outcome email and deliver it.
 //
 // Delivery contract: idempotent per booking and kind. A request for a
-// notification that was already sent returns the stored record and sends
-// nothing. A failed delivery is recorded (status "failed", attempts counted)
-// and answered with `notification_error`, so the saga retries it. The
-// wiring puts K workers behind one pool handle; they share the repository.
+// notification that was already sent answers true and sends nothing. A failed
+// delivery is recorded (status "failed", attempts counted) and answered with
+// `notification_error`, so the saga retries it. The wiring puts K workers
+// behind one pool handle; they share the repository.
 
 #pragma once
 
@@ -23,7 +23,9 @@ namespace booking {
 
 /// Interface of a notification worker (and of the pool in front of them).
 using notification_actor = caf::typed_actor<
-  caf::replies_to<send_atom, notification_request>::with<notification_record>,
+  // True once the notification is delivered (now or before); the record
+  // stays with the worker.
+  caf::replies_to<send_atom, notification_request>::with<bool>,
   // One notification by id (fails with not_found).
   caf::replies_to<caf::get_atom, std::string>::with<notification_record>,
   // Notifications matching a filter, ordered by id.

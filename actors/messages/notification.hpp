@@ -18,6 +18,9 @@ enum class notification_kind : uint8_t {
   booking_cancelled,
 };
 
+/// How many kinds there are (they count from 0).
+constexpr size_t notification_kinds = 3;
+
 std::string to_string(notification_kind x);
 
 /// A request to notify a customer of a booking's outcome.

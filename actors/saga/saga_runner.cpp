@@ -218,7 +218,7 @@ void dispatch(coordinator_pointer self, const saga_instance& s,
       self
         ->request(peers.notification, caf::infinite, send_atom::value,
                   std::move(req))
-        .then(on_reply<notification_record>(done), on_error(done));
+        .then(on_reply<bool>(done), on_error(done));
       return;
     }
   }

@@ -198,45 +198,53 @@ inventory_snapshot memory_inventory_repository::snapshot() const {
 
 // -- notifications ------------------------------------------------------------
 
-std::string memory_notification_repository::key(const std::string& booking_id,
-                                                notification_kind kind) {
-  return booking_id + '/' + to_string(kind);
+bool memory_notification_repository::booking_notices::empty() const {
+  return claimed == 0
+         && std::all_of(recs.begin(), recs.end(),
+                        [](const notification_record* x) { return !x; });
 }
 
 caf::optional<notification_record>
 memory_notification_repository::find(const std::string& booking_id,
                                      notification_kind kind) const {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto i = id_by_key_.find(key(booking_id, kind));
-  if (i == id_by_key_.end())
+  auto i = by_booking_.find(booking_id);
+  if (i == by_booking_.end())
     return caf::none;
-  return by_id_.at(i->second);
+  if (auto* rec = i->second.recs[static_cast<size_t>(kind)])
+    return *rec;
+  return caf::none;
 }
 
 notification_repository::claim_result
 memory_notification_repository::claim(const std::string& booking_id,
                                       notification_kind kind) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto k = key(booking_id, kind);
-  if (auto i = id_by_key_.find(k);
-      i != id_by_key_.end() && by_id_.at(i->second).status == "sent")
+  auto& n = by_booking_[booking_id];
+  auto k = static_cast<size_t>(kind);
+  if (n.recs[k] && n.recs[k]->status == "sent")
     return claim_result::already_sent;
-  if (!claimed_.insert(k).second)
+  auto bit = static_cast<uint8_t>(1u << k);
+  if (n.claimed & bit)
     return claim_result::busy;
+  n.claimed |= bit;
   return claim_result::claimed;
 }
 
 notification_record
 memory_notification_repository::record_attempt(notification_record rec) {
   std::lock_guard<std::mutex> guard{mtx_};
-  claimed_.erase(key(rec.booking_id, rec.kind));
-  auto [i, added] = id_by_key_.emplace(key(rec.booking_id, rec.kind), rec.id);
-  if (added) {
+  auto& n = by_booking_[rec.booking_id];
+  auto k = static_cast<size_t>(rec.kind);
+  n.claimed &= static_cast<uint8_t>(~(1u << k));
+  if (!n.recs[k]) {
     rec.attempts = 1;
-    by_booking_.emplace(rec.booking_id, rec.id);
-    return by_id_[rec.id] = std::move(rec);
+    auto id = rec.id;
+    auto& stored = by_id_[std::move(id)] = std::move(rec);
+    n.recs[k] = &stored;
+    return stored;
   }
-  auto& stored = by_id_.at(i->second);
+  auto& stored = *n.recs[k];
   // A delivered notification stays delivered: a late retry never flips it.
   if (stored.status != "sent") {
     stored.status = rec.status;
@@ -249,31 +257,37 @@ memory_notification_repository::record_attempt(notification_record rec) {
 
 void memory_notification_repository::restore(notification_record rec) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto [i, added] = id_by_key_.emplace(key(rec.booking_id, rec.kind), rec.id);
-  if (!added)
+  auto& n = by_booking_[rec.booking_id];
+  auto k = static_cast<size_t>(rec.kind);
+  if (n.recs[k])
     return;
   auto id = rec.id;
-  by_booking_.emplace(rec.booking_id, id);
-  by_id_[id] = std::move(rec);
+  n.recs[k] = &(by_id_[std::move(id)] = std::move(rec));
 }
 
 bool memory_notification_repository::knows(
   const std::string& booking_id) const {
   std::lock_guard<std::mutex> guard{mtx_};
-  return by_booking_.count(booking_id) > 0;
+  auto i = by_booking_.find(booking_id);
+  return i != by_booking_.end()
+         && std::any_of(i->second.recs.begin(), i->second.recs.end(),
+                        [](const notification_record* x) { return x; });
 }
 
 void memory_notification_repository::forget(const std::string& booking_id) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto [first, last] = by_booking_.equal_range(booking_id);
-  for (auto i = first; i != last; ++i) {
-    auto j = by_id_.find(i->second);
-    if (j == by_id_.end())
-      continue;
-    id_by_key_.erase(key(booking_id, j->second.kind));
-    by_id_.erase(j);
+  auto i = by_booking_.find(booking_id);
+  if (i == by_booking_.end())
+    return;
+  auto& n = i->second;
+  for (auto& rec : n.recs) {
+    if (rec)
+      by_id_.erase(rec->id);
+    rec = nullptr;
   }
-  by_booking_.erase(first, last);
+  // A delivery under way keeps its claim until it is recorded.
+  if (n.empty())
+    by_booking_.erase(i);
 }
 
 void memory_inventory_repository::restore_counts(const departure_counts& x) {

@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include <array>
 #include <deque>
 #include <map>
 #include <memory>
@@ -76,14 +77,19 @@ public:
   void forget(const std::string& booking_id) override;
 
 private:
-  static std::string key(const std::string& booking_id, notification_kind kind);
+  /// What one booking has: at most one notification of each kind.
+  struct booking_notices {
+    /// By kind, pointing into `by_id_` (its nodes stay put); null: none.
+    std::array<notification_record*, notification_kinds> recs{};
+    /// Kinds being delivered right now, one bit each.
+    uint8_t claimed = 0;
+
+    bool empty() const;
+  };
 
   mutable std::mutex mtx_;
   std::map<std::string, notification_record> by_id_;
-  std::unordered_map<std::string, std::string> id_by_key_;
-  /// Notification ids by booking id.
-  std::unordered_multimap<std::string, std::string> by_booking_;
-  std::unordered_set<std::string> claimed_;
+  std::unordered_map<std::string, booking_notices> by_booking_;
 };
 
 /// Idempotency keys in a hash map, with their insertion order for expiry.
