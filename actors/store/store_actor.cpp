@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <functional>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -31,45 +33,46 @@ std::string store_status::reason() const {
 
 namespace {
 
-/// Keeps the last version of each row of one kind; `nullopt` deletes it.
+/// Keeps the last version of each row of one kind, without copying: keys
+/// and rows stay in the batches being folded (which outlive this) until
+/// `each` moves the last versions out.
 template <class T>
 class last_version {
 public:
-  /// Moves `x` in. `key` is a copy taken before the move, because callers
-  /// pass a member of `x`.
-  void put(std::string key, T& x) {
-    set(std::move(key), std::move(x));
+  /// `x` is the new version of the row under `key` (a view into the
+  /// batches).
+  void put(std::string_view key, T& x) {
+    set(key, &x);
   }
 
-  void erase(std::string key) {
-    set(std::move(key), caf::none);
+  /// The row under `key` is deleted.
+  void erase(std::string_view key) {
+    set(key, nullptr);
   }
 
-  /// Calls `upsert(row)` or `erase(key)` once per key.
+  /// Calls `upsert(row)` or `erase(key)` once per key, in the order the
+  /// keys first came.
   template <class Upsert, class Erase>
   void each(Upsert upsert, Erase erase) {
-    for (auto& key : order_) {
-      auto& x = rows_[key];
+    for (auto& [key, x] : order_) {
       if (x)
-        upsert(std::move(*x));
+        upsert(std::move(*x)); // `key` may point into `*x`: not used after
       else
-        erase(key);
+        erase(std::string{key});
     }
   }
 
 private:
-  void set(std::string key, caf::optional<T> x) {
-    auto i = rows_.find(key);
-    if (i != rows_.end()) {
-      i->second = std::move(x);
-      return;
-    }
-    order_.push_back(key);
-    rows_.emplace(std::move(key), std::move(x));
+  void set(std::string_view key, T* x) {
+    auto [i, added] = index_.emplace(key, order_.size());
+    if (added)
+      order_.emplace_back(key, x);
+    else
+      order_[i->second].second = x;
   }
 
-  std::unordered_map<std::string, caf::optional<T>> rows_;
-  std::vector<std::string> order_;
+  std::unordered_map<std::string_view, size_t> index_;
+  std::vector<std::pair<std::string_view, T*>> order_;
 };
 
 } // namespace
@@ -86,6 +89,8 @@ store_batch fold(std::vector<store_batch>& batches) {
   last_version<payment_row> payments;
   last_version<notification_record> notifications;
   std::unordered_map<std::string, bool> keys;
+  // Departures are keyed by tour and date: the composite keys live here.
+  std::deque<std::string> count_keys;
   for (auto& b : batches) {
     for (auto& x : b.bookings)
       bookings.put(x.id, x);
@@ -102,7 +107,7 @@ store_batch fold(std::vector<store_batch>& batches) {
     for (auto& x : b.tours)
       tours.put(x.id, x);
     for (auto& x : b.counts)
-      counts.put(x.tour_id + '\n' + x.date, x);
+      counts.put(count_keys.emplace_back(x.tour_id + '\n' + x.date), x);
     for (auto& x : b.holds)
       holds.put(x.booking_id, x);
     for (auto& id : b.released)
@@ -119,13 +124,13 @@ store_batch fold(std::vector<store_batch>& batches) {
     out.published.insert(out.published.end(), b.published.begin(),
                          b.published.end());
   }
-  auto none = [](const std::string&) {};
+  auto none = [](std::string) {};
   bookings.each([&](booking_record x) { out.bookings.push_back(std::move(x)); },
                 none);
   sagas.each([&](saga_checkpoint x) { out.sagas.push_back(std::move(x)); },
-             [&](const std::string& key) {
+             [&](std::string key) {
                saga_checkpoint done;
-               done.key = key;
+               done.key = std::move(key);
                done.done = true;
                out.sagas.push_back(std::move(done));
              });
@@ -133,7 +138,7 @@ store_batch fold(std::vector<store_batch>& batches) {
   counts.each([&](departure_counts x) { out.counts.push_back(std::move(x)); },
               none);
   holds.each([&](seat_hold x) { out.holds.push_back(std::move(x)); },
-             [&](const std::string& id) { out.released.push_back(id); });
+             [&](std::string id) { out.released.push_back(std::move(id)); });
   payments.each([&](payment_row x) { out.payments.push_back(std::move(x)); },
                 none);
   notifications.each(
