@@ -37,6 +37,11 @@ struct log_buffer {
   std::string pending;
   /// Held while writing, so that lines leave in the order they were logged.
   std::mutex write_mtx;
+  /// The lines being written (under `write_mtx`). It swaps places with
+  /// `pending`, so both keep their capacity: a busy engine logs megabytes
+  /// a second, and a buffer grown from empty every flush cost reallocations
+  /// and fresh pages.
+  std::string writing;
 };
 
 /// Written this long after being logged, at the latest.
@@ -54,7 +59,7 @@ log_buffer& buffer() {
 void write_pending() {
   auto& b = buffer();
   std::lock_guard<std::mutex> writing{b.write_mtx};
-  std::string out;
+  auto& out = b.writing;
   {
     std::lock_guard<std::mutex> guard{b.mtx};
     out.swap(b.pending);
@@ -63,6 +68,7 @@ void write_pending() {
     return;
   std::fwrite(out.data(), 1, out.size(), stderr);
   std::fflush(stderr);
+  out.clear(); // keeps its capacity for the next swap
 }
 
 void start_flusher() {
@@ -139,7 +145,9 @@ void log_line(log_level level, const std::string& message,
               std::initializer_list<log_field> fields) {
   if (!log_enabled(level))
     return;
-  std::string line = "{\"level\":\"";
+  std::string line;
+  line.reserve(256); // most lines fit: one allocation, no regrowth
+  line += "{\"level\":\"";
   line += level_name(level);
   line += "\",\"time\":\"";
   line += rfc3339(std::chrono::system_clock::now());
