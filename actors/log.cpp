@@ -68,7 +68,12 @@ void write_pending() {
     return;
   std::fwrite(out.data(), 1, out.size(), stderr);
   std::fflush(stderr);
-  out.clear(); // keeps its capacity for the next swap
+  // Keeps its capacity for the next swap, unless a stalled stderr let it
+  // grow far beyond a flush.
+  if (out.capacity() > 4 * flush_size)
+    out = std::string{};
+  else
+    out.clear();
 }
 
 void start_flusher() {

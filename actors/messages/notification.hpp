@@ -20,6 +20,9 @@ enum class notification_kind : uint8_t {
 
 /// How many kinds there are (they count from 0).
 constexpr size_t notification_kinds = 3;
+static_assert(static_cast<size_t>(notification_kind::booking_cancelled) + 1
+                == notification_kinds,
+              "notification_kinds must count every notification_kind");
 
 std::string to_string(notification_kind x);
 

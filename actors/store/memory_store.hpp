@@ -11,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "actors/store/repositories.hpp"
 
