@@ -6,13 +6,18 @@
 
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <functional>
+#include <deque>
+#include <queue>
 #include <random>
-#include <unordered_map>
 
+#include <caf/actor_clock.hpp>
 #include <caf/expected.hpp>
+#include <caf/make_message.hpp>
+#include <caf/optional.hpp>
+#include <caf/response_promise.hpp>
 #include <caf/result.hpp>
 #include <caf/timespan.hpp>
 
@@ -62,8 +67,12 @@ inline uint64_t derive_seed(uint64_t seed, uint64_t index) {
   return x ^ (x >> 31);
 }
 
-/// Replies that wait for a simulated latency. The owning actor answers
-/// `(deliver_atom, id)` by calling `deliver(id)`.
+/// Replies that wait for a simulated latency.
+///
+/// The parked replies sit in one queue ordered by due time (then by arrival),
+/// and one timer message is out for the earliest: the owning actor answers
+/// `(deliver_atom, due)` by calling `deliver(self)`. A parked reply costs one
+/// queue entry and its reply message, with no timer of its own.
 class delayed_replies {
 public:
   /// Returns `value` now, or after `latency` if that is positive.
@@ -73,14 +82,7 @@ public:
     if (latency.count() <= 0)
       return value;
     auto rp = self->template make_response_promise<T>();
-    auto id = next_id_++;
-    pending_.emplace(id, [rp, value]() mutable {
-      if (value)
-        rp.deliver(std::move(*value));
-      else
-        rp.deliver(value.error());
-    });
-    self->delayed_send(self, latency, deliver_atom::value, id);
+    park(self, latency, rp, std::move(value));
     return rp;
   }
 
@@ -88,34 +90,91 @@ public:
   template <class Self, class T>
   void reply_to(Self* self, caf::timespan latency,
                 caf::typed_response_promise<T> rp, caf::expected<T> value) {
-    auto f = [rp, value]() mutable {
-      if (value)
-        rp.deliver(std::move(*value));
-      else
-        rp.deliver(value.error());
-    };
-    if (latency.count() <= 0) {
-      f();
+    if (latency.count() > 0) {
+      park(self, latency, std::move(rp), std::move(value));
       return;
     }
-    auto id = next_id_++;
-    pending_.emplace(id, std::move(f));
-    self->delayed_send(self, latency, deliver_atom::value, id);
+    if (value)
+      rp.deliver(std::move(*value));
+    else
+      rp.deliver(std::move(value.error()));
   }
 
-  /// Sends the reply parked under `id`.
-  void deliver(uint64_t id) {
-    auto i = pending_.find(id);
-    if (i == pending_.end())
-      return;
-    auto f = std::move(i->second);
-    pending_.erase(i);
-    f();
+  /// Sends every reply that is due, and sets the timer for the next one.
+  template <class Self>
+  void deliver(Self* self) {
+    auto now = self->clock().now();
+    if (armed_ && *armed_ <= now)
+      armed_ = caf::none;
+    while (!queue_.empty() && queue_.top().due <= now) {
+      // `top` is const: take the entry's parts before popping it.
+      auto& top = const_cast<parked&>(queue_.top());
+      auto rp = std::move(top.rp);
+      auto value = std::move(top.value);
+      auto err = std::move(top.err);
+      queue_.pop();
+      if (err)
+        rp.deliver(std::move(err));
+      else
+        rp.deliver(std::move(value));
+    }
+    if (!queue_.empty())
+      arm(self, queue_.top().due);
+  }
+
+  /// Replies waiting for their time.
+  size_t size() const {
+    return queue_.size();
   }
 
 private:
-  uint64_t next_id_ = 0;
-  std::unordered_map<uint64_t, std::function<void()>> pending_;
+  using time_point = caf::actor_clock::time_point;
+
+  struct parked {
+    time_point due;
+    uint64_t seq;
+    caf::response_promise rp;
+    /// The reply, unless `err` is set.
+    caf::message value;
+    caf::error err;
+  };
+
+  /// Orders the queue's top to the earliest due, first come first.
+  struct later {
+    bool operator()(const parked& x, const parked& y) const {
+      return x.due != y.due ? x.due > y.due : x.seq > y.seq;
+    }
+  };
+
+  template <class Self, class T>
+  void park(Self* self, caf::timespan latency, caf::response_promise rp,
+            caf::expected<T> value) {
+    auto due = self->clock().now() + latency;
+    parked p{due, next_seq_++, std::move(rp), caf::message{}, caf::error{}};
+    if (value)
+      p.value = caf::make_message(std::move(*value));
+    else
+      p.err = std::move(value.error());
+    queue_.push(std::move(p));
+    arm(self, due);
+  }
+
+  /// Makes sure a timer fires no later than `due`.
+  template <class Self>
+  void arm(Self* self, time_point due) {
+    if (armed_ && *armed_ <= due)
+      return;
+    armed_ = due;
+    auto delay = due - self->clock().now();
+    self->delayed_send(self, std::max(delay, time_point::duration::zero()),
+                       deliver_atom::value,
+                       static_cast<uint64_t>(due.time_since_epoch().count()));
+  }
+
+  uint64_t next_seq_ = 0;
+  /// Due time of the earliest timer still out, if any.
+  caf::optional<time_point> armed_;
+  std::priority_queue<parked, std::deque<parked>, later> queue_;
 };
 
 } // namespace booking

@@ -209,7 +209,7 @@ inventory_impl(inventory_pointer self,
         return caf::skip;
       return self->state.repo->snapshot();
     },
-    [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
+    [=](deliver_atom, uint64_t) { self->state.delayed.deliver(self); },
   };
 }
 

@@ -203,7 +203,7 @@ notification_impl(notification_pointer self,
     [=](fresh_atom, const std::string& booking_id) {
       self->state.loads.fresh(booking_id);
     },
-    [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
+    [=](deliver_atom, uint64_t) { self->state.delayed.deliver(self); },
   };
 }
 

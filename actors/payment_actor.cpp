@@ -192,7 +192,7 @@ payment_impl(payment_pointer self, std::shared_ptr<payment_gateway> gateway,
         });
     },
     [=](fresh_atom, const std::string& id) { self->state.loads.fresh(id); },
-    [=](deliver_atom, uint64_t id) { self->state.delayed.deliver(id); },
+    [=](deliver_atom, uint64_t) { self->state.delayed.deliver(self); },
   };
 }
 

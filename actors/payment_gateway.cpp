@@ -16,18 +16,19 @@ gateway_result transient(const payment_intent& intent) {
 } // namespace
 
 payment_intent payment_gateway::current(const std::string& id) const {
-  auto i = entries_.find(id);
-  if (i != entries_.end())
-    return i->second.intent;
+  if (auto e = entries_.find(id))
+    return e->intent;
   payment_intent none;
   none.booking_id = id;
   return none;
 }
 
 payment_gateway::entry& payment_gateway::lookup(const std::string& id) {
-  auto& e = entries_[id];
+  if (auto e = entries_.find(id))
+    return *e;
+  entry e;
   e.intent.booking_id = id;
-  return e;
+  return *entries_.insert(std::move(e)).first;
 }
 
 bool payment_gateway::reversal_fails(entry& e) {
@@ -141,10 +142,10 @@ gateway_result payment_gateway::refund(const std::string& booking_id,
 gateway_result payment_gateway::status(const std::string& booking_id,
                                        injected_fault fault) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto i = entries_.find(booking_id);
+  auto e = entries_.find(booking_id);
   payment_intent none;
   none.booking_id = booking_id;
-  auto& p = i == entries_.end() ? none : i->second.intent;
+  auto& p = e == nullptr ? none : e->intent;
   if (fault == injected_fault::error)
     return transient(p);
   return make(gateway_result::ok, p);
@@ -154,25 +155,23 @@ std::vector<payment_intent> payment_gateway::intents() const {
   std::lock_guard<std::mutex> guard{mtx_};
   std::vector<payment_intent> result;
   result.reserve(entries_.size());
-  for (auto& [id, e] : entries_)
-    result.push_back(e.intent);
+  entries_.for_each([&](const entry& e) { result.push_back(e.intent); });
   return result;
 }
 
 caf::optional<payment_row>
 payment_gateway::row_of(const std::string& booking_id) const {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto i = entries_.find(booking_id);
-  if (i == entries_.end())
+  auto e = entries_.find(booking_id);
+  if (e == nullptr)
     return caf::none;
-  auto& e = i->second;
-  return payment_row{e.intent, e.token, e.failed_authorizations,
-                     e.failed_reversals};
+  return payment_row{e->intent, e->token, e->failed_authorizations,
+                     e->failed_reversals};
 }
 
 bool payment_gateway::knows(const std::string& booking_id) const {
   std::lock_guard<std::mutex> guard{mtx_};
-  return entries_.count(booking_id) > 0;
+  return entries_.contains(booking_id);
 }
 
 void payment_gateway::forget(const std::string& booking_id) {
@@ -182,14 +181,10 @@ void payment_gateway::forget(const std::string& booking_id) {
 
 void payment_gateway::restore(const payment_row& row) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto [i, added] = entries_.try_emplace(row.intent.booking_id);
-  if (!added)
+  if (entries_.contains(row.intent.booking_id))
     return;
-  auto& e = i->second;
-  e.intent = row.intent;
-  e.token = row.token;
-  e.failed_authorizations = row.failed_authorizations;
-  e.failed_reversals = row.failed_reversals;
+  entries_.insert(entry{row.intent, row.token, row.failed_authorizations,
+                        row.failed_reversals});
 }
 
 } // namespace booking

@@ -16,10 +16,11 @@
 
 #include <mutex>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "actors/store/keyed_table.hpp"
 #include "actors/store/store_types.hpp"
 
 namespace booking {
@@ -100,7 +101,13 @@ private:
   entry& lookup(const std::string& booking_id);
 
   mutable std::mutex mtx_;
-  std::unordered_map<std::string, entry> entries_;
+  struct entry_key {
+    std::string_view operator()(const entry& e) const {
+      return e.intent.booking_id;
+    }
+  };
+
+  keyed_table<entry, entry_key> entries_;
 };
 
 } // namespace booking

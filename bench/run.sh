@@ -152,7 +152,8 @@ for variant in "${variants[@]}"; do
     "ceiling round trips/s (with timeout)" "$(stats ceiling_rt_timeout_per_s 1 0)" \
     "RSS per in-flight saga, KiB (upper bound)" "$(stats rss_per_inflight_bytes 1024 2)" \
     "  / 2 KiB target" "$(stats rss_per_inflight_bytes 2048 2)" \
-    "heap per in-flight saga, KiB" "$(stats heap_per_inflight_bytes 1024 2)" \
+    "heap per in-flight saga, KiB (peak of the burst)" "$(stats heap_per_inflight_bytes 1024 2)" \
+    "heap per in-flight saga, KiB (once parked)" "$(stats heap_parked_per_inflight_bytes 1024 2)" \
     "heap kept per finished booking, KiB" "$(stats heap_kept_per_booking_bytes 1024 2)" \
     "heap transient per in-flight saga, KiB" "$(stats heap_transient_per_inflight_bytes 1024 2)" \
     "peak RSS (VmHWM), MiB" "$(stats peak_rss_bytes 1048576 1)"

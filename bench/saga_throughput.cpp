@@ -676,6 +676,10 @@ struct memory_result {
   int64_t rss_peak = 0;
   int64_t heap_before = 0;
   int64_t heap_peak = 0;
+  /// Once the burst's messages are through and every saga waits on its
+  /// payment: what the sagas hold, without the queues of the burst.
+  int64_t heap_parked = 0;
+  int64_t in_flight_parked = 0;
   int64_t heap_after = 0;
   int64_t rss_after = 0;
 
@@ -684,6 +688,9 @@ struct memory_result {
   }
   double heap_per_saga() const {
     return static_cast<double>(heap_peak - heap_before) / burst;
+  }
+  double heap_parked_per_saga() const {
+    return static_cast<double>(heap_parked - heap_before) / burst;
   }
   double retained_per_booking() const {
     return static_cast<double>(heap_after - heap_before) / burst;
@@ -735,6 +742,10 @@ measure_memory(caf::actor_system& sys, const engine_settings& base,
   auto r = drive(sys, self, plan, bo.drivers, drive_limit, sample, [&] {
     sample();
     m.in_flight_at_sample = collect_stats(self, e).in_flight;
+    std::this_thread::sleep_for(
+      std::chrono::milliseconds(std::min<int64_t>(1000, bo.mem_hold_ms / 4)));
+    m.heap_parked = heap_in_use_bytes();
+    m.in_flight_parked = collect_stats(self, e).in_flight;
   });
   auto idle = wait_idle(self, e, std::chrono::seconds(120));
   m.seconds_to_acknowledge = seconds_between(r.start_ns, r.created_ns);
@@ -972,6 +983,11 @@ int main(int argc, char** argv) {
       row("per in-flight saga, heap in use", kib(mem.heap_per_saga()),
           fixed(mem.heap_per_saga() / target_bytes_per_saga, 2)
             + " of the 2 KiB target");
+      row("per in-flight saga, heap once parked",
+          kib(mem.heap_parked_per_saga()),
+          fixed(mem.heap_parked_per_saga() / target_bytes_per_saga, 2)
+            + " of the target; " + std::to_string(mem.in_flight_parked)
+            + " in flight");
       row("kept per finished booking, heap", kib(mem.retained_per_booking()),
           "record + history, hold, payment, notification");
       row("transient per in-flight saga, heap",
@@ -1017,7 +1033,9 @@ int main(int argc, char** argv) {
       "\"ceiling_rt_plain_per_s\":%.1f,\"target_ratio\":%.4f,"
       "\"ceiling_ratio\":%.5f,\"round_trips_per_saga\":%d,"
       "\"mem_burst\":%lld,\"rss_per_inflight_bytes\":%.1f,"
-      "\"heap_per_inflight_bytes\":%.1f,\"heap_kept_per_booking_bytes\":%.1f,"
+      "\"heap_per_inflight_bytes\":%.1f,\"heap_parked_per_inflight_bytes\":%."
+      "1f,"
+      "\"heap_kept_per_booking_bytes\":%.1f,"
       "\"heap_transient_per_inflight_bytes\":%.1f,"
       "\"peak_rss_bytes\":%lld,\"cpu_s\":%.3f,\"durable\":%s,"
       "\"store_commits\":%lld,\"store_batches\":%lld,"
@@ -1029,6 +1047,7 @@ int main(int argc, char** argv) {
       ceiling_plain.round_trips_per_second, of_target, of_ceiling,
       round_trips_per_saga, static_cast<long long>(mem.ran ? mem.burst : 0),
       mem.ran ? mem.rss_per_saga() : 0.0, mem.ran ? mem.heap_per_saga() : 0.0,
+      mem.ran ? mem.heap_parked_per_saga() : 0.0,
       mem.ran ? mem.retained_per_booking() : 0.0,
       mem.ran ? mem.heap_per_saga() - mem.retained_per_booking() : 0.0,
       static_cast<long long>(tp.peak_rss), tp.cpu_seconds,

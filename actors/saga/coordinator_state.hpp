@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -32,6 +33,7 @@
 #include "actors/log.hpp"
 #include "actors/saga/saga_coordinator.hpp"
 #include "actors/shard.hpp"
+#include "actors/store/keyed_table.hpp"
 
 namespace booking::detail {
 
@@ -104,6 +106,38 @@ struct saga_instance {
     deadline;
 };
 
+/// Names one saga of a coordinator: its booking, and whether it cancels it.
+/// It views into the instance, or into the text of a `saga_key`.
+struct saga_ref {
+  std::string_view booking_id;
+  bool cancellation = false;
+
+  friend bool operator==(const saga_ref& x, const saga_ref& y) {
+    return x.cancellation == y.cancellation && x.booking_id == y.booking_id;
+  }
+};
+
+struct saga_ref_hash {
+  size_t operator()(const saga_ref& x) const {
+    return std::hash<std::string_view>{}(x.booking_id)
+           ^ size_t { x.cancellation };
+  }
+};
+
+struct saga_ref_of {
+  saga_ref operator()(const saga_instance& s) const {
+    return {s.req.id, s.cancellation};
+  }
+};
+
+/// The sagas in flight; a node holds the instance alone, whose booking id is
+/// its key (so neither `req.id` nor `cancellation` may change once stored).
+using saga_table
+  = keyed_table<saga_instance, saga_ref_of, saga_ref, saga_ref_hash>;
+
+/// The saga that the text `key` (see `saga_key`) names; it views into `key`.
+saga_ref saga_ref_from(std::string_view key);
+
 /// The instances with a call out under one timeout, oldest call first.
 using deadline_list = boost::intrusive::list<
   saga_instance,
@@ -124,7 +158,7 @@ struct starting_booking {
 struct coordinator_state {
   saga_participants peers;
   coordinator_options opts;
-  std::unordered_map<std::string, saga_instance> sagas;
+  saga_table sagas;
   /// Bookings being priced and stored, counted against the in-flight limit.
   size_t starting = 0;
   /// Bookings being priced and stored (not cancellations), by booking id.
@@ -143,7 +177,15 @@ struct coordinator_state {
 using coordinator_pointer
   = saga_coordinator_actor::stateful_pointer<coordinator_state>;
 
-using result_handler = std::function<void(attempt_result)>;
+/// Where the answer to a call goes: the attempt of the saga that made it. A
+/// plain value, so that the two handlers of a request hold it inline.
+struct result_handler {
+  coordinator_pointer self;
+  std::string key;
+  uint64_t epoch = 0;
+
+  void operator()(attempt_result r) const;
+};
 
 /// What a saga does once its outcome is recorded.
 using saga_continuation = std::function<void(saga_instance&)>;
@@ -174,7 +216,7 @@ caf::timespan backoff(coordinator_pointer self, const retry_policy& p,
 caf::optional<notification_kind> notification_for(const saga_instance& s);
 
 void dispatch(coordinator_pointer self, const saga_instance& s,
-              saga_command cmd, result_handler done);
+              saga_command cmd, const result_handler& done);
 
 /// Starts the deadline of the call `s` is about to issue.
 void arm_deadline(coordinator_pointer self, saga_instance& s,

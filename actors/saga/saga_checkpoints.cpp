@@ -84,10 +84,10 @@ void record(coordinator_pointer self, saga_instance& s,
   self->request(shard, caf::infinite, update_atom::value, std::move(upd))
     .then(
       [=](booking_record& rec) {
-        auto i = self->state.sagas.find(key);
-        if (i == self->state.sagas.end())
+        auto found = self->state.sagas.find(saga_ref_from(key));
+        if (found == nullptr)
           return;
-        auto& inst = i->second;
+        auto& inst = *found;
         if (is_outcome) {
           serve_awaiters(inst, rec);
           inst.outcome_stored = true;
@@ -100,10 +100,10 @@ void record(coordinator_pointer self, saga_instance& s,
       [=](caf::error& e) {
         log_line(log_level::error, "booking update failed",
                  {{"booking_id", key}, {"error", describe(e)}});
-        auto i = self->state.sagas.find(key);
-        if (i == self->state.sagas.end())
+        auto found = self->state.sagas.find(saga_ref_from(key));
+        if (found == nullptr)
           return;
-        auto& inst = i->second;
+        auto& inst = *found;
         if (is_outcome || waits) {
           // Nobody may wait forever for a saga that cannot go on.
           for (auto& rp : inst.awaiters)
@@ -119,7 +119,7 @@ void record(coordinator_pointer self, saga_instance& s,
           log_line(log_level::warn,
                    "saga stopped: its checkpoint is not stored",
                    {{"booking_id", inst.req.id}});
-          self->state.sagas.erase(i);
+          self->state.sagas.erase(saga_ref_from(key));
           drop_in_flight(self);
         } else if (is_outcome && inst.phase == saga_phase::done) {
           finish(self, key);
@@ -169,7 +169,7 @@ void set_outcome(coordinator_pointer self, saga_instance& s,
 /// command and compensation is idempotent per booking), a pending retry
 /// waits out the rest of its backoff, and an outcome stands.
 void resume(coordinator_pointer self, const saga_checkpoint& cp) {
-  if (self->state.sagas.count(cp.key) > 0)
+  if (self->state.sagas.contains(saga_ref_from(cp.key)))
     return; // resumed already
   saga_instance s;
   s.cancellation = cp.cancellation;

@@ -6,8 +6,21 @@
 
 namespace booking::detail {
 
+namespace {
+
+constexpr std::string_view cancel_suffix = "#cancel";
+
+} // namespace
+
 std::string saga_key(const std::string& booking_id, bool cancellation) {
-  return cancellation ? booking_id + "#cancel" : booking_id;
+  return cancellation ? booking_id + std::string{cancel_suffix} : booking_id;
+}
+
+saga_ref saga_ref_from(std::string_view key) {
+  auto n = cancel_suffix.size();
+  if (key.size() > n && key.substr(key.size() - n) == cancel_suffix)
+    return {key.substr(0, key.size() - n), true};
+  return {key, false};
 }
 
 attempt_result classify(const caf::error& e) {
@@ -127,18 +140,18 @@ caf::optional<notification_kind> notification_for(const saga_instance& s) {
 }
 
 template <class T>
-auto on_reply(result_handler done) {
+auto on_reply(const result_handler& done) {
   return [done](T&) { done(attempt_result{}); };
 }
 
-auto on_error(result_handler done) {
+auto on_error(const result_handler& done) {
   return [done](caf::error& e) { done(classify(e)); };
 }
 
 // Every call goes out untimed: its deadline is the coordinator's (see
 // `arm_deadline`).
 void dispatch(coordinator_pointer self, const saga_instance& s,
-              saga_command cmd, result_handler done) {
+              saga_command cmd, const result_handler& done) {
   auto& peers = self->state.peers;
   auto& id = s.req.id;
   switch (cmd) {
@@ -226,12 +239,13 @@ void dispatch(coordinator_pointer self, const saga_instance& s,
 
 /// Removes a finished instance once its outcome is stored.
 void finish(coordinator_pointer self, const std::string& key) {
-  auto i = self->state.sagas.find(key);
-  if (i == self->state.sagas.end())
+  auto ref = saga_ref_from(key);
+  auto s = self->state.sagas.find(ref);
+  if (s == nullptr)
     return;
-  if (i->second.outcome != booking_status::pending && !i->second.outcome_stored)
+  if (s->outcome != booking_status::pending && !s->outcome_stored)
     return; // the outcome's reply will call us again
-  self->state.sagas.erase(i);
+  self->state.sagas.erase(ref);
 }
 
 void complete(coordinator_pointer self, const std::string& key,
@@ -329,20 +343,22 @@ void retry_later(coordinator_pointer self, const std::string& key,
 }
 
 void issue(coordinator_pointer self, const std::string& key) {
-  auto& s = self->state.sagas.at(key);
+  auto& s = *self->state.sagas.find(saga_ref_from(key));
   auto epoch = ++s.epoch;
   arm_deadline(self, s, current_row(self, s).timeout);
-  dispatch(self, s, current_command(self, s), [=](attempt_result r) {
-    on_result(self, key, epoch, std::move(r));
-  });
+  dispatch(self, s, current_command(self, s), result_handler{self, key, epoch});
+}
+
+void result_handler::operator()(attempt_result r) const {
+  on_result(self, key, epoch, std::move(r));
 }
 
 saga_instance* attempt_of(coordinator_pointer self, const std::string& key,
                           uint64_t epoch) {
-  auto i = self->state.sagas.find(key);
-  if (i == self->state.sagas.end() || i->second.epoch != epoch)
+  auto s = self->state.sagas.find(saga_ref_from(key));
+  if (s == nullptr || s->epoch != epoch)
     return nullptr;
-  return &i->second;
+  return s;
 }
 
 namespace {
@@ -557,7 +573,7 @@ saga_instance& start(coordinator_pointer self, saga_instance s, bool defer,
   auto& st = self->state;
   ++st.stats.started;
   ++st.stats.in_flight;
-  auto& inst = st.sagas.emplace(key, std::move(s)).first->second;
+  auto& inst = *st.sagas.insert(std::move(s)).first;
   if (!announced)
     emit(self, inst, definition(self, inst).event_on_start);
   if (!defer)

@@ -25,10 +25,10 @@ memory_booking_repository::insert(booking_record rec) {
   // `updated_at` is the latest of the status changes and of the history
   // entries, which is what a store reads back from its rows.
   rec.updated_at = latest(rec.updated_at, rec.saga);
-  auto [i, added] = records_.emplace(rec.id, std::move(rec));
+  auto [i, added] = records_.insert(stored{std::move(rec)});
   if (!added)
-    return make_error(booking_errc::duplicate, i->first);
-  return i->second;
+    return make_error(booking_errc::duplicate, i->rec.id);
+  return i->rec;
 }
 
 caf::expected<booking_record>
@@ -37,7 +37,7 @@ memory_booking_repository::apply(const booking_update& upd,
   auto i = records_.find(upd.id);
   if (i == records_.end())
     return make_error(booking_errc::not_found, upd.id);
-  auto& rec = i->second;
+  auto& rec = i->rec;
   if (upd.has_status) {
     rec.status = upd.status;
     rec.reason = upd.reason;
@@ -53,7 +53,7 @@ memory_booking_repository::find(const std::string& id) const {
   auto i = records_.find(id);
   if (i == records_.end())
     return caf::none;
-  return i->second;
+  return i->rec;
 }
 
 bool memory_booking_repository::contains(const std::string& id) const {
@@ -61,7 +61,8 @@ bool memory_booking_repository::contains(const std::string& id) const {
 }
 
 void memory_booking_repository::erase(const std::string& id) {
-  records_.erase(id);
+  if (auto i = records_.find(id); i != records_.end())
+    records_.erase(i);
 }
 
 size_t memory_booking_repository::size() const {
@@ -74,7 +75,7 @@ memory_booking_repository::list(const booking_filter& filter) const {
   auto i = filter.after_id.empty() ? records_.begin()
                                    : records_.upper_bound(filter.after_id);
   for (; i != records_.end() && result.size() < size_t(filter.limit); ++i) {
-    auto& rec = i->second;
+    auto& rec = i->rec;
     if ((filter.status.empty() || to_string(rec.status) == filter.status)
         && (filter.tour_id.empty() || rec.tour_id == filter.tour_id)
         && (filter.email.empty() || rec.cust.email == filter.email))
@@ -139,51 +140,48 @@ memory_inventory_repository::reserve(const seat_hold& h) {
   auto c = counts(h.tour_id, h.date);
   if (c == nullptr)
     return make_error(booking_errc::unknown_date, h.date);
-  if (holds_.count(h.booking_id) > 0)
+  if (holds_.contains(h.booking_id))
     return *c;
   if (c->capacity - c->held - c->sold < h.seats)
     return make_error(booking_errc::sold_out);
   c->held += h.seats;
-  auto& stored = holds_[h.booking_id];
-  stored = h;
-  stored.sold = false;
+  holds_.insert(h).first->sold = false;
   return *c;
 }
 
 caf::expected<departure_counts>
 memory_inventory_repository::commit(const std::string& booking_id) {
-  auto i = holds_.find(booking_id);
-  if (i == holds_.end())
+  auto h = holds_.find(booking_id);
+  if (h == nullptr)
     return make_error(booking_errc::not_found, booking_id);
-  auto c = counts(i->second.tour_id, i->second.date);
-  if (!i->second.sold) {
-    c->held -= i->second.seats;
-    c->sold += i->second.seats;
-    i->second.sold = true;
+  auto c = counts(h->tour_id, h->date);
+  if (!h->sold) {
+    c->held -= h->seats;
+    c->sold += h->seats;
+    h->sold = true;
   }
   return *c;
 }
 
 caf::optional<departure_counts>
 memory_inventory_repository::release(const std::string& booking_id) {
-  auto i = holds_.find(booking_id);
-  if (i == holds_.end())
+  auto h = holds_.find(booking_id);
+  if (h == nullptr)
     return caf::none;
-  auto c = counts(i->second.tour_id, i->second.date);
-  if (i->second.sold)
-    c->sold -= i->second.seats;
+  auto c = counts(h->tour_id, h->date);
+  if (h->sold)
+    c->sold -= h->seats;
   else
-    c->held -= i->second.seats;
-  holds_.erase(i);
+    c->held -= h->seats;
+  holds_.erase(booking_id);
   return *c;
 }
 
 caf::optional<seat_hold>
 memory_inventory_repository::hold_of(const std::string& booking_id) const {
-  auto i = holds_.find(booking_id);
-  if (i == holds_.end())
-    return caf::none;
-  return i->second;
+  if (auto h = holds_.find(booking_id))
+    return *h;
+  return caf::none;
 }
 
 inventory_snapshot memory_inventory_repository::snapshot() const {
@@ -191,8 +189,7 @@ inventory_snapshot memory_inventory_repository::snapshot() const {
   for (auto& [tour_id, dates] : counts_)
     for (auto& [date, c] : dates)
       result.departures.push_back(c);
-  for (auto& [id, h] : holds_)
-    result.holds.push_back(h);
+  holds_.for_each([&](const seat_hold& h) { result.holds.push_back(h); });
   return result;
 }
 
@@ -298,7 +295,7 @@ void memory_inventory_repository::restore_counts(const departure_counts& x) {
 }
 
 void memory_inventory_repository::restore_hold(const seat_hold& h) {
-  holds_.emplace(h.booking_id, h);
+  holds_.insert(h);
 }
 
 void memory_inventory_repository::forget(const std::string& booking_id) {

@@ -10,8 +10,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string_view>
 #include <unordered_map>
 
+#include "actors/store/keyed_table.hpp"
 #include "actors/store/repositories.hpp"
 
 namespace booking {
@@ -29,7 +32,27 @@ public:
   size_t size() const override;
 
 private:
-  std::map<std::string, booking_record> records_;
+  /// A record in the set; ordered by its id, which never changes.
+  struct stored {
+    mutable booking_record rec;
+  };
+
+  /// Orders by id, and finds by a bare id without a copy of it.
+  struct by_id {
+    using is_transparent = void;
+    static std::string_view id(const stored& x) {
+      return x.rec.id;
+    }
+    static std::string_view id(std::string_view x) {
+      return x;
+    }
+    template <class A, class B>
+    bool operator()(const A& x, const B& y) const {
+      return id(x) < id(y);
+    }
+  };
+
+  std::set<stored, by_id> records_;
 };
 
 /// Tours, departures and holds of one inventory shard.
@@ -56,7 +79,12 @@ private:
   std::map<std::string, tour> tours_;
   /// Keyed by tour id, then date.
   std::map<std::string, std::map<std::string, departure_counts>> counts_;
-  std::unordered_map<std::string, seat_hold> holds_;
+  struct hold_key {
+    std::string_view operator()(const seat_hold& h) const {
+      return h.booking_id;
+    }
+  };
+  keyed_table<seat_hold, hold_key> holds_;
 };
 
 /// Notifications behind a mutex, shared by the notification workers.
