@@ -116,6 +116,7 @@ struct bench_options {
   int32_t tours = 4;
   int64_t mem_burst = 20000;
   int64_t mem_hold_ms = 5000;
+  int32_t mem_await = 0;
   int32_t drivers = 1;
   int64_t client_timeout_ms = 0;
   double ceiling_seconds = 2.0;
@@ -134,6 +135,8 @@ Benchmark options (all other options go to the engine, as for booking-server):
   --tours=T            tours the bookings are spread over (4)
   --mem-burst=K        bookings fired at once in the memory phase, 0: skip (20000)
   --mem-hold-ms=MS     payment latency that holds them in flight (5000)
+  --mem-await=0|1      1: a client awaits each outcome of the burst, as
+                       Prefer: wait does; 0: the sagas alone (0)
   --drivers=D          driver actors sharing the bookings and window (1)
   --client-timeout-ms=MS  timeout of each driver request, 0: none (0)
   --ceiling-seconds=S  duration of each round-trip ceiling run, 0: skip (2)
@@ -181,6 +184,7 @@ bool parse_bench_options(int argc, char** argv, bench_options& opts,
                && !flag(arg, "window", opts.window, bad)
                && !flag(arg, "tours", opts.tours, bad)
                && !flag(arg, "mem-burst", opts.mem_burst, bad)
+               && !flag(arg, "mem-await", opts.mem_await, bad)
                && !flag(arg, "mem-hold-ms", opts.mem_hold_ms, bad)
                && !flag(arg, "ceiling-seconds", opts.ceiling_seconds, bad)
                && !flag(arg, "drivers", opts.drivers, bad)
@@ -197,6 +201,10 @@ bool parse_bench_options(int argc, char** argv, bench_options& opts,
     std::cerr << "bookings, window, tours, drivers, ceiling-pairs and "
                  "ceiling-window must be >= 1"
               << std::endl;
+    bad = true;
+  }
+  if (!bad && opts.mem_await > 1) {
+    std::cerr << "mem-await must be 0 or 1" << std::endl;
     bad = true;
   }
   return !bad;
@@ -337,6 +345,9 @@ struct saga_plan {
   int64_t window = 0;
   /// Timeout of the driver's requests (infinite: none).
   caf::duration timeout{caf::infinite};
+  /// False: the driver asks for no outcome, and counts a booking done once
+  /// its create is answered (the caller checks the outcomes afterwards).
+  bool await_outcomes = true;
 };
 
 struct saga_driver_state {
@@ -397,18 +408,29 @@ void launch_booking(saga_driver_pointer self) {
   req.correlation_id = "bench-" + std::to_string(st.plan.first_index + n);
   auto& coordinator = shard_for(st.plan.coordinators, req.id);
   auto id = req.id;
+  auto await = st.plan.await_outcomes;
   self
     ->request(coordinator, st.plan.timeout, create_atom::value, std::move(req))
     .then(
       [=](booking_record&) {
         ++self->state.acked;
         on_created(self);
+        if (!await) {
+          ++self->state.confirmed; // accepted; the caller checks the outcome
+          on_outcome(self);
+        }
       },
       [=](caf::error& e) {
         ++self->state.refused;
         note_problem(self, "create: " + describe(e));
         on_created(self);
+        if (!await) {
+          ++self->state.errors;
+          on_outcome(self);
+        }
       });
+  if (!await)
+    return;
   self->request(coordinator, st.plan.timeout, await_atom::value, std::move(id))
     .then(
       [=](booking_record& rec) {
@@ -739,6 +761,7 @@ measure_memory(caf::actor_system& sys, const engine_settings& base,
   };
   auto plan = make_plan(e, tours, bo.mem_burst, bo.mem_burst,
                         bo.client_timeout_ms);
+  plan.await_outcomes = bo.mem_await != 0;
   auto r = drive(sys, self, plan, bo.drivers, drive_limit, sample, [&] {
     sample();
     m.in_flight_at_sample = collect_stats(self, e).in_flight;
@@ -968,10 +991,12 @@ int main(int argc, char** argv) {
           + fixed(rt_share_timed, 3) + " of the rate with timeout");
   }
   if (mem.ran) {
-    std::printf("memory (burst of %lld held by a %lld ms payment latency; "
+    std::printf("memory (burst of %lld held by a %lld ms payment latency, %s; "
                 "%lld in flight when all were acknowledged, after %.2f s)\n",
                 static_cast<long long>(mem.burst),
                 static_cast<long long>(bo.mem_hold_ms),
+                bo.mem_await ? "a client awaits each outcome"
+                             : "no client awaits the outcomes",
                 static_cast<long long>(mem.in_flight_at_sample),
                 mem.seconds_to_acknowledge);
     row("VmRSS before -> peak",

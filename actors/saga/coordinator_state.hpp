@@ -76,7 +76,9 @@ struct saga_instance {
   size_t row = 0;
   /// Attempt of the current (row, action), from 1.
   int32_t attempt = 1;
-  /// Increments with every call issued; a reply for an older epoch is late.
+  /// Changes with every call issued and every answer taken, to a number no
+  /// other attempt of the coordinator had; a reply for an older epoch is
+  /// late.
   uint64_t epoch = 0;
   /// Rows to compensate; the last one first.
   std::vector<uint8_t> to_compensate;
@@ -159,6 +161,11 @@ struct coordinator_state {
   saga_participants peers;
   coordinator_options opts;
   saga_table sagas;
+  /// The last epoch handed out (see `saga_instance::epoch`).
+  uint64_t last_epoch = 0;
+  /// The saga of every call out, by its epoch. An entry goes when the call
+  /// is answered or times out, or when its saga goes (see `forget_saga`).
+  std::unordered_map<uint64_t, saga_instance*> calls;
   /// Bookings being priced and stored, counted against the in-flight limit.
   size_t starting = 0;
   /// Bookings being priced and stored (not cancellations), by booking id.
@@ -177,11 +184,10 @@ struct coordinator_state {
 using coordinator_pointer
   = saga_coordinator_actor::stateful_pointer<coordinator_state>;
 
-/// Where the answer to a call goes: the attempt of the saga that made it. A
-/// plain value, so that the two handlers of a request hold it inline.
+/// Where the answer to a call goes: the attempt `epoch` (see `calls`). Two
+/// words, so that both handlers of a request hold it inline.
 struct result_handler {
   coordinator_pointer self;
-  std::string key;
   uint64_t epoch = 0;
 
   void operator()(attempt_result r) const;
@@ -193,6 +199,9 @@ using saga_continuation = std::function<void(saga_instance&)>;
 // -- saga_runner.cpp ----------------------------------------------------------
 
 std::string saga_key(const std::string& booking_id, bool cancellation);
+
+/// Removes a saga, with the entry of the call it has out.
+void forget_saga(coordinator_pointer self, saga_ref ref);
 
 attempt_result classify(const caf::error& e);
 

@@ -119,7 +119,7 @@ void record(coordinator_pointer self, saga_instance& s,
           log_line(log_level::warn,
                    "saga stopped: its checkpoint is not stored",
                    {{"booking_id", inst.req.id}});
-          self->state.sagas.erase(saga_ref_from(key));
+          forget_saga(self, saga_ref_from(key));
           drop_in_flight(self);
         } else if (is_outcome && inst.phase == saga_phase::done) {
           finish(self, key);

@@ -295,7 +295,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
                   if (auto s = st.sagas.find(saga_ref{id, true})) {
                     for (auto& waiter : s->awaiters)
                       waiter.deliver(e);
-                    st.sagas.erase(saga_ref{id, true});
+                    forget_saga(self, saga_ref{id, true});
                   }
                   --st.stats.started;
                   drop_in_flight(self);

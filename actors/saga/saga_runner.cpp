@@ -16,6 +16,15 @@ std::string saga_key(const std::string& booking_id, bool cancellation) {
   return cancellation ? booking_id + std::string{cancel_suffix} : booking_id;
 }
 
+void forget_saga(coordinator_pointer self, saga_ref ref) {
+  auto& st = self->state;
+  if (auto s = st.sagas.find(ref)) {
+    if (auto i = st.calls.find(s->epoch); i != st.calls.end() && i->second == s)
+      st.calls.erase(i);
+    st.sagas.erase(ref);
+  }
+}
+
 saga_ref saga_ref_from(std::string_view key) {
   auto n = cancel_suffix.size();
   if (key.size() > n && key.substr(key.size() - n) == cancel_suffix)
@@ -245,7 +254,7 @@ void finish(coordinator_pointer self, const std::string& key) {
     return;
   if (s->outcome != booking_status::pending && !s->outcome_stored)
     return; // the outcome's reply will call us again
-  self->state.sagas.erase(ref);
+  forget_saga(self, ref);
 }
 
 void complete(coordinator_pointer self, const std::string& key,
@@ -344,13 +353,21 @@ void retry_later(coordinator_pointer self, const std::string& key,
 
 void issue(coordinator_pointer self, const std::string& key) {
   auto& s = *self->state.sagas.find(saga_ref_from(key));
-  auto epoch = ++s.epoch;
+  auto& st = self->state;
+  st.calls.erase(s.epoch);
+  s.epoch = ++st.last_epoch;
+  st.calls.emplace(s.epoch, &s);
   arm_deadline(self, s, current_row(self, s).timeout);
-  dispatch(self, s, current_command(self, s), result_handler{self, key, epoch});
+  dispatch(self, s, current_command(self, s), result_handler{self, s.epoch});
 }
 
 void result_handler::operator()(attempt_result r) const {
-  on_result(self, key, epoch, std::move(r));
+  auto& calls = self->state.calls;
+  auto i = calls.find(epoch);
+  if (i == calls.end())
+    return; // answered, timed out, or its saga is gone
+  auto& s = *i->second;
+  on_result(self, saga_key(s.req.id, s.cancellation), epoch, std::move(r));
 }
 
 saga_instance* attempt_of(coordinator_pointer self, const std::string& key,
@@ -545,7 +562,9 @@ void on_result(coordinator_pointer self, const std::string& key, uint64_t epoch,
   // The attempt is answered (or timed out): whatever else comes for it is
   // late.
   s.deadline.unlink();
-  ++s.epoch;
+  auto& st = self->state;
+  st.calls.erase(s.epoch);
+  s.epoch = ++st.last_epoch;
   switch (s.phase) {
     case saga_phase::forward:
       on_forward_result(self, key, s, std::move(r));
