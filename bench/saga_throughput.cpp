@@ -880,6 +880,9 @@ measure_throughput(caf::actor_system& sys, const engine_settings& settings,
     std::cerr << "throughput: " << r.problems
               << " bookings did not confirm; first: " << r.first_problem
               << std::endl;
+  if (t.durable && e.durable->failed())
+    std::cerr << "throughput: the store failed: " << e.durable->reason()
+              << std::endl;
   t.ok = r.problems == 0 && verify(self, e, bo.bookings, idle, "throughput")
          && !(t.durable && e.durable->failed());
   shut_down(self, e);
@@ -1045,6 +1048,10 @@ int main(int argc, char** argv) {
       row("CPU of the store thread", "n/a", "thread not found");
     row("file + WAL at idle", mib(static_cast<double>(tp.bytes_on_disk)));
   }
+  for (auto* c : {&ceiling_plain, &ceiling_timeout})
+    if (c->errors > 0)
+      std::cerr << "ceiling: " << c->errors << " round trips failed"
+                << std::endl;
   bool ok = tp.ok && mem.ok && ceiling_timeout.errors == 0
             && ceiling_plain.errors == 0;
   std::printf("invariants and outcomes: %s\n", ok ? "ok" : "FAILED");
