@@ -113,7 +113,8 @@ public:
       auto value = std::move(top.value);
       auto err = std::move(top.err);
       queue_.pop();
-      if (err)
+      // A value's message holds it; an empty one stands for the error.
+      if (value.empty())
         rp.deliver(std::move(err));
       else
         rp.deliver(std::move(value));
@@ -134,7 +135,7 @@ private:
     time_point due;
     uint64_t seq;
     caf::response_promise rp;
-    /// The reply, unless `err` is set.
+    /// The reply; empty when it is `err`.
     caf::message value;
     caf::error err;
   };

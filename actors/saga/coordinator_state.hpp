@@ -126,9 +126,27 @@ struct saga_ref_hash {
   }
 };
 
+/// Marks the key of a cancellation saga (see `saga_key`).
+inline constexpr std::string_view cancel_suffix = "#cancel";
+
+/// The saga that the text `key` (see `saga_key`) names; it views into `key`.
+inline saga_ref saga_ref_from(std::string_view key) {
+  auto n = cancel_suffix.size();
+  if (key.size() > n && key.substr(key.size() - n) == cancel_suffix)
+    return {key.substr(0, key.size() - n), true};
+  return {key, false};
+}
+
+/// The saga of `booking_id` of one kind, named as its `saga_key` text reads
+/// back: the booking saga of an id that ends in "#cancel" shares its name
+/// with the cancellation of the id without it, as the key texts do.
+inline saga_ref make_saga_ref(std::string_view booking_id, bool cancellation) {
+  return cancellation ? saga_ref{booking_id, true} : saga_ref_from(booking_id);
+}
+
 struct saga_ref_of {
   saga_ref operator()(const saga_instance& s) const {
-    return {s.req.id, s.cancellation};
+    return make_saga_ref(s.req.id, s.cancellation);
   }
 };
 
@@ -136,9 +154,6 @@ struct saga_ref_of {
 /// its key (so neither `req.id` nor `cancellation` may change once stored).
 using saga_table
   = keyed_table<saga_instance, saga_ref_of, saga_ref, saga_ref_hash>;
-
-/// The saga that the text `key` (see `saga_key`) names; it views into `key`.
-saga_ref saga_ref_from(std::string_view key);
 
 /// The instances with a call out under one timeout, oldest call first.
 using deadline_list = boost::intrusive::list<

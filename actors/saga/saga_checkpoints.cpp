@@ -225,6 +225,7 @@ void resume(coordinator_pointer self, const saga_checkpoint& cp) {
   }
   auto now = caf::make_timestamp();
   if (cp.retry_at > now) {
+    inst.epoch = ++self->state.last_epoch;
     self->delayed_send(self, cp.retry_at - now, timer_atom::value, key,
                        inst.epoch);
     return;

@@ -49,7 +49,7 @@ void await_outcome(coordinator_pointer self, const std::string& id,
                    booking_promise rp) {
   auto& sagas = self->state.sagas;
   for (auto cancellation : {true, false}) {
-    auto found = sagas.find(saga_ref{id, cancellation});
+    auto found = sagas.find(make_saga_ref(id, cancellation));
     if (found == nullptr)
       continue;
     auto& s = *found;
@@ -111,8 +111,8 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
         return rp;
       }
       auto shard = shard_for(st.peers.bookings, req.id);
-      if (st.sagas.contains(saga_ref{req.id, false})
-          || st.sagas.contains(saga_ref{req.id, true})) {
+      if (st.sagas.contains(make_saga_ref(req.id, false))
+          || st.sagas.contains(make_saga_ref(req.id, true))) {
         log_repeated(req);
         return self->delegate(shard, caf::get_atom::value, req.id);
       }
@@ -225,9 +225,9 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
         const std::string& correlation_id) -> caf::result<booking_record> {
       auto& st = self->state;
       auto shard = shard_for(st.peers.bookings, id);
-      if (st.sagas.contains(saga_ref{id, true}))
+      if (st.sagas.contains(make_saga_ref(id, true)))
         return self->delegate(shard, caf::get_atom::value, id);
-      if (auto s = st.sagas.find(saga_ref{id, false});
+      if (auto s = st.sagas.find(make_saga_ref(id, false));
           s != nullptr && s->outcome == booking_status::pending)
         return make_error(booking_errc::wrong_status, "pending");
       if (auto refusal = take_place(self))
@@ -243,7 +243,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
           [=](booking_record& rec) mutable {
             auto& st = self->state;
             auto key = saga_key(id, true);
-            if (st.sagas.contains(saga_ref{id, true})) {
+            if (st.sagas.contains(make_saga_ref(id, true))) {
               // Another cancel won the race; read again, so the answer shows
               // its `cancelling` (messages to one shard stay in order).
               drop_start(self);
@@ -292,10 +292,10 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
                 },
                 [=](caf::error& e) mutable {
                   auto& st = self->state;
-                  if (auto s = st.sagas.find(saga_ref{id, true})) {
+                  if (auto s = st.sagas.find(make_saga_ref(id, true))) {
                     for (auto& waiter : s->awaiters)
                       waiter.deliver(e);
-                    forget_saga(self, saga_ref{id, true});
+                    forget_saga(self, make_saga_ref(id, true));
                   }
                   --st.stats.started;
                   drop_in_flight(self);

@@ -6,12 +6,6 @@
 
 namespace booking::detail {
 
-namespace {
-
-constexpr std::string_view cancel_suffix = "#cancel";
-
-} // namespace
-
 std::string saga_key(const std::string& booking_id, bool cancellation) {
   return cancellation ? booking_id + std::string{cancel_suffix} : booking_id;
 }
@@ -23,13 +17,6 @@ void forget_saga(coordinator_pointer self, saga_ref ref) {
       st.calls.erase(i);
     st.sagas.erase(ref);
   }
-}
-
-saga_ref saga_ref_from(std::string_view key) {
-  auto n = cancel_suffix.size();
-  if (key.size() > n && key.substr(key.size() - n) == cancel_suffix)
-    return {key.substr(0, key.size() - n), true};
-  return {key, false};
 }
 
 attempt_result classify(const caf::error& e) {
@@ -352,7 +339,14 @@ void retry_later(coordinator_pointer self, const std::string& key,
 }
 
 void issue(coordinator_pointer self, const std::string& key) {
-  auto& s = *self->state.sagas.find(saga_ref_from(key));
+  auto found = self->state.sagas.find(saga_ref_from(key));
+  if (found == nullptr) {
+    // Every caller holds the saga; never dereference a missing one.
+    log_line(log_level::error, "no saga to issue a call for",
+             {{"booking_id", std::string{saga_ref_from(key).booking_id}}});
+    return;
+  }
+  auto& s = *found;
   auto& st = self->state;
   st.calls.erase(s.epoch);
   s.epoch = ++st.last_epoch;

@@ -92,6 +92,9 @@ private:
     }
   };
 
+  // Node-based: a record keeps its address while others come and go (the
+  // coordinator holds pointers to sagas, and links them into deadline
+  // lists). An open-addressing table would move them.
   boost::unordered_set<slot, hash, equal> slots_;
 };
 

@@ -113,6 +113,22 @@ CAF_TEST(happy path) {
   CHECK_INVARIANTS({rec.id});
 }
 
+CAF_TEST(an id that reads like a cancellation key runs its own saga) {
+  // The coordinator names a cancellation saga "<id>#cancel"; a booking id
+  // that ends so must still run, and end, as the booking saga it is.
+  boot();
+  auto req = request_for("tok_ok");
+  req.id += "#cancel";
+  auto reply = call(e.coordinator_for(req.id), create_atom::value, req);
+  CAF_REQUIRE(reply.record);
+  run();
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
+  CAF_CHECK_EQUAL(rec.saga.size(), 4u);
+  CAF_CHECK_EQUAL(state_of(req.id), payment_state::captured);
+  CAF_CHECK_EQUAL(stats().in_flight, 0);
+}
+
 CAF_TEST(sold out attempts no payment) {
   boot(1);
   auto rec = get(book("tok_ok", 2).id);
