@@ -361,7 +361,7 @@ EOF
   save_state
   disown "$LAUNCH_PID" 2>/dev/null || true
 
-  if ! wait_ready; then
+  if ! wait_ready fresh; then
     show_logs
     kill_node
     exit 1
@@ -381,12 +381,20 @@ import_definitions() {
   fi
 }
 
-# Waits until the node answers AMQP; fails early if it dies.
+# Waits until the node answers AMQP; fails early if it dies. With `fresh`,
+# LAUNCH_PID is the launcher this run has just forked: it is alive as long as
+# the process is, even before it has exec'd rabbitmq-server (until then its
+# command line is still this script's, which launcher_alive would not accept).
 wait_ready() {
-  local deadline=$((SECONDS + timeout_s))
+  local fresh=${1:-} deadline=$((SECONDS + timeout_s)) launcher
   while [ "$SECONDS" -lt "$deadline" ]; do
     amqp_probe "$PORT" && return 0
-    if ! launcher_alive && ! pid_alive "$(node_pid)"; then
+    if [ -n "$fresh" ]; then
+      pid_alive "$LAUNCH_PID" && launcher=1 || launcher=''
+    else
+      launcher_alive && launcher=1 || launcher=''
+    fi
+    if [ -z "$launcher" ] && ! pid_alive "$(node_pid)"; then
       echo "$prog: error: node $NODE exited during startup (logs in $DIR/log)" >&2
       return 1
     fi
