@@ -123,11 +123,6 @@ public:
       arm(self, queue_.top().due);
   }
 
-  /// Replies waiting for their time.
-  size_t size() const {
-    return queue_.size();
-  }
-
 private:
   using time_point = caf::actor_clock::time_point;
 
