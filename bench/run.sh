@@ -179,6 +179,23 @@ if [[ -n "$store" ]]; then
   printf '%-46s %s\n' "durable/memory sagas/s" \
     "$(paste -d ' ' <(field sagas_per_s durable) <(field sagas_per_s memory) \
       | awk '{ print $1 / $2 }' | median_of 1 3)"
+  # The store floor: the least CPU a durable saga adds (SQLite writing one
+  # row per participant change, plus one wait for a commit each), measured
+  # in the durable run. With the in-memory run's CPU per saga m, no durable
+  # engine on the same 2 cores can beat m / (m + floor).
+  printf '%-46s %s\n' "store floor, us per saga (SQLite + waits)" \
+    "$(field floor_us_per_saga durable | median_of 1 2)" \
+    "  SQLite alone, us per saga" \
+    "$(field floor_sqlite_us_per_saga durable | median_of 1 2)" \
+    "  one wait for a commit, us" \
+    "$(field floor_handoff_us durable | median_of 1 2)" \
+    "in-memory CPU per saga, us" \
+    "$(paste -d ' ' <(field cpu_s memory) <(field bookings memory) \
+      | awk '{ print 1e6 * $1 / $2 }' | median_of 1 1)" \
+    "durable/memory at most (m / (m + floor))" \
+    "$(paste -d ' ' <(field cpu_s memory) <(field bookings memory) \
+      <(field floor_us_per_saga durable) \
+      | awk '{ m = 1e6 * $1 / $2; print m / (m + $3) }' | median_of 1 3)"
 fi
 if ((failed > 0)); then
   echo "run.sh: $failed run(s) FAILED their checks" >&2

@@ -37,6 +37,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -55,6 +56,7 @@
 #include <vector>
 
 #include <caf/all.hpp>
+#include <sqlite3.h>
 
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
@@ -122,6 +124,7 @@ struct bench_options {
   double ceiling_seconds = 2.0;
   int32_t ceiling_pairs = 4;
   int64_t ceiling_window = 50;
+  int64_t floor_sagas = 100000;
   bool json = false;
   bool help = false;
 };
@@ -142,6 +145,8 @@ Benchmark options (all other options go to the engine, as for booking-server):
   --ceiling-seconds=S  duration of each round-trip ceiling run, 0: skip (2)
   --ceiling-pairs=P    echo actor + driver pairs in the ceiling run (4)
   --ceiling-window=C   requests each ceiling driver keeps in flight (50)
+  --floor-sagas=N      with a store file: sagas written by the store floor's
+                       bare SQLite run, 0: skip the floor (100000)
   --json               also print one line of JSON with every figure
 
 Engine options (see below), e.g. --scheduler.max-threads=2,
@@ -190,7 +195,8 @@ bool parse_bench_options(int argc, char** argv, bench_options& opts,
                && !flag(arg, "drivers", opts.drivers, bad)
                && !flag(arg, "client-timeout-ms", opts.client_timeout_ms, bad)
                && !flag(arg, "ceiling-pairs", opts.ceiling_pairs, bad)
-               && !flag(arg, "ceiling-window", opts.ceiling_window, bad)) {
+               && !flag(arg, "ceiling-window", opts.ceiling_window, bad)
+               && !flag(arg, "floor-sagas", opts.floor_sagas, bad)) {
       rest.push_back(std::move(arg));
     }
   }
@@ -570,9 +576,260 @@ ceiling_result measure_ceiling(caf::actor_system& sys, int32_t pairs,
   return result;
 }
 
-// -- phases -------------------------------------------------------------------
-
 constexpr const char* bench_date = "2030-01-01";
+
+// -- the durable store's floor ------------------------------------------------
+//
+// What making a saga durable costs at the least, measured in the same run
+// against the same disk: SQLite writing one row per change a participant
+// must make durable before it answers, and a participant's wait for a
+// commit (a round trip to a detached actor that, like the store, takes all
+// requests waiting in its mailbox and answers them together). BENCHMARKS.md
+// turns these into a bound on durable ÷ in-memory throughput.
+
+/// Rows a happy saga makes durable at the least, one per change that a
+/// participant must have on disk before it answers: booking created, seats
+/// held, payment authorized, payment captured, seats sold, booking
+/// confirmed, notification recorded. The coordinator's own progress is not
+/// counted: it could be read back from the participants.
+constexpr int floor_rows_per_saga = 7;
+
+/// Time the floor's commit stub waits per round, as a commit's fsync would,
+/// so requests gather like they do at the store.
+constexpr auto floor_commit_wait = std::chrono::milliseconds(1);
+
+struct floor_result {
+  bool ran = false;
+  bool ok = true;
+  /// CPU time of the writing thread per saga, in microseconds.
+  double sqlite_us_per_saga = 0;
+  /// Process CPU time per request/answer with the commit stub, in
+  /// microseconds.
+  double handoff_us = 0;
+  int64_t handoffs = 0;
+  /// Sagas per transaction of the SQLite run.
+  int64_t per_commit = 0;
+
+  double us_per_saga() const {
+    return sqlite_us_per_saga + floor_rows_per_saga * handoff_us;
+  }
+};
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+/// Runs `sql` on `db`; false (after printing why) if it fails.
+bool floor_exec(sqlite3* db, const char* sql) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) == SQLITE_OK)
+    return true;
+  std::cerr << "store floor: " << (msg ? msg : "error") << " in: " << sql
+            << std::endl;
+  sqlite3_free(msg);
+  return false;
+}
+
+/// CPU microseconds per saga of writing `floor_rows_per_saga` rows for each
+/// of `sagas` sagas to a fresh file at `path`, `per_commit` sagas per
+/// transaction, with the engine's settings (WAL, synchronous=FULL, an
+/// exclusive lock, a 16 MiB page cache); -1 on failure. Each row is keyed by
+/// a time-ordered 36-character id, like a booking's, in its own table
+/// without a rowid (one B-tree per row written).
+double sqlite_floor_us(const std::string& path, int64_t sagas,
+                       int64_t per_commit) {
+  auto remove_files = [&] {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::error_code ec;
+      std::filesystem::remove(path + suffix, ec);
+    }
+  };
+  remove_files();
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    std::cerr << "store floor: cannot open " << path << std::endl;
+    sqlite3_close(db);
+    return -1;
+  }
+  std::vector<sqlite3_stmt*> puts;
+  auto done = [&](double result) {
+    for (auto* s : puts)
+      sqlite3_finalize(s);
+    sqlite3_close(db);
+    remove_files();
+    return result;
+  };
+  if (!floor_exec(db, "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
+                      " PRAGMA synchronous=FULL; PRAGMA cache_size=-16384;"
+                      " PRAGMA mmap_size=0"))
+    return done(-1);
+  for (int i = 0; i < floor_rows_per_saga; ++i) {
+    auto table = "t" + std::to_string(i);
+    auto create = "CREATE TABLE " + table
+                  + " (id TEXT PRIMARY KEY, tour_id TEXT NOT NULL, date TEXT "
+                    "NOT NULL, seats INTEGER NOT NULL, at INTEGER NOT NULL, "
+                    "email TEXT NOT NULL, state TEXT NOT NULL) WITHOUT ROWID";
+    if (!floor_exec(db, create.c_str()))
+      return done(-1);
+    auto put = "INSERT OR REPLACE INTO " + table + " VALUES (?,?,?,?,?,?,?)";
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v3(db, put.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s,
+                           nullptr)
+        != SQLITE_OK) {
+      std::cerr << "store floor: " << sqlite3_errmsg(db) << std::endl;
+      return done(-1);
+    }
+    puts.push_back(s);
+  }
+  const std::string tour_id = "bench-tour-1";
+  const std::string date = bench_date;
+  const std::string email = "guest-000001@example.com";
+  const std::string state = "confirmed";
+  char id[48];
+  auto cpu0 = thread_cpu_seconds();
+  for (int64_t n = 0; n < sagas; ++n) {
+    if (n % per_commit == 0 && !floor_exec(db, "BEGIN IMMEDIATE"))
+      return done(-1);
+    auto x = static_cast<unsigned long long>(n);
+    std::snprintf(id, sizeof(id), "%08llx-%04llx-7000-8000-%012llx",
+                  0x01900000ULL + (x >> 32), (x >> 16) & 0xffff, x);
+    for (auto* s : puts) {
+      sqlite3_bind_text(s, 1, id, 36, SQLITE_STATIC);
+      sqlite3_bind_text(s, 2, tour_id.data(), static_cast<int>(tour_id.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_text(s, 3, date.data(), static_cast<int>(date.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_int64(s, 4, 1);
+      sqlite3_bind_int64(s, 5, n);
+      sqlite3_bind_text(s, 6, email.data(), static_cast<int>(email.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_text(s, 7, state.data(), static_cast<int>(state.size()),
+                        SQLITE_STATIC);
+      auto rc = sqlite3_step(s);
+      sqlite3_reset(s);
+      if (rc != SQLITE_DONE) {
+        std::cerr << "store floor: " << sqlite3_errmsg(db) << std::endl;
+        return done(-1);
+      }
+    }
+    if ((n + 1) % per_commit == 0 || n + 1 == sagas)
+      if (!floor_exec(db, "COMMIT"))
+        return done(-1);
+  }
+  return done((thread_cpu_seconds() - cpu0) * 1e6 / static_cast<double>(sagas));
+}
+
+/// Answers every request with `true`, a round of them at a time: it takes
+/// one, waits as a commit would, takes all that arrived meanwhile, then
+/// answers them all.
+void commit_stub(caf::blocking_actor* self) {
+  bool running = true;
+  std::vector<caf::response_promise> round;
+  auto on_request = [&](int32_t) {
+    round.push_back(self->make_response_promise());
+  };
+  auto on_exit = [&](caf::exit_msg&) { running = false; };
+  while (running) {
+    self->receive(on_request, on_exit);
+    std::this_thread::sleep_for(floor_commit_wait);
+    self->receive_while(
+      [&] { return running && self->has_next_message(); })(on_request, on_exit);
+    for (auto& rp : round)
+      rp.deliver(true);
+    round.clear();
+  }
+}
+
+struct handoff_driver_state {
+  caf::actor stub;
+  caf::actor listener;
+  clock_type::time_point deadline;
+  int64_t outstanding = 0;
+  int64_t replies = 0;
+  int64_t errors = 0;
+  static inline const char* name = "handoff_driver";
+};
+
+using handoff_driver_pointer = caf::stateful_actor<handoff_driver_state>*;
+
+void handoff_once(handoff_driver_pointer self) {
+  auto finish_one = [=] {
+    auto& st = self->state;
+    if (--st.outstanding == 0)
+      self->send(st.listener, done_atom::value, st.replies, st.errors,
+                 nanos(clock_type::now()));
+  };
+  self->request(self->state.stub, caf::infinite, int32_t{1})
+    .then(
+      [=](bool) {
+        auto& st = self->state;
+        ++st.replies;
+        if (clock_type::now() < st.deadline)
+          handoff_once(self);
+        else
+          finish_one();
+      },
+      [=](caf::error&) {
+        ++self->state.errors;
+        finish_one();
+      });
+}
+
+caf::behavior handoff_driver(handoff_driver_pointer self, caf::actor stub,
+                             int64_t window) {
+  self->state.stub = std::move(stub);
+  return {
+    [=](run_atom, caf::actor listener, int64_t deadline_ns) {
+      auto& st = self->state;
+      st.listener = std::move(listener);
+      st.deadline
+        = clock_type::time_point{std::chrono::nanoseconds{deadline_ns}};
+      st.outstanding = window;
+      for (int64_t i = 0; i < window; ++i)
+        handoff_once(self);
+    },
+  };
+}
+
+/// Process CPU microseconds per round trip to the commit stub, with
+/// `pairs` drivers keeping `window` requests in flight each for `seconds`;
+/// -1 if a request failed.
+double handoff_floor_us(caf::actor_system& sys, int32_t pairs, int64_t window,
+                        double seconds, int64_t& round_trips) {
+  caf::scoped_actor self{sys};
+  auto stub = sys.spawn<caf::detached>(commit_stub);
+  std::vector<caf::actor> drivers;
+  for (int32_t i = 0; i < pairs; ++i)
+    drivers.push_back(sys.spawn(handoff_driver, stub, window));
+  auto cpu0 = process_cpu_seconds();
+  auto deadline = clock_type::now()
+                  + std::chrono::duration_cast<clock_type::duration>(
+                    std::chrono::duration<double>(seconds));
+  for (auto& d : drivers)
+    self->send(d, run_atom::value, caf::actor{self}, nanos(deadline));
+  int64_t replies = 0;
+  int64_t errors = 0;
+  for (int32_t i = 0; i < pairs; ++i)
+    self->receive([&](done_atom, int64_t n, int64_t e, int64_t) {
+      replies += n;
+      errors += e;
+    });
+  auto cpu = process_cpu_seconds() - cpu0;
+  for (auto& d : drivers)
+    self->send_exit(d, caf::exit_reason::user_shutdown);
+  self->send_exit(stub, caf::exit_reason::user_shutdown);
+  round_trips = replies;
+  if (errors > 0) {
+    std::cerr << "store floor: " << errors << " round trips failed"
+              << std::endl;
+    return -1;
+  }
+  return replies > 0 ? cpu * 1e6 / static_cast<double>(replies) : -1;
+}
+
+// -- phases -------------------------------------------------------------------
 
 std::vector<tour> bench_tours(int32_t n, int64_t capacity) {
   std::vector<tour> result;
@@ -954,6 +1211,19 @@ int main(int argc, char** argv) {
     let_timeouts_expire(echo_timeout);
   }
   auto tp = measure_throughput(sys, settings, opts, bo);
+  floor_result fl;
+  if (tp.durable && bo.floor_sagas > 0) {
+    fl.ran = true;
+    // As many sagas per transaction as the throughput phase's commits held.
+    fl.per_commit
+      = std::max<int64_t>(1, bo.bookings / std::max<int64_t>(1, tp.commits));
+    fl.sqlite_us_per_saga = sqlite_floor_us(settings.store.path + "-floor",
+                                            bo.floor_sagas, fl.per_commit);
+    fl.handoff_us = handoff_floor_us(
+      sys, bo.ceiling_pairs, std::max<int64_t>(1, bo.window / bo.ceiling_pairs),
+      bo.ceiling_seconds > 0 ? bo.ceiling_seconds : 2.0, fl.handoffs);
+    fl.ok = fl.sqlite_us_per_saga > 0 && fl.handoff_us > 0;
+  }
 
   auto sagas = tp.sagas_per_second(bo.bookings);
   auto outcomes = tp.outcomes_per_second(bo.bookings);
@@ -1048,12 +1318,25 @@ int main(int argc, char** argv) {
       row("CPU of the store thread", "n/a", "thread not found");
     row("file + WAL at idle", mib(static_cast<double>(tp.bytes_on_disk)));
   }
+  if (fl.ran) {
+    std::printf("store floor (the least CPU that makes a saga durable; same "
+                "disk, same run)\n");
+    row("SQLite alone, " + std::to_string(floor_rows_per_saga)
+          + " rows per saga",
+        fixed(fl.sqlite_us_per_saga, 2) + " us",
+        std::to_string(bo.floor_sagas) + " sagas, "
+          + std::to_string(fl.per_commit) + " per commit");
+    row("a participant's wait for a commit", fixed(fl.handoff_us, 2) + " us",
+        "per round trip; " + std::to_string(fl.handoffs) + " round trips");
+    row("floor per saga", fixed(fl.us_per_saga(), 2) + " us",
+        "SQLite + " + std::to_string(floor_rows_per_saga) + " waits");
+  }
   for (auto* c : {&ceiling_plain, &ceiling_timeout})
     if (c->errors > 0)
       std::cerr << "ceiling: " << c->errors << " round trips failed"
                 << std::endl;
   bool ok = tp.ok && mem.ok && ceiling_timeout.errors == 0
-            && ceiling_plain.errors == 0;
+            && ceiling_plain.errors == 0 && fl.ok;
   std::printf("invariants and outcomes: %s\n", ok ? "ok" : "FAILED");
 
   if (bo.json) {
@@ -1072,7 +1355,10 @@ int main(int argc, char** argv) {
       "\"peak_rss_bytes\":%lld,\"cpu_s\":%.3f,\"durable\":%s,"
       "\"store_commits\":%lld,\"store_batches\":%lld,"
       "\"batches_per_commit\":%.2f,\"store_commits_per_s\":%.1f,"
-      "\"store_thread_cpu_s\":%.3f,\"store_bytes\":%lld,\"ok\":%s}\n",
+      "\"store_thread_cpu_s\":%.3f,\"store_bytes\":%lld,"
+      "\"floor_rows_per_saga\":%d,\"floor_sagas_per_commit\":%lld,"
+      "\"floor_sqlite_us_per_saga\":%.3f,\"floor_handoff_us\":%.3f,"
+      "\"floor_us_per_saga\":%.3f,\"ok\":%s}\n",
       static_cast<long long>(bo.bookings), static_cast<long long>(bo.window),
       bo.tours, policy.c_str(), threads, w.saga_coordinators, sagas, outcomes,
       tp.full_seconds, ceiling, ceiling_timeout.round_trips_per_second,
@@ -1086,7 +1372,9 @@ int main(int argc, char** argv) {
       tp.durable ? "true" : "false", static_cast<long long>(tp.commits),
       static_cast<long long>(tp.batches), tp.batches_per_commit(),
       static_cast<double>(tp.commits) / tp.full_seconds, tp.store_cpu_seconds,
-      static_cast<long long>(tp.bytes_on_disk), ok ? "true" : "false");
+      static_cast<long long>(tp.bytes_on_disk), floor_rows_per_saga,
+      static_cast<long long>(fl.per_commit), fl.sqlite_us_per_saga,
+      fl.handoff_us, fl.ran ? fl.us_per_saga() : 0.0, ok ? "true" : "false");
   }
   std::fflush(stdout);
   return ok ? 0 : 1;
