@@ -18,6 +18,10 @@
 //      coordinator's `await` reply marks an outcome, `wait_idle` (and with
 //      a store `drain`: every change committed) marks full completion
 //      (notifications included); then the invariant check.
+//   4. store floor (with a store file only): SQLite alone writing one row
+//      per participant change of a saga, and round trips to a detached
+//      actor that answers in rounds like the store: the least CPU a durable
+//      saga adds, to bound durable / in-memory throughput.
 //
 // Between phases the benchmark waits until the previous phase's request
 // timeouts have fired (see `let_timeouts_expire`).
