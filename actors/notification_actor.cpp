@@ -112,14 +112,16 @@ caf::expected<bool> send(notification_pointer self,
     return make_error(booking_errc::notification_error,
                       "delivery failed (outage)");
   using claim = notification_repository::claim_result;
-  switch (st.repo->claim(req.booking_id, req.kind)) {
+  notification_record sent;
+  switch (
+    st.repo->claim(req.booking_id, req.kind, st.store ? &sent : nullptr)) {
     case claim::already_sent: {
       // Another worker recorded it, and may not have sent the record to
       // the store yet: this worker sends it too before answering, so
       // nothing this answer causes can be stored before the record.
       store_batch b;
       if (st.store)
-        b.notifications.push_back(*st.repo->find(req.booking_id, req.kind));
+        b.notifications.push_back(std::move(sent));
       persist_later(self, st.store, std::move(b));
       return true;
     }

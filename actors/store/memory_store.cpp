@@ -215,12 +215,16 @@ memory_notification_repository::find(const std::string& booking_id,
 
 notification_repository::claim_result
 memory_notification_repository::claim(const std::string& booking_id,
-                                      notification_kind kind) {
+                                      notification_kind kind,
+                                      notification_record* sent) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto& n = by_booking_[booking_id];
   auto k = static_cast<size_t>(kind);
-  if (n.recs[k] && n.recs[k]->status == "sent")
+  if (n.recs[k] && n.recs[k]->status == "sent") {
+    if (sent)
+      *sent = *n.recs[k];
     return claim_result::already_sent;
+  }
   auto bit = static_cast<uint8_t>(1u << k);
   if (n.claimed & bit)
     return claim_result::busy;

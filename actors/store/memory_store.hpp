@@ -92,8 +92,8 @@ class memory_notification_repository : public notification_repository {
 public:
   caf::optional<notification_record>
   find(const std::string& booking_id, notification_kind kind) const override;
-  claim_result claim(const std::string& booking_id,
-                     notification_kind kind) override;
+  claim_result claim(const std::string& booking_id, notification_kind kind,
+                     notification_record* sent) override;
   notification_record record_attempt(notification_record rec) override;
   caf::optional<notification_record> get(const std::string& id) const override;
   std::vector<notification_record> all() const override;

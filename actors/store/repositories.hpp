@@ -109,9 +109,11 @@ public:
   };
 
   /// Reserves the delivery of (booking_id, kind) for the caller, so two
-  /// workers never deliver the same notification at once.
-  virtual claim_result
-  claim(const std::string& booking_id, notification_kind kind)
+  /// workers never deliver the same notification at once. When it was
+  /// delivered before and `sent` is set, `*sent` receives that record, read
+  /// under the same lock (so a `forget` in between cannot take it away).
+  virtual claim_result claim(const std::string& booking_id,
+                             notification_kind kind, notification_record* sent)
     = 0;
 
   /// Records one delivery attempt and releases the claim. Creates the record
