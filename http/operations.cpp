@@ -33,7 +33,9 @@ void readyz(api_handler& api, const exchange_ptr& ex) {
   // Backpressure makes the engine unready while it lasts, so a balancer
   // sends the load elsewhere; the detail says how far it is.
   std::string detail;
-  auto cause = opts.gate ? opts.gate->cause() : std::nullopt;
+  std::optional<overload_cause> cause;
+  if (opts.gate)
+    cause = opts.gate->cause();
   checks += std::string{R"(,"backpressure":")"}
             + (cause ? to_string(*cause) : "ok") + "\"";
   if (cause) {
