@@ -37,8 +37,7 @@ CAF_TEST(a claim of a notification sent before hands back its record) {
   CAF_CHECK(repo.claim("b1", confirmed, nullptr) == claim::already_sent);
 }
 
-CAF_TEST(a failed attempt can be claimed again and a delivery under way is
-           busy) {
+CAF_TEST(a delivery under way is busy and a failed one claimable again) {
   memory_notification_repository repo;
   CAF_REQUIRE(repo.claim("b2", confirmed, nullptr) == claim::claimed);
   notification_record untouched;
