@@ -187,6 +187,8 @@ if [[ -n "$store" ]]; then
     "$(field floor_us_per_saga durable | median_of 1 2)" \
     "  SQLite alone, us per saga" \
     "$(field floor_sqlite_us_per_saga durable | median_of 1 2)" \
+    "  SQLite alone, off the CPU per commit, ms" \
+    "$(field floor_commit_off_cpu_ms durable | median_of 1 2)" \
     "  one wait for a commit, us" \
     "$(field floor_handoff_us durable | median_of 1 2)" \
     "in-memory CPU per saga, us" \
