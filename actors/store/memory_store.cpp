@@ -89,7 +89,10 @@ memory_booking_repository::list(const booking_filter& filter) const {
 caf::expected<bool> memory_inventory_repository::upsert_tour(const tour& t) {
   auto& dates = counts_[t.id];
   // Check every departure first, so a rejected replace changes nothing.
-  for (auto& [date, c] : dates) {
+  for (auto& entry : dates) {
+    // Not a structured binding: C++17 lambdas cannot capture one.
+    const auto& date = entry.first;
+    const auto& c = entry.second;
     auto taken = c.held + c.sold;
     if (taken == 0)
       continue;
