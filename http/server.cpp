@@ -126,12 +126,13 @@ private:
     answering_ = true;
     auto self = shared_from_this();
     // The reply arrives on a CAF thread; it keeps the I/O context alive until
-    // it is posted (members die in reverse order: session first).
+    // it is posted (members die in reverse order: session first). The
+    // session is running on the context, so it still exists here.
     struct target {
       std::shared_ptr<net::io_context> ioc;
       std::shared_ptr<session> s;
     };
-    auto to = std::make_shared<target>(target{ioc_, self});
+    auto to = std::make_shared<target>(target{ioc_.lock(), self});
     shared_->api->handle(parser_->release(), client_,
                          [to](http_response&& res) {
                            auto s = to->s;
@@ -191,7 +192,10 @@ private:
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http_response> response_;
   std::shared_ptr<shared_state> shared_;
-  std::shared_ptr<net::io_context> ioc_;
+  /// Weak: the context holds the session's pending operations, which hold
+  /// the session, so a strong reference here would keep both alive forever
+  /// once the server is gone.
+  std::weak_ptr<net::io_context> ioc_;
   std::string client_;
   bool first_ = true;
   bool continued_ = false;
