@@ -104,6 +104,19 @@ inline std::vector<const rapidjson::Value*> items(const rapidjson::Value& v,
   return out;
 }
 
+// `member` and `items` point into the document they are given. Given a
+// temporary one (`items(r.json())`), the pointers outlive it: name the
+// document first, or count with `item_count`.
+const rapidjson::Value* member(rapidjson::Document&&, const char*) = delete;
+std::vector<const rapidjson::Value*>
+items(rapidjson::Document&&, const char* = "items") = delete;
+
+/// How many elements the array member `key` has (0 if absent).
+inline size_t item_count(const rapidjson::Value& v, const char* key = "items") {
+  auto m = member(v, key);
+  return m && m->IsArray() ? m->Size() : 0;
+}
+
 inline bool ends_with(const std::string& x, const std::string& suffix) {
   return x.size() >= suffix.size()
          && x.compare(x.size() - suffix.size(), suffix.size(), suffix) == 0;

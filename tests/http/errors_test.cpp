@@ -281,7 +281,7 @@ CAF_TEST(booking validation lists every failing field) {
   // Nothing invalid was stored.
   CAF_CHECK(idle());
   auto list = get("/api/v1/bookings?limit=200");
-  CAF_CHECK_EQUAL(items(list.json()).size(), 2u);
+  CAF_CHECK_EQUAL(item_count(list.json()), 2u);
 }
 
 CAF_TEST(a header section over 8 KiB is 431) {
@@ -414,7 +414,7 @@ CAF_TEST(invalid UTF - 8 in a string is 400 naming the offset) {
   a.name = "Jos\xc3\xa9 \xe2\x82\xac";
   HTTP_CHECK_STATUS(book(a), 202);
   CAF_CHECK(idle());
-  CAF_CHECK_EQUAL(items(get("/api/v1/bookings?limit=200").json()).size(), 1u);
+  CAF_CHECK_EQUAL(item_count(get("/api/v1/bookings?limit=200").json()), 1u);
 }
 
 CAF_TEST(a price that could overflow is 422 on price_cents) {
