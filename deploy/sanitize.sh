@@ -26,7 +26,10 @@ cmake -S . -B "$build" -DCMAKE_CXX_COMPILER=clang++-14 \
 cmake --build "$build" -j "${JOBS:-2}" --target unit_tests http_tests \
   sim_tests booking-server booking-sim
 supp="$PWD/deploy/sanitizers"
-export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
-export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp:print_suppressions=0"
+# The symbolizer names the functions in reports, and suppressions by
+# function name need it (llvm-14 ships it under this path only).
+symbolizer="external_symbolizer_path=/usr/lib/llvm-14/bin/llvm-symbolizer"
+export ASAN_OPTIONS="$symbolizer:detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
+export LSAN_OPTIONS="$symbolizer:suppressions=$supp/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="$symbolizer:halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp:print_suppressions=0"
 ctest --test-dir "$build" --output-on-failure -L 'unit|sim|cli|http' "$@"
