@@ -486,6 +486,8 @@ struct echo_driver_state {
   echo_actor echo;
   caf::actor listener;
   bool with_timeout = true;
+  /// One-way messages (an `int64_t`) sent ahead of each request.
+  int32_t oneway = 0;
   clock_type::time_point deadline;
   int64_t outstanding = 0;
   int64_t replies = 0;
@@ -516,6 +518,8 @@ void echo_once(echo_driver_pointer self) {
   // Requests with a timeout arm a timer in CAF's clock per request, as every
   // call the coordinator makes to a participant does.
   auto& st = self->state;
+  for (int32_t i = 0; i < st.oneway; ++i)
+    self->send(caf::actor_cast<caf::actor>(st.echo), int64_t{1});
   if (st.with_timeout)
     self->request(st.echo, echo_timeout, int32_t{1}).then(on_reply, on_error);
   else
@@ -523,9 +527,10 @@ void echo_once(echo_driver_pointer self) {
 }
 
 caf::behavior echo_driver(echo_driver_pointer self, echo_actor target,
-                          int64_t window, bool with_timeout) {
+                          int64_t window, bool with_timeout, int32_t oneway) {
   self->state.echo = std::move(target);
   self->state.with_timeout = with_timeout;
+  self->state.oneway = oneway;
   return {
     [=](run_atom, caf::actor listener, int64_t deadline_ns) {
       auto& st = self->state;
@@ -539,6 +544,48 @@ caf::behavior echo_driver(echo_driver_pointer self, echo_actor target,
   };
 }
 
+/// What one run of echo drivers did.
+struct echo_run {
+  int64_t replies = 0;
+  int64_t errors = 0;
+  double seconds = 0;
+  /// CPU time of the whole process during the run.
+  double cpu_seconds = 0;
+};
+
+/// One echo driver per target, each keeping `window` requests in flight for
+/// `seconds` (with a timeout or not, each behind `oneway` one-way
+/// messages); the targets stay up.
+echo_run drive_echoes(caf::actor_system& sys,
+                      const std::vector<echo_actor>& targets, int64_t window,
+                      bool with_timeout, int32_t oneway, double seconds) {
+  caf::scoped_actor self{sys};
+  std::vector<caf::actor> drivers;
+  for (auto& target : targets)
+    drivers.push_back(
+      sys.spawn(echo_driver, target, window, with_timeout, oneway));
+  auto cpu0 = process_cpu_seconds();
+  auto start = clock_type::now();
+  auto deadline = start
+                  + std::chrono::duration_cast<clock_type::duration>(
+                    std::chrono::duration<double>(seconds));
+  for (auto& d : drivers)
+    self->send(d, run_atom::value, caf::actor{self}, nanos(deadline));
+  echo_run result;
+  int64_t last_ns = nanos(start);
+  for (size_t i = 0; i < drivers.size(); ++i)
+    self->receive([&](done_atom, int64_t n, int64_t errors, int64_t end_ns) {
+      result.replies += n;
+      result.errors += errors;
+      last_ns = std::max(last_ns, end_ns);
+    });
+  result.cpu_seconds = process_cpu_seconds() - cpu0;
+  result.seconds = seconds_between(nanos(start), last_ns);
+  for (auto& d : drivers)
+    self->send_exit(d, caf::exit_reason::user_shutdown);
+  return result;
+}
+
 struct ceiling_result {
   double round_trips_per_second = 0;
   int64_t errors = 0;
@@ -548,36 +595,13 @@ struct ceiling_result {
 ceiling_result measure_ceiling(caf::actor_system& sys, int32_t pairs,
                                int64_t window, double seconds,
                                bool with_timeout) {
-  caf::scoped_actor self{sys};
-  std::vector<caf::actor> drivers;
   std::vector<echo_actor> echoes;
-  for (int32_t i = 0; i < pairs; ++i) {
-    echoes.push_back(sys.spawn(echo));
-    drivers.push_back(
-      sys.spawn(echo_driver, echoes.back(), window, with_timeout));
-  }
-  auto start = clock_type::now();
-  auto deadline = start
-                  + std::chrono::duration_cast<clock_type::duration>(
-                    std::chrono::duration<double>(seconds));
-  for (auto& d : drivers)
-    self->send(d, run_atom::value, caf::actor{self}, nanos(deadline));
-  ceiling_result result;
-  int64_t replies = 0;
-  int64_t last_ns = nanos(start);
   for (int32_t i = 0; i < pairs; ++i)
-    self->receive([&](done_atom, int64_t n, int64_t errors, int64_t end_ns) {
-      replies += n;
-      result.errors += errors;
-      last_ns = std::max(last_ns, end_ns);
-    });
-  result.round_trips_per_second = static_cast<double>(replies)
-                                  / seconds_between(nanos(start), last_ns);
-  for (auto& d : drivers)
-    self->send_exit(d, caf::exit_reason::user_shutdown);
+    echoes.push_back(sys.spawn(echo));
+  auto run = drive_echoes(sys, echoes, window, with_timeout, 0, seconds);
   for (auto& e : echoes)
-    self->send_exit(e, caf::exit_reason::user_shutdown);
-  return result;
+    caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  return {static_cast<double>(run.replies) / run.seconds, run.errors};
 }
 
 constexpr const char* bench_date = "2030-01-01";
@@ -743,10 +767,10 @@ double sqlite_floor_us(const std::string& path, int64_t sagas,
   return done(cpu * 1e6 / static_cast<double>(sagas));
 }
 
-/// Answers every request (an `int32_t`) with `true`, a round of them at a
-/// time: it takes one, waits as a commit would, takes all that arrived
-/// meanwhile, then answers them all. One-way messages (an `int64_t`) it
-/// takes and drops.
+/// Answers every request (an `int32_t`) with its argument, a round of them
+/// at a time, as `echo` would: it takes one, waits as a commit would, takes all
+/// that arrived meanwhile, then answers them all. One-way messages (an
+/// `int64_t`) it takes and drops.
 void commit_stub(caf::blocking_actor* self) {
   bool running = true;
   std::vector<caf::response_promise> round;
@@ -762,65 +786,9 @@ void commit_stub(caf::blocking_actor* self) {
       return running && self->has_next_message();
     })(on_request, on_oneway, on_exit);
     for (auto& rp : round)
-      rp.deliver(true);
+      rp.deliver(int32_t{1});
     round.clear();
   }
-}
-
-struct handoff_driver_state {
-  caf::actor stub;
-  caf::actor listener;
-  clock_type::time_point deadline;
-  /// One-way messages sent ahead of each request.
-  int32_t oneway = 0;
-  int64_t outstanding = 0;
-  int64_t replies = 0;
-  int64_t errors = 0;
-  static inline const char* name = "handoff_driver";
-};
-
-using handoff_driver_pointer = caf::stateful_actor<handoff_driver_state>*;
-
-void handoff_once(handoff_driver_pointer self) {
-  auto finish_one = [=] {
-    auto& st = self->state;
-    if (--st.outstanding == 0)
-      self->send(st.listener, done_atom::value, st.replies, st.errors,
-                 nanos(clock_type::now()));
-  };
-  for (int32_t i = 0; i < self->state.oneway; ++i)
-    self->send(self->state.stub, int64_t{1});
-  self->request(self->state.stub, caf::infinite, int32_t{1})
-    .then(
-      [=](bool) {
-        auto& st = self->state;
-        ++st.replies;
-        if (clock_type::now() < st.deadline)
-          handoff_once(self);
-        else
-          finish_one();
-      },
-      [=](caf::error&) {
-        ++self->state.errors;
-        finish_one();
-      });
-}
-
-caf::behavior handoff_driver(handoff_driver_pointer self, caf::actor stub,
-                             int64_t window, int32_t oneway) {
-  self->state.stub = std::move(stub);
-  self->state.oneway = oneway;
-  return {
-    [=](run_atom, caf::actor listener, int64_t deadline_ns) {
-      auto& st = self->state;
-      st.listener = std::move(listener);
-      st.deadline
-        = clock_type::time_point{std::chrono::nanoseconds{deadline_ns}};
-      st.outstanding = window;
-      for (int64_t i = 0; i < window; ++i)
-        handoff_once(self);
-    },
-  };
 }
 
 /// Process CPU seconds used while `pairs` drivers keep `window` requests to
@@ -830,35 +798,18 @@ caf::behavior handoff_driver(handoff_driver_pointer self, caf::actor stub,
 double handoff_cpu_seconds(caf::actor_system& sys, int32_t pairs,
                            int64_t window, int32_t oneway, double seconds,
                            int64_t& round_trips) {
-  caf::scoped_actor self{sys};
   auto stub = sys.spawn<caf::detached>(commit_stub);
-  std::vector<caf::actor> drivers;
-  for (int32_t i = 0; i < pairs; ++i)
-    drivers.push_back(sys.spawn(handoff_driver, stub, window, oneway));
-  auto cpu0 = process_cpu_seconds();
-  auto deadline = clock_type::now()
-                  + std::chrono::duration_cast<clock_type::duration>(
-                    std::chrono::duration<double>(seconds));
-  for (auto& d : drivers)
-    self->send(d, run_atom::value, caf::actor{self}, nanos(deadline));
-  int64_t replies = 0;
-  int64_t errors = 0;
-  for (int32_t i = 0; i < pairs; ++i)
-    self->receive([&](done_atom, int64_t n, int64_t e, int64_t) {
-      replies += n;
-      errors += e;
-    });
-  auto cpu = process_cpu_seconds() - cpu0;
-  for (auto& d : drivers)
-    self->send_exit(d, caf::exit_reason::user_shutdown);
-  self->send_exit(stub, caf::exit_reason::user_shutdown);
-  round_trips = replies;
-  if (errors > 0 || replies == 0) {
-    std::cerr << "store floor: " << errors << " round trips failed, " << replies
-              << " answered" << std::endl;
+  std::vector<echo_actor> targets(static_cast<size_t>(pairs),
+                                  caf::actor_cast<echo_actor>(stub));
+  auto run = drive_echoes(sys, targets, window, false, oneway, seconds);
+  caf::anon_send_exit(stub, caf::exit_reason::user_shutdown);
+  round_trips = run.replies;
+  if (run.errors > 0 || run.replies == 0) {
+    std::cerr << "store floor: " << run.errors << " round trips failed, "
+              << run.replies << " answered" << std::endl;
     return -1;
   }
-  return cpu;
+  return run.cpu_seconds;
 }
 
 /// One-way messages sent ahead of each request in the floor's second run.
