@@ -315,15 +315,21 @@ std::string find_store_thread(const std::set<std::string>& before) {
   return found;
 }
 
+/// Deletes the SQLite database `path` with its -wal, -shm and -journal
+/// files, those that exist.
+void remove_database(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::error_code ec;
+    std::filesystem::remove(path + suffix, ec);
+  }
+}
+
 /// A fresh database for one engine: deletes `cfg.path` with its -wal and
 /// -shm files, then opens it as booking-server does. Null for `:memory:`.
 caf::expected<std::shared_ptr<opened_store>>
 open_fresh_store(const store_settings& cfg) {
   if (cfg.path != ":memory:")
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-      std::error_code ec;
-      std::filesystem::remove(cfg.path + suffix, ec);
-    }
+    remove_database(cfg.path);
   return open_store(cfg);
 }
 
@@ -681,13 +687,7 @@ bool floor_exec(sqlite3* db, const char* sql) {
 /// without a rowid (one B-tree per row written).
 double sqlite_floor_us(const std::string& path, int64_t sagas,
                        int64_t per_commit, double& off_cpu_ms) {
-  auto remove_files = [&] {
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-      std::error_code ec;
-      std::filesystem::remove(path + suffix, ec);
-    }
-  };
-  remove_files();
+  remove_database(path);
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
     std::cerr << "store floor: cannot open " << path << std::endl;
@@ -699,7 +699,7 @@ double sqlite_floor_us(const std::string& path, int64_t sagas,
     for (auto* s : puts)
       sqlite3_finalize(s);
     sqlite3_close(db);
-    remove_files();
+    remove_database(path);
     return result;
   };
   if (!floor_exec(db, "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
