@@ -4,9 +4,8 @@
 # and http tests there. The first report stops its test, and the test fails.
 # Arguments are passed to ctest, e.g. `deploy/sanitize.sh -R http.errors`.
 #
-# Reports that are truly inside a library we do not build (CAF comes from
-# Debian, uninstrumented) are suppressed in deploy/sanitizers/, each with its
-# reason.
+# Reports that are truly inside library headers we do not write (CAF's,
+# RapidJSON's) are suppressed in deploy/sanitizers/, each with its reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
