@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
     http_opts.ready.store = [st] {
       return st->failed() ? check_state::down : check_state::ok;
     };
+  http_opts.ready.suspended = describe_suspended(e.suspended);
   if (auto st = e.amqp) {
     // Ready once the publisher is connected and the intake consumer is
     // attached; `starting` until the first attempt ends.

@@ -171,6 +171,20 @@ const inventory_actor& engine::inventory_for(const std::string& tour_id) const {
   return shard_for(inventory, tour_id);
 }
 
+std::string describe_suspended(const std::vector<suspended_saga>& xs) {
+  if (xs.empty())
+    return {};
+  constexpr size_t shown = 3;
+  auto text = std::to_string(xs.size()) + (xs.size() == 1 ? " saga" : " sagas")
+              + " suspended, left as stored until a release has their "
+                "table: ";
+  for (size_t i = 0; i < xs.size() && i < shown; ++i)
+    text += (i > 0 ? "; " : "") + xs[i].key + " (" + xs[i].why + ")";
+  if (xs.size() > shown)
+    text += "; and " + std::to_string(xs.size() - shown) + " more";
+  return text;
+}
+
 store_counters engine::store_figures() const {
   store_counters c;
   if (durable) {
@@ -181,6 +195,7 @@ store_counters engine::store_figures() const {
   }
   if (bookings_held)
     c.cached_bookings = *bookings_held;
+  c.suspended_sagas = static_cast<int64_t>(suspended.size());
   return c;
 }
 
@@ -391,19 +406,32 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
   }
   saga_participants peers{e.bookings, e.inventory,    e.availability,
                           e.payment,  e.notification, events};
-  auto booking_def = booking_saga(cfg.saga);
-  if (opts.adjust_booking_saga)
-    opts.adjust_booking_saga(booking_def);
+  auto tables = release_tables(cfg.saga);
+  if (opts.adjust_tables) {
+    opts.adjust_tables(tables);
+    tables.stamp_all();
+  }
+  // A saga whose table version this release lacks is never resumed on
+  // another table: it stays in the store as it is, for a release that has
+  // the version (docs/upgrades.md).
+  e.suspended = find_suspended(tables, loaded.sagas);
+  for (auto& s : e.suspended)
+    log_line(log_level::error, "saga suspended",
+             {{"saga", s.key}, {"why", s.why}});
+  if (!e.suspended.empty())
+    log_line(log_level::error, "sagas suspended",
+             {log_number("count", static_cast<int64_t>(e.suspended.size()))});
   for (size_t i = 0; i < w.saga_coordinators; ++i) {
     coordinator_options co;
-    co.booking = booking_def;
-    co.cancellation = cancellation_saga(cfg.saga);
+    co.tables = tables;
     co.gate = e.gate;
     co.lookup_timeout = cfg.saga.inventory_timeout;
     co.seed = derive_seed(cfg.saga.seed, coordinator_stream + i);
     co.durable = static_cast<bool>(e.store);
+    std::string why;
     for (auto& cp : loaded.sagas)
-      if (shard_index(cp.req.id, w.saga_coordinators) == i)
+      if (shard_index(cp.req.id, w.saga_coordinators) == i
+          && locate(tables, cp, why))
         co.recovered.push_back(cp);
     e.coordinators.push_back(spawn_saga_coordinator(sys, peers, co));
   }

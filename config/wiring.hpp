@@ -78,6 +78,9 @@ struct engine {
   /// the cached finished ones (all of them without a store).
   std::shared_ptr<std::atomic<int64_t>> bookings_held
     = std::make_shared<std::atomic<int64_t>>(0);
+  /// Sagas the store holds that this release cannot resume (a version of
+  /// their table it does not have); they wait in the store, untouched.
+  std::vector<suspended_saga> suspended;
   /// Sagas in flight and the outbox backlog, against their limits.
   std::shared_ptr<backpressure> gate;
   /// The pooled workers of inventory, payment and notification.
@@ -114,8 +117,9 @@ open_store(const store_settings& cfg);
 struct engine_options {
   /// Where delivered notifications go besides the store (default: log).
   notification_sink sink = log_sink();
-  /// Applied to the booking saga table before use (tests break it here).
-  std::function<void(saga_definition&)> adjust_booking_saga;
+  /// Applied to the release's saga tables before use: tests break a table
+  /// here, the simulator adds a later release's version.
+  std::function<void(saga_tables&)> adjust_tables;
   /// Puts an actor in front of the payment pool (tests delay replies here).
   std::function<payment_actor(caf::actor_system&, payment_actor)> wrap_payment;
   /// Receives the domain events of every saga (tests record them here),
@@ -132,6 +136,10 @@ struct engine_options {
   /// The engine takes over its state and resumes its unfinished sagas.
   std::shared_ptr<opened_store> store;
 };
+
+/// One line naming the suspended sagas (the first few) and why; empty if
+/// there are none.
+std::string describe_suspended(const std::vector<suspended_saga>& xs);
 
 /// Spawns the whole engine in `sys`.
 engine start_engine(caf::actor_system& sys, const engine_settings& cfg,

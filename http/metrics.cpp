@@ -160,6 +160,17 @@ render_metrics(const http_metrics& http, const saga_stats& sagas,
          "Sagas running or being started.");
   sample(out, "booking_sagas_in_flight", "",
          std::to_string(sagas.in_flight + sagas.starting));
+  header(out, "booking_sagas_in_flight_by_version", "gauge",
+         "Sagas running, by saga and table version (0: the version can go).");
+  for (auto& [key, n] : sagas.in_flight_by_version) {
+    auto slash = key.find('/');
+    sample(out, "booking_sagas_in_flight_by_version",
+           "saga=\"" + escape_label(key.substr(0, slash)) + "\",version=\""
+             + escape_label(slash == std::string::npos ? std::string{}
+                                                       : key.substr(slash + 1))
+             + "\"",
+           std::to_string(n));
+  }
   struct amqp_family {
     const char* name;
     const char* type;
@@ -199,6 +210,10 @@ render_metrics(const http_metrics& http, const saga_stats& sagas,
      "Bookings held in memory: those with a saga in flight and the most "
      "recently used finished ones (store.cache-bookings).",
      store.cached_bookings},
+    {"booking_sagas_suspended", "gauge",
+     "Sagas in the store whose table version this release lacks: left as "
+     "they are, resumed by a release that has it.",
+     store.suspended_sagas},
     {"booking_store_sqlite_memory_bytes", "gauge",
      "Heap SQLite holds, its page cache (16 MiB at most) included, after the "
      "last commit.",

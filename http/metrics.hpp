@@ -44,6 +44,8 @@ struct store_counters {
   int64_t cached_bookings = 0;
   /// Heap SQLite holds, its page cache included.
   int64_t sqlite_memory_bytes = 0;
+  /// Sagas in the store this release cannot resume (see `locate`).
+  int64_t suspended_sagas = 0;
 };
 
 /// A histogram with fixed upper bounds (non-cumulative counts).

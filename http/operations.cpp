@@ -3,12 +3,23 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "actors/codec/json_writer.hpp"
 #include "actors/codec/problem.hpp"
 #include "http/resources.hpp"
 
 namespace booking {
 
 namespace http = boost::beast::http;
+
+namespace {
+
+std::string json_string(const std::string& text) {
+  json_writer w{0};
+  w.string(text);
+  return w.str();
+}
+
+} // namespace
 
 void readyz(api_handler& api, const exchange_ptr& ex) {
   auto name = [](check_state s) {
@@ -31,8 +42,15 @@ void readyz(api_handler& api, const exchange_ptr& ex) {
     checks += std::string{R"(,"amqp":")"} + name(amqp) + "\"";
   }
   // Backpressure makes the engine unready while it lasts, so a balancer
-  // sends the load elsewhere; the detail says how far it is.
+  // sends the load elsewhere; the detail says how far it is. Suspended
+  // sagas do not: new bookings run on, and an operator reads why.
   std::string detail;
+  auto add_detail = [&](const char* key, const std::string& text) {
+    detail += std::string{detail.empty() ? "" : ","} + "\"" + key
+              + "\":" + json_string(text);
+  };
+  if (!opts.ready.suspended.empty())
+    add_detail("store", opts.ready.suspended);
   std::optional<overload_cause> cause;
   if (opts.gate)
     cause = opts.gate->cause();
@@ -41,15 +59,18 @@ void readyz(api_handler& api, const exchange_ptr& ex) {
   if (cause) {
     ready = false;
     auto& gate = *opts.gate;
-    detail = *cause == overload_cause::max_in_flight
-               ? std::to_string(gate.in_flight())
-                   + " sagas in flight (saga.max-in-flight "
-                   + std::to_string(gate.max_in_flight()) + ")"
-               : std::to_string(gate.outbox_backlog.load())
-                   + " events wait for the broker's confirm (amqp.max-backlog "
-                   + std::to_string(gate.max_backlog()) + ")";
-    detail = R"(,"detail":{"backpressure":")" + detail + "\"}";
+    add_detail("backpressure",
+               *cause == overload_cause::max_in_flight
+                 ? std::to_string(gate.in_flight())
+                     + " sagas in flight (saga.max-in-flight "
+                     + std::to_string(gate.max_in_flight()) + ")"
+                 : std::to_string(gate.outbox_backlog.load())
+                     + " events wait for the broker's confirm "
+                       "(amqp.max-backlog "
+                     + std::to_string(gate.max_backlog()) + ")");
   }
+  if (!detail.empty())
+    detail = R"(,"detail":{)" + detail + "}";
   api.reply(ex, ready ? 200 : 503,
             std::string{R"({"status":")"} + (ready ? "ready" : "unavailable")
               + R"(","checks":{)" + checks + "}" + detail + "}");

@@ -38,6 +38,10 @@ enum class check_state { ok, starting, down };
 struct readiness_checks {
   std::function<check_state()> store;
   std::function<check_state()> amqp;
+  /// Names the sagas the store holds that this release cannot resume, in
+  /// one line of text (`detail.store`; they leave the answer at 200); empty:
+  /// none.
+  std::string suspended;
 };
 
 /// The actors the API talks to: the front desk for bookings and tours, and

@@ -407,7 +407,7 @@ phase_result run_phase(booking_config& cfg, const sim_hooks& hooks,
   engine_options opts;
   opts.sink = nullptr;
   opts.outages = std::make_shared<outage_switches>();
-  opts.adjust_booking_saga = hooks.adjust_booking_saga;
+  opts.adjust_tables = hooks.adjust_tables;
   opts.store = std::move(*store);
   auto e = start_engine(sys, settings, opts);
   caf::scoped_actor self{sys};

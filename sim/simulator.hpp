@@ -26,9 +26,9 @@ namespace booking {
 
 /// Test hooks of a run.
 struct sim_hooks {
-  /// Applied to the booking saga table before use (tests break it here to
-  /// prove the simulator notices).
-  std::function<void(saga_definition&)> adjust_booking_saga;
+  /// Applied to the saga tables before use (tests break one here to prove
+  /// the simulator notices).
+  std::function<void(saga_tables&)> adjust_tables;
 };
 
 /// Runs the scenario of `cfg`, which `load_config` filled for

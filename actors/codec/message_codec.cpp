@@ -234,8 +234,9 @@ void fields(F& f, saga_checkpoint& x) {
   f("req", x.req);
   f("amount_cents", x.amount_cents);
   f("currency", x.currency);
+  f("version", x.version);
   f("phase", x.phase);
-  f("row", x.row);
+  f("step", x.step);
   f("attempt", x.attempt);
   f("to_compensate", x.to_compensate);
   f("compensation_failed", x.compensation_failed);
@@ -256,6 +257,7 @@ void fields(F& f, saga_stats& x) {
   f("completed_by", x.completed_by);
   f("compensations_by_step", x.compensations_by_step);
   f("retries_by_step", x.retries_by_step);
+  f("in_flight_by_version", x.in_flight_by_version);
   f("duration_counts", x.duration_counts);
   f("duration_sum", x.duration_sum);
 }

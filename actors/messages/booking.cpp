@@ -19,9 +19,10 @@ std::string to_string(booking_status x) {
 }
 
 std::string to_string(saga_step x) {
-  static constexpr std::array<const char*, 7> names{
+  static constexpr std::array<const char*, 8> names{
     {"reserve_seats", "authorize_payment", "confirm_booking",
-     "send_notification", "refund_payment", "release_seats", "cancel_booking"}};
+     "send_notification", "refund_payment", "release_seats", "cancel_booking",
+     "verify_payment"}};
   return name_of(x, names);
 }
 

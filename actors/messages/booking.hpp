@@ -33,6 +33,9 @@ enum class saga_step : uint8_t {
   refund_payment,
   release_seats,
   cancel_booking,
+  /// Only in `verifying_booking_saga`, a later release's table that the
+  /// simulator's upgrade scenario and the tests run.
+  verify_payment,
 };
 
 /// What a saga history entry did.

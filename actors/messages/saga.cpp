@@ -1,6 +1,7 @@
 #include "actors/messages/saga.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace booking {
 
@@ -20,6 +21,30 @@ void add_counts(Map& x, const Map& y) {
 
 } // namespace
 
+std::string version_text(uint64_t version) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx",
+                static_cast<unsigned long long>(version));
+  return buf;
+}
+
+bool parse_version(const std::string& text, uint64_t& version) {
+  if (text.size() != 16)
+    return false;
+  uint64_t x = 0;
+  for (char c : text) {
+    x <<= 4;
+    if (c >= '0' && c <= '9')
+      x |= static_cast<uint64_t>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      x |= static_cast<uint64_t>(c - 'a' + 10);
+    else
+      return false;
+  }
+  version = x;
+  return true;
+}
+
 saga_stats& operator+=(saga_stats& x, const saga_stats& y) {
   x.started += y.started;
   x.in_flight += y.in_flight;
@@ -31,6 +56,7 @@ saga_stats& operator+=(saga_stats& x, const saga_stats& y) {
   add_counts(x.completed_by, y.completed_by);
   add_counts(x.compensations_by_step, y.compensations_by_step);
   add_counts(x.retries_by_step, y.retries_by_step);
+  add_counts(x.in_flight_by_version, y.in_flight_by_version);
   // Default-constructed stats have every bucket; others must lose no counts.
   if (x.duration_counts.size() < y.duration_counts.size())
     x.duration_counts.resize(y.duration_counts.size());

@@ -19,7 +19,9 @@ namespace booking {
 
 /// Where a saga instance stands, as the coordinator checkpoints it with each
 /// step. Resuming from an older checkpoint is safe: every command and
-/// compensation is idempotent per booking id.
+/// compensation is idempotent per booking id. Rows are named by their step,
+/// never by their index, and the checkpoint names its table's version: a
+/// saga resumes on the table it started on, or not at all.
 struct saga_checkpoint {
   /// Booking id, plus "#cancel" for a cancellation saga.
   std::string key;
@@ -30,13 +32,16 @@ struct saga_checkpoint {
   booking_request req;
   int64_t amount_cents = 0;
   std::string currency;
+  /// Version of the saga table the instance runs on (`table_version`).
+  uint64_t version = 0;
   /// forward, query, compensating, finishing (the coordinator's phases).
   uint8_t phase = 0;
-  /// Current row of the saga table.
-  int32_t row = 0;
+  /// Step of the current row of the table, by name; empty past the last
+  /// row.
+  std::string step;
   int32_t attempt = 1;
-  /// Rows to compensate, the last one first.
-  std::vector<uint8_t> to_compensate;
+  /// Steps to compensate, by name, the last one first.
+  std::vector<std::string> to_compensate;
   bool compensation_failed = false;
   std::string reason;
   /// The outcome once known (`pending` before).
@@ -48,10 +53,17 @@ struct saga_checkpoint {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, saga_checkpoint& x) {
   return f(caf::meta::type_name("saga_checkpoint"), x.key, x.done,
-           x.cancellation, x.req, x.amount_cents, x.currency, x.phase, x.row,
-           x.attempt, x.to_compensate, x.compensation_failed, x.reason,
-           x.outcome, x.retry_at);
+           x.cancellation, x.req, x.amount_cents, x.currency, x.version,
+           x.phase, x.step, x.attempt, x.to_compensate, x.compensation_failed,
+           x.reason, x.outcome, x.retry_at);
 }
+
+/// A saga table's version (`saga_checkpoint::version`) as 16 lowercase hex
+/// digits, as the store and the metrics write it.
+std::string version_text(uint64_t version);
+
+/// Parses `version_text`'s output; false if `text` is not 16 hex digits.
+bool parse_version(const std::string& text, uint64_t& version);
 
 /// One change to a booking, applied atomically: the new status (if any),
 /// the history entries the saga step produced, the saga's checkpoint and
@@ -101,6 +113,10 @@ struct saga_stats {
   std::map<std::string, int64_t> compensations_by_step;
   /// `retries` by the step of the row retried.
   std::map<std::string, int64_t> retries_by_step;
+  /// Sagas running (not those still starting), keyed "saga/version" (the
+  /// saga's name, its table's `version_text`); every table the coordinator
+  /// has is listed, at 0 if nothing runs on it.
+  std::map<std::string, int64_t> in_flight_by_version;
   /// Seconds from a saga's start to its outcome: counts per bucket of
   /// `saga_duration_buckets()` (not cumulative), then one for +Inf.
   std::vector<int64_t> duration_counts
@@ -113,7 +129,8 @@ typename Inspector::result_type inspect(Inspector& f, saga_stats& x) {
   return f(caf::meta::type_name("saga_stats"), x.started, x.in_flight,
            x.completed, x.retries, x.compensations, x.uncertain_resolved,
            x.starting, x.completed_by, x.compensations_by_step,
-           x.retries_by_step, x.duration_counts, x.duration_sum);
+           x.retries_by_step, x.in_flight_by_version, x.duration_counts,
+           x.duration_sum);
 }
 
 /// Adds the counters of `y` to `x`, maps key by key and the histogram bucket

@@ -1,5 +1,7 @@
 #include "actors/saga/booking_saga.hpp"
 
+#include <stdexcept>
+
 namespace booking {
 
 saga_definition booking_saga(const saga_settings& cfg) {
@@ -95,11 +97,130 @@ saga_definition cancellation_saga(const saga_settings& cfg) {
   return def;
 }
 
+saga_definition verifying_booking_saga(const saga_settings& cfg) {
+  auto def = booking_saga(cfg);
+  saga_step_def check;
+  check.step = saga_step::verify_payment;
+  check.participant = "payment";
+  check.command = saga_command::query_payment;
+  check.timeout = cfg.payment_timeout;
+  check.retry = cfg.step_retry;
+  check.compensation_retry = cfg.compensation_retry;
+  check.error_reason = "payment_error";
+  auto pivot = find_step(def, saga_step::confirm_booking);
+  def.steps.insert(def.steps.begin() + static_cast<std::ptrdiff_t>(pivot),
+                   check);
+  return def;
+}
+
 size_t find_step(const saga_definition& def, saga_step step) {
   for (size_t i = 0; i < def.steps.size(); ++i)
     if (def.steps[i].step == step)
       return i;
   return def.steps.size();
+}
+
+// -- versions -----------------------------------------------------------------
+
+namespace {
+
+const char* name_of(saga_command x) {
+  switch (x) {
+    case saga_command::none:
+      return "none";
+    case saga_command::reserve_seats:
+      return "reserve_seats";
+    case saga_command::release_seats:
+      return "release_seats";
+    case saga_command::authorize_payment:
+      return "authorize_payment";
+    case saga_command::void_payment:
+      return "void_payment";
+    case saga_command::query_payment:
+      return "query_payment";
+    case saga_command::capture_and_commit:
+      return "capture_and_commit";
+    case saga_command::refund_payment:
+      return "refund_payment";
+    case saga_command::notify:
+      return "notify";
+  }
+  throw std::logic_error("saga command without a name");
+}
+
+std::string name_of(const std::optional<event_type>& x) {
+  return x ? to_string(*x) : std::string{"-"};
+}
+
+} // namespace
+
+std::string table_structure(const saga_definition& def) {
+  // One line per item, fields separated by spaces; names, never enum
+  // values, so renumbering an enum changes nothing.
+  std::string out = "saga " + def.name + "\n";
+  out += "running " + to_string(def.running_status) + "\n";
+  out += "failure " + to_string(def.failure_status) + "\n";
+  out += "start " + name_of(def.event_on_start) + "\n";
+  out += "compensating " + name_of(def.event_on_compensating) + "\n";
+  for (auto& o : def.outcome_events)
+    out += "outcome " + to_string(o.status) + " " + to_string(o.type) + "\n";
+  for (auto& r : def.steps) {
+    out += "row " + to_string(r.step);
+    out += std::string{" "} + name_of(r.command);
+    out += std::string{" "} + name_of(r.compensation);
+    out += std::string{" "} + name_of(r.query);
+    out += " " + to_string(r.on_success);
+    out += r.pivot ? " pivot" : " -";
+    out += r.final ? " final" : " -";
+    out += " " + (r.error_reason.empty() ? std::string{"-"} : r.error_reason);
+    out += " " + name_of(r.event_on_success);
+    out += " " + name_of(r.event_on_decline);
+    out += " " + name_of(r.event_on_compensation);
+    out += "\n";
+  }
+  return out;
+}
+
+uint64_t table_version(const saga_definition& def) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : table_structure(def)) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+saga_definition stamp(saga_definition def) {
+  def.version = table_version(def);
+  return def;
+}
+
+const saga_definition& saga_tables::newest(bool cancellation_saga) const {
+  return cancellation_saga ? cancellation.back() : booking.back();
+}
+
+const saga_definition* saga_tables::find(bool cancellation_saga,
+                                         uint64_t version) const {
+  for (auto& def : cancellation_saga ? cancellation : booking)
+    if (def.version == version)
+      return &def;
+  return nullptr;
+}
+
+void saga_tables::stamp_all() {
+  for (auto* defs : {&booking, &cancellation})
+    for (auto& def : *defs)
+      def.version = table_version(def);
+}
+
+saga_tables release_tables(const saga_settings& cfg) {
+  // A release that changes a table appends its new version here and keeps
+  // the old one (renamed, e.g. `booking_saga_v1`) until no stored saga runs
+  // on it: see docs/upgrades.md.
+  saga_tables t;
+  t.booking.push_back(stamp(booking_saga(cfg)));
+  t.cancellation.push_back(stamp(cancellation_saga(cfg)));
+  return t;
 }
 
 } // namespace booking

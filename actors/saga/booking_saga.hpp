@@ -16,6 +16,7 @@
 
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,6 +85,9 @@ struct outcome_event {
 /// A saga: its steps and the status a failure ends in.
 struct saga_definition {
   std::string name;
+  /// Identifies the table's structure (see `table_version`); set by
+  /// `stamp`, checkpoints carry it.
+  uint64_t version = 0;
   std::vector<saga_step_def> steps;
   /// Status once a failure before the pivot has been compensated.
   booking_status failure_status = booking_status::failed;
@@ -104,7 +108,51 @@ saga_definition booking_saga(const saga_settings& cfg);
 /// Refund, release seats, mark cancelled (pivot), notify.
 saga_definition cancellation_saga(const saga_settings& cfg);
 
+/// The booking saga as a later release might change it: a payment check
+/// (`verify_payment`, a status query) inserted before the pivot. Not one of
+/// this release's tables: the simulator's `upgrade` scenario and the tests
+/// add it, to upgrade with sagas in flight on the booking saga above.
+saga_definition verifying_booking_saga(const saga_settings& cfg);
+
 /// Index of the row for `step`, or the table size if absent.
 size_t find_step(const saga_definition& def, saga_step step);
+
+// -- versions -----------------------------------------------------------------
+
+/// The text a table's version is the hash of: its name, its rows in order
+/// (step, command, compensation, query, status on success, pivot, final,
+/// failure reason, events) and its saga-wide statuses and events. Configured
+/// values (timeouts, retry policies) and the participant, a comment, are left
+/// out: a config change never makes a new version. Frozen: a change to this
+/// text changes every version, and old checkpoints would be suspended.
+std::string table_structure(const saga_definition& def);
+
+/// 64-bit FNV-1a of `table_structure(def)`.
+uint64_t table_version(const saga_definition& def);
+
+/// Sets `def.version` from its rows; call after any change to them.
+saga_definition stamp(saga_definition def);
+
+/// Every saga table a release runs. New sagas start on the newest version
+/// of their saga; a saga resumed from a checkpoint runs on the version it
+/// started with, so a release that changes a table keeps the older versions
+/// (in `release_tables`) until no checkpoint names them.
+struct saga_tables {
+  /// Versions of the booking saga, oldest first; never empty.
+  std::vector<saga_definition> booking;
+  /// Versions of the cancellation saga, oldest first; never empty.
+  std::vector<saga_definition> cancellation;
+
+  const saga_definition& newest(bool cancellation_saga) const;
+
+  /// The table of `version`, or null if this release does not have it.
+  const saga_definition* find(bool cancellation_saga, uint64_t version) const;
+
+  /// Stamps every table (after a test or the simulator changed one).
+  void stamp_all();
+};
+
+/// The tables of this release, stamped.
+saga_tables release_tables(const saga_settings& cfg);
 
 } // namespace booking

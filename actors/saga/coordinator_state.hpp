@@ -67,6 +67,9 @@ using booking_promise = caf::typed_response_promise<booking_record>;
 
 /// One running saga.
 struct saga_instance {
+  /// The table it runs on: the newest of its saga, or the version its
+  /// checkpoint named (one of `opts.tables`, which never change).
+  const saga_definition* table = nullptr;
   bool cancellation = false;
   booking_request req;
   int64_t amount_cents = 0;

@@ -19,14 +19,19 @@ saga_checkpoint checkpoint(const saga_instance& s, bool done) {
   cp.done = done;
   if (done)
     return cp;
+  auto& rows = s.table->steps;
   cp.cancellation = s.cancellation;
   cp.req = s.req;
   cp.amount_cents = s.amount_cents;
   cp.currency = s.currency;
+  cp.version = s.table->version;
   cp.phase = static_cast<uint8_t>(s.phase);
-  cp.row = static_cast<int32_t>(s.row);
+  if (s.row < rows.size())
+    cp.step = to_string(rows[s.row].step);
   cp.attempt = s.attempt;
-  cp.to_compensate = s.to_compensate;
+  cp.to_compensate.reserve(s.to_compensate.size());
+  for (auto i : s.to_compensate)
+    cp.to_compensate.push_back(to_string(rows[i].step));
   cp.compensation_failed = s.compensation_failed;
   cp.reason = s.reason;
   cp.outcome = s.outcome;
@@ -171,15 +176,25 @@ void set_outcome(coordinator_pointer self, saga_instance& s,
 void resume(coordinator_pointer self, const saga_checkpoint& cp) {
   if (self->state.sagas.contains(saga_ref_from(cp.key)))
     return; // resumed already
+  std::string why;
+  auto pos = locate(self->state.opts.tables, cp, why);
+  if (!pos) {
+    // Never on another table: the saga waits, as stored, for a release
+    // that has its version.
+    log_line(log_level::error, "saga suspended",
+             {{"booking_id", cp.req.id}, {"saga", cp.key}, {"why", why}});
+    return;
+  }
   saga_instance s;
+  s.table = pos->table;
   s.cancellation = cp.cancellation;
   s.req = cp.req;
   s.amount_cents = cp.amount_cents;
   s.currency = cp.currency;
   s.phase = static_cast<saga_phase>(cp.phase);
-  s.row = static_cast<size_t>(cp.row);
+  s.row = pos->row;
   s.attempt = std::max(1, cp.attempt);
-  s.to_compensate = cp.to_compensate;
+  s.to_compensate = std::move(pos->to_compensate);
   s.compensation_failed = cp.compensation_failed;
   s.reason = cp.reason;
   s.outcome = cp.outcome;
@@ -195,7 +210,8 @@ void resume(coordinator_pointer self, const saga_checkpoint& cp) {
            {{"booking_id", s.req.id},
             {"correlation_id", s.req.correlation_id},
             {"phase", std::to_string(cp.phase)},
-            {"row", std::to_string(cp.row)}});
+            {"step", cp.step.empty() ? std::string{"end"} : cp.step},
+            {"version", version_text(cp.version)}});
   auto& inst = start(self, std::move(s), true, true);
   auto& def = definition(self, inst);
   auto rows = def.steps.size();
@@ -234,3 +250,59 @@ void resume(coordinator_pointer self, const saga_checkpoint& cp) {
 }
 
 } // namespace booking::detail
+
+namespace booking {
+
+std::optional<saga_position>
+locate(const saga_tables& tables, const saga_checkpoint& cp, std::string& why) {
+  auto saga = cp.cancellation ? "cancellation" : "booking";
+  auto* def = tables.find(cp.cancellation, cp.version);
+  if (def == nullptr) {
+    why = std::string{"this release has no version "} + version_text(cp.version)
+          + " of the " + saga + " saga";
+    return std::nullopt;
+  }
+  auto row_of = [&](const std::string& name, size_t& row) {
+    for (size_t i = 0; i < def->steps.size(); ++i)
+      if (to_string(def->steps[i].step) == name) {
+        row = i;
+        return true;
+      }
+    why = "the " + std::string{saga} + " saga's version "
+          + version_text(cp.version) + " has no step '" + name + "'";
+    return false;
+  };
+  if (cp.phase > static_cast<uint8_t>(detail::saga_phase::done)) {
+    why = "unknown phase " + std::to_string(cp.phase);
+    return std::nullopt;
+  }
+  saga_position pos;
+  pos.table = def;
+  pos.row = def->steps.size();
+  if (!cp.step.empty() && !row_of(cp.step, pos.row))
+    return std::nullopt;
+  for (auto& name : cp.to_compensate) {
+    size_t row = 0;
+    if (!row_of(name, row))
+      return std::nullopt;
+    if (def->steps[row].compensation == saga_command::none) {
+      why = "step '" + name + "' has nothing to compensate";
+      return std::nullopt;
+    }
+    pos.to_compensate.push_back(static_cast<uint8_t>(row));
+  }
+  return pos;
+}
+
+std::vector<suspended_saga>
+find_suspended(const saga_tables& tables,
+               const std::vector<saga_checkpoint>& recovered) {
+  std::vector<suspended_saga> result;
+  std::string why;
+  for (auto& cp : recovered)
+    if (!locate(tables, cp, why))
+      result.push_back({cp.key, why});
+  return result;
+}
+
+} // namespace booking

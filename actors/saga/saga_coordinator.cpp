@@ -89,6 +89,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
   opts.recovered.clear();
   if (!opts.gate)
     opts.gate = std::make_shared<backpressure>(10000, 0);
+  opts.tables.stamp_all();
   self->state.opts = std::move(opts);
   for (auto& cp : recovered)
     resume(self, cp);
@@ -162,16 +163,18 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
             booking_update first;
             if (durable) {
               saga_instance s;
+              s.table = &self->state.opts.tables.newest(false);
               s.req = req;
               s.amount_cents = q.amount_cents;
               s.currency = q.currency;
-              emit(self, s, self->state.opts.booking.event_on_start);
+              emit(self, s, s.table->event_on_start);
               first.id = req.id;
               attach_durable(self, s, first);
             }
             auto on_stored = [=](booking_record& stored) mutable {
               auto waiting = take_start(self, req.id);
               saga_instance s;
+              s.table = &self->state.opts.tables.newest(false);
               s.awaiters = std::move(waiting.awaiters);
               s.req = std::move(req);
               s.amount_cents = stored.amount_cents;
@@ -263,6 +266,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
               return;
             }
             saga_instance s;
+            s.table = &st.opts.tables.newest(true);
             s.cancellation = true;
             s.req.id = rec.id;
             s.req.tour_id = rec.tour_id;
@@ -306,8 +310,18 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
       return rp;
     },
     [=](caf::get_atom) {
-      auto stats = self->state.stats;
-      stats.starting = static_cast<int64_t>(self->state.starting);
+      auto& st = self->state;
+      auto stats = st.stats;
+      stats.starting = static_cast<int64_t>(st.starting);
+      auto key = [](const saga_definition& def) {
+        return def.name + "/" + version_text(def.version);
+      };
+      for (auto* defs : {&st.opts.tables.booking, &st.opts.tables.cancellation})
+        for (auto& def : *defs)
+          stats.in_flight_by_version[key(def)] += 0;
+      st.sagas.for_each([&](const detail::saga_instance& s) {
+        ++stats.in_flight_by_version[key(*s.table)];
+      });
       return stats;
     },
     [=](timer_atom, const std::string& key, uint64_t epoch) {

@@ -24,6 +24,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <caf/replies_to.hpp>
@@ -80,8 +82,10 @@ struct saga_participants {
 
 /// How a coordinator runs its sagas.
 struct coordinator_options {
-  saga_definition booking;
-  saga_definition cancellation;
+  /// Every version of both sagas: new sagas start on the newest, resumed
+  /// ones on the version their checkpoint names (see `locate`). Stamped by
+  /// the coordinator at start.
+  saga_tables tables;
   /// The process-wide limits every coordinator shares (sagas in flight,
   /// outbox backlog); empty: a gate of its own, with the default limit.
   std::shared_ptr<backpressure> gate;
@@ -93,9 +97,36 @@ struct coordinator_options {
   /// checkpoint, and domain events go into the booking's next update (the
   /// transactional outbox) instead of straight to `peers.events`.
   bool durable = false;
-  /// Sagas an earlier run left unfinished; resumed at start.
+  /// Sagas an earlier run left unfinished; resumed at start, unless their
+  /// checkpoint cannot be placed in `tables` (then logged and left alone).
   std::vector<saga_checkpoint> recovered;
 };
+
+/// Where a checkpoint stands in a table: its row and the rows to
+/// compensate, by index.
+struct saga_position {
+  const saga_definition* table = nullptr;
+  size_t row = 0;
+  std::vector<uint8_t> to_compensate;
+};
+
+/// Places `cp` in the table of its version, or says in `why` why it
+/// cannot: a version this release does not have, or a step or phase its
+/// table does not know. Such a saga is suspended: never resumed on another
+/// table.
+std::optional<saga_position>
+locate(const saga_tables& tables, const saga_checkpoint& cp, std::string& why);
+
+/// A saga a checkpoint left that this release cannot resume.
+struct suspended_saga {
+  std::string key;
+  std::string why;
+};
+
+/// The checkpoints of `recovered` that `locate` refuses.
+std::vector<suspended_saga>
+find_suspended(const saga_tables& tables,
+               const std::vector<saga_checkpoint>& recovered);
 
 /// Spawns one saga coordinator.
 saga_coordinator_actor spawn_saga_coordinator(caf::actor_system& sys,

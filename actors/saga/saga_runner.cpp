@@ -60,10 +60,8 @@ attempt_result classify(const caf::error& e) {
   return r;
 }
 
-const saga_definition& definition(coordinator_pointer self,
-                                  const saga_instance& s) {
-  return s.cancellation ? self->state.opts.cancellation
-                        : self->state.opts.booking;
+const saga_definition& definition(coordinator_pointer, const saga_instance& s) {
+  return *s.table;
 }
 
 const saga_step_def& current_row(coordinator_pointer self,

@@ -164,6 +164,37 @@ UPDATE departures SET
           WHERE h.tour_id = departures.tour_id AND h.date = departures.date
             AND h.sold <> 0);
 )sql",
+    // Saga checkpoints name their table's version and their rows by step,
+    // never by index (docs/upgrades.md). Every checkpoint written so far ran
+    // on the first version of its table: its indexes are mapped to that
+    // version's step names here, once. An index outside that table maps to
+    // a name no table has, so the saga is suspended, never guessed at.
+    R"sql(
+ALTER TABLE sagas ADD COLUMN table_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE sagas ADD COLUMN step TEXT NOT NULL DEFAULT '';
+UPDATE sagas SET
+  table_version = CASE cancellation
+    WHEN 0 THEN 'b54488f520ef2c8c' ELSE '7d749887148cc7f7' END,
+  step = CASE cancellation
+    WHEN 0 THEN CASE step_row
+      WHEN 0 THEN 'reserve_seats' WHEN 1 THEN 'authorize_payment'
+      WHEN 2 THEN 'confirm_booking' WHEN 3 THEN 'send_notification'
+      WHEN 4 THEN '' ELSE 'row ' || step_row END
+    ELSE CASE step_row
+      WHEN 0 THEN 'refund_payment' WHEN 1 THEN 'release_seats'
+      WHEN 2 THEN 'cancel_booking' WHEN 3 THEN 'send_notification'
+      WHEN 4 THEN '' ELSE 'row ' || step_row END
+    END,
+  to_compensate = CASE cancellation
+    WHEN 0 THEN replace(replace(replace(replace(to_compensate,
+      '0', 'reserve_seats'), '1', 'authorize_payment'),
+      '2', 'confirm_booking'), '3', 'send_notification')
+    ELSE replace(replace(replace(replace(to_compensate,
+      '0', 'refund_payment'), '1', 'release_seats'),
+      '2', 'cancel_booking'), '3', 'send_notification')
+    END;
+ALTER TABLE sagas DROP COLUMN step_row;
+)sql",
   };
   return scripts;
 }
@@ -309,17 +340,18 @@ private:
   std::string problem_;
 };
 
-std::string join(const std::vector<uint8_t>& xs) {
+/// Step names, comma-separated (a name holds no comma).
+std::string join(const std::vector<std::string>& xs) {
   std::string result;
-  for (auto x : xs) {
+  for (auto& x : xs) {
     if (!result.empty())
       result += ',';
-    result += std::to_string(x);
+    result += x;
   }
   return result;
 }
 
-bool split(const std::string& text, std::vector<uint8_t>& xs) {
+bool split(const std::string& text, std::vector<std::string>& xs) {
   xs.clear();
   if (text.empty())
     return true;
@@ -327,12 +359,9 @@ bool split(const std::string& text, std::vector<uint8_t>& xs) {
   for (;;) {
     auto end = text.find(',', pos);
     auto item = text.substr(pos, end == std::string::npos ? end : end - pos);
-    char* last = nullptr;
-    errno = 0;
-    auto x = std::strtol(item.c_str(), &last, 10);
-    if (item.empty() || *last != '\0' || errno != 0 || x < 0 || x > 255)
+    if (item.empty())
       return false;
-    xs.push_back(static_cast<uint8_t>(x));
+    xs.push_back(std::move(item));
     if (end == std::string::npos)
       return true;
     pos = end + 1;
@@ -628,9 +657,9 @@ caf::error sqlite_store::impl::prepare_write_path() {
      "INSERT OR REPLACE INTO sagas (key, cancellation, req_id, req_tour_id, "
      "req_date, req_seats, req_customer_name, req_customer_email, "
      "req_customer_phone, req_payment_token, req_correlation_id, "
-     "amount_cents, currency, phase, step_row, attempt, to_compensate, "
-     "compensation_failed, reason, outcome, retry_at) VALUES "
-     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+     "amount_cents, currency, table_version, phase, step, attempt, "
+     "to_compensate, compensation_failed, reason, outcome, retry_at) VALUES "
+     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
     {&delete_saga, "DELETE FROM sagas WHERE key = ?"},
     {&append_event,
      "INSERT INTO outbox (id, type, time, correlation_id, booking_id, "
@@ -708,8 +737,9 @@ int sqlite_store::impl::apply(const store_batch& b,
       rc = run(put_saga.get(), x.key, x.cancellation, r.id, r.tour_id, r.date,
                r.seats, r.cust.name, r.cust.email, r.cust.phone,
                r.payment_token, r.correlation_id, x.amount_cents, x.currency,
-               x.phase, x.row, x.attempt, join(x.to_compensate),
-               x.compensation_failed, x.reason, x.outcome, x.retry_at);
+               version_text(x.version), x.phase, x.step, x.attempt,
+               join(x.to_compensate), x.compensation_failed, x.reason,
+               x.outcome, x.retry_at);
     }
     if (rc != SQLITE_OK)
       return rc;
@@ -997,29 +1027,31 @@ caf::expected<stored_state> sqlite_store::load(load_scope scope) {
                                  {}))
     return err;
   caf::error err;
-  std::string bad_list;
+  std::string bad_value;
   err = d.each_row(
     "SELECT key, cancellation, req_id, req_tour_id, req_date, req_seats, "
     "req_customer_name, req_customer_email, req_customer_phone, "
-    "req_payment_token, req_correlation_id, amount_cents, currency, phase, "
-    "step_row, attempt, to_compensate, compensation_failed, reason, outcome, "
-    "retry_at FROM sagas ORDER BY key",
+    "req_payment_token, req_correlation_id, amount_cents, currency, "
+    "table_version, phase, step, attempt, to_compensate, compensation_failed, "
+    "reason, outcome, retry_at FROM sagas ORDER BY key",
     [&](row_reader& r) {
       auto& x = st.sagas.emplace_back();
       auto& q = x.req;
+      std::string version;
       std::string list;
       r(x.key, x.cancellation, q.id, q.tour_id, q.date, q.seats, q.cust.name,
         q.cust.email, q.cust.phone, q.payment_token, q.correlation_id,
-        x.amount_cents, x.currency, x.phase, x.row, x.attempt, list,
+        x.amount_cents, x.currency, version, x.phase, x.step, x.attempt, list,
         x.compensation_failed, x.reason, x.outcome, x.retry_at);
-      if (!split(list, x.to_compensate) && bad_list.empty())
-        bad_list = list;
+      if (bad_value.empty() && !parse_version(version, x.version))
+        bad_value = "'" + version + "' in column table_version";
+      if (bad_value.empty() && !split(list, x.to_compensate))
+        bad_value = "'" + list + "' in column to_compensate";
     });
   if (err)
     return err;
-  if (!bad_list.empty())
-    return d.fail("cannot read the stored data: unknown value '" + bad_list
-                  + "' in column to_compensate");
+  if (!bad_value.empty())
+    return d.fail("cannot read the stored data: unknown value " + bad_value);
   // The outbox stays in the table: the store actor reads it as the
   // publisher asks for more.
   err = d.each_row("SELECT COUNT(*) FROM outbox",

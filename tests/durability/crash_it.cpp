@@ -9,6 +9,8 @@
 //   durability.idempotency  idempotency keys across a kill
 //   durability.broker       kills with a broker: every outcome event arrives
 //                           (run through tests/broker/with_broker.sh)
+//   durability.upgrade      stores of older releases: migrated, resumed on
+//                           the table versions they started on
 //
 // The random delays and choices come from one seed, printed at the start;
 // DURABILITY_SEED=N repeats a run's choices (not its timing);
@@ -50,6 +52,7 @@
 #include <vector>
 
 #include <rapidjson/document.h>
+#include <sqlite3.h>
 
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
@@ -797,7 +800,7 @@ std::string describe_booking(const stored_state& st, const std::string& id) {
   for (auto& s : st.sagas)
     if (s.req.id == id)
       out << "\n        unfinished saga " << s.key << " phase "
-          << static_cast<int>(s.phase) << " row " << s.row << " attempt "
+          << static_cast<int>(s.phase) << " step " << s.step << " attempt "
           << s.attempt;
   return out.str();
 }
@@ -1695,6 +1698,262 @@ CAF_TEST(a full outbox pushes back and recovers once the broker is back) {
   CAF_REQUIRE(st.has_value());
   DUR_CHECK(st->outbox.empty(), st->outbox.size() << " events left");
   client->delete_queue(queue);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// -- durability.upgrade -------------------------------------------------------
+
+// Stores written by older releases, opened by this one: the first is the
+// file release 2ee12ec left when it was killed with 16 sagas in flight
+// (tests/fixtures/README.md). A release that changes the schema or a saga
+// table adds its own file here, so the chain of upgrades stays tested.
+
+#undef CAF_SUITE
+#define CAF_SUITE durability.upgrade
+
+namespace {
+
+/// The first column of every row `sql` yields, one per line.
+std::string query_text(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr)
+      != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + path);
+  }
+  sqlite3_stmt* stmt = nullptr;
+  auto rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    auto text = sqlite3_column_text(stmt, 0);
+    out += text ? reinterpret_cast<const char*>(text) : "";
+    out += "\n";
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(stmt);
+  auto err = rc == SQLITE_DONE ? std::string{} : sqlite3_errmsg(db);
+  sqlite3_close(db);
+  if (!err.empty())
+    throw std::runtime_error(sql + ": " + err);
+  return out;
+}
+
+struct upgrade_fixture : fixture {
+  std::string fixture_tours = std::string{BOOKING_SOURCE_DIR}
+                              + "/tests/fixtures/store-2ee12ec.tours.json";
+
+  /// A writable copy of the store release 2ee12ec left.
+  std::string copy_of_2ee12ec() {
+    auto path = dir + "/2ee12ec.db";
+    std::filesystem::copy_file(std::string{BOOKING_SOURCE_DIR}
+                                 + "/tests/fixtures/store-2ee12ec.db",
+                               path);
+    std::filesystem::permissions(path, std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::add);
+    return path;
+  }
+
+  std::unique_ptr<server_process> start_on(const std::string& path) {
+    std::vector<std::string> argv{BOOKING_SERVER, "--http.port=0",
+                                  "--store.path=" + path,
+                                  "--tours=" + fixture_tours};
+    argv.insert(argv.end(), common.begin(), common.end());
+    auto log = dir + "/server-" + std::to_string(++runs) + ".log";
+    auto p = std::make_unique<server_process>(argv, dir, log);
+    if (p->wait_listening(30s) == 0) {
+      CAF_TEST_PRINT_ERROR("server did not start; log:\n" << tail(p->log()));
+      CAF_FAIL("server did not start");
+    }
+    return p;
+  }
+
+  /// Waits until `want` bookings are pending and cancelling, by default
+  /// none (or `limit` passed); then "pending=N cancelling=M".
+  std::string wait_settled(uint16_t port, ms limit,
+                           const std::string& want = "pending=0 cancelling=0") {
+    http_connection c{port};
+    auto count = [&](const char* status) {
+      auto r = c.send("GET", std::string{"/api/v1/bookings?limit=200&status="}
+                               + status);
+      auto doc = r.json();
+      if (r.status != 200 || !doc.IsObject() || !doc.HasMember("items")
+          || !doc["items"].IsArray())
+        return std::string{"? (" + r.body + ")"};
+      return std::to_string(doc["items"].Size());
+    };
+    auto deadline = clock_type::now() + limit;
+    for (;;) {
+      auto text = std::string{"pending="} + count("pending")
+                  + " cancelling=" + count("cancelling");
+      if (text == want || clock_type::now() >= deadline)
+        return text;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  /// Statuses in the file, as "status=n" sorted by status.
+  static std::string statuses(const store_contents& st) {
+    std::map<std::string, int> n;
+    for (auto& b : st.bookings)
+      ++n[to_string(b.status)];
+    std::string out;
+    for (auto& [k, v] : n)
+      out += k + "=" + std::to_string(v) + " ";
+    return out;
+  }
+
+  /// The invariants over the file, every booking in it acknowledged.
+  void check_file(const store_contents& st) {
+    std::vector<std::string> ids;
+    for (auto& b : st.bookings)
+      ids.push_back(b.id);
+    std::vector<std::string> unknown;
+    auto report = check_invariants(world_of(st, ids, unknown));
+    if (!report.ok())
+      CAF_TEST_PRINT_ERROR(report.to_text());
+    DUR_CHECK(report.ok(), "see the invariant table above");
+    DUR_CHECK(unknown.empty(), unknown.size()
+                                 << " holds on unknown departures");
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(durability_upgrade_tests, upgrade_fixture)
+
+CAF_TEST(a store of release 2ee12ec resumes every saga to its end) {
+  auto path = copy_of_2ee12ec();
+  CAF_REQUIRE_EQUAL(query_text(path, "PRAGMA user_version"), "1\n");
+  auto srv = start_on(path);
+  CAF_CHECK_EQUAL(log_number(srv->log(), "store opened", "unfinished_sagas"),
+                  16);
+  auto summary = wait_settled(srv->port(), 60s);
+  DUR_CHECK(summary == "pending=0 cancelling=0",
+            "not settled after 60 s: " << summary);
+  http_connection c{srv->port()};
+  auto ready = c.send("GET", "/readyz");
+  DUR_CHECK(ready.status == 200 && !contains(ready.body, "suspended"),
+            ready.to_text());
+  auto metrics = c.send("GET", "/metrics").body;
+  DUR_CHECK(contains(metrics, "booking_sagas_in_flight_by_version{saga="
+                              "\"booking\",version=\"b54488f520ef2c8c\"} 0"),
+            "no per-version gauge of the booking saga");
+  DUR_CHECK(contains(metrics, "booking_sagas_suspended 0"), "suspended gauge");
+  stop(*srv);
+  CAF_CHECK_EQUAL(query_text(path, "PRAGMA user_version"),
+                  std::to_string(sqlite_store::schema_version()) + "\n");
+  auto st = load_store(path);
+  CAF_REQUIRE(st.has_value());
+  CAF_CHECK_EQUAL(st->bookings.size(), 21u);
+  CAF_CHECK(st->sagas.empty());
+  // As the fixture's README says release 2ee12ec ends them.
+  CAF_CHECK_EQUAL(statuses(*st), "cancelled=2 confirmed=14 failed=5 ");
+  check_file(*st);
+}
+
+CAF_TEST(sagas on a table version this release lacks wait untouched) {
+  auto path = copy_of_2ee12ec();
+  // Migrated by this release, then two sagas named as a release this one
+  // does not know would name them: a confirming booking and a cancellation.
+  CAF_REQUIRE(static_cast<bool>(sqlite_store::open(path)));
+  auto confirming = std::string{"01a24cd3-909e-7944-8eed-df39d2d1a42f"};
+  auto cancelling = std::string{"01a24cd3-75b4-7895-901f-d61fa3a93ea1"};
+  auto orig = query_text(path, "SELECT table_version FROM sagas WHERE key = '"
+                                 + confirming + "'");
+  CAF_REQUIRE_EQUAL(orig, "b54488f520ef2c8c\n");
+  auto orig_cancel = query_text(path,
+                                "SELECT table_version FROM sagas WHERE key = '"
+                                  + cancelling + "#cancel'");
+  query_text(path, "UPDATE sagas SET table_version = '00000000000000aa' "
+                   "WHERE key IN ('"
+                     + confirming + "', '" + cancelling + "#cancel')");
+  auto dump = [&] {
+    return query_text(
+      path, "SELECT key || '|' || phase || '|' || step || '|' || attempt || "
+            "'|' || to_compensate || '|' || table_version FROM sagas "
+            "ORDER BY key");
+  };
+  auto sagas_before = dump();
+  std::string body_confirming;
+  std::string body_cancelling;
+  {
+    auto srv = start_on(path);
+    auto log = srv->log();
+    DUR_CHECK(log_number(log, "sagas suspended", "count") == 2,
+              "no count of suspended sagas:\n"
+                << tail(log));
+    // The two stay as stored; the 14 others end.
+    auto summary = wait_settled(srv->port(), 30s, "pending=1 cancelling=1");
+    DUR_CHECK(summary == "pending=1 cancelling=1", summary);
+    http_connection c{srv->port()};
+    auto ready = c.send("GET", "/readyz");
+    DUR_CHECK(ready.status == 200, ready.to_text());
+    DUR_CHECK(contains(ready.body, "2 sagas suspended")
+                && contains(ready.body, confirming)
+                && contains(ready.body, cancelling + "#cancel")
+                && contains(ready.body, "00000000000000aa"),
+              ready.body);
+    auto metrics = c.send("GET", "/metrics").body;
+    DUR_CHECK(contains(metrics, "booking_sagas_suspended 2"), "gauge");
+    body_confirming = c.send("GET", "/api/v1/bookings/" + confirming).body;
+    body_cancelling = c.send("GET", "/api/v1/bookings/" + cancelling).body;
+    DUR_CHECK(contains(body_confirming, "\"status\":\"pending\""),
+              body_confirming);
+    DUR_CHECK(contains(body_cancelling, "\"status\":\"cancelling\""),
+              body_cancelling);
+    stop(*srv);
+  }
+  // Exactly the two rows remain, as they were.
+  auto sagas_after = dump();
+  std::string expected;
+  for (size_t pos = 0; pos < sagas_before.size();) {
+    auto end = sagas_before.find('\n', pos);
+    auto row = sagas_before.substr(pos, end - pos + 1);
+    if (starts_with(row, confirming + "|")
+        || starts_with(row, cancelling + "#cancel|"))
+      expected += row;
+    pos = end + 1;
+  }
+  CAF_CHECK_EQUAL(sagas_after, expected);
+  // A release that has the version resumes them.
+  query_text(path, "UPDATE sagas SET table_version = 'b54488f520ef2c8c' "
+                   "WHERE key = '"
+                     + confirming + "'");
+  query_text(path, "UPDATE sagas SET table_version = " + std::string{"'"}
+                     + orig_cancel.substr(0, orig_cancel.size() - 1)
+                     + "' WHERE key = '" + cancelling + "#cancel'");
+  {
+    auto srv = start_on(path);
+    auto summary = wait_settled(srv->port(), 30s);
+    DUR_CHECK(summary == "pending=0 cancelling=0", summary);
+    http_connection c{srv->port()};
+    DUR_CHECK(!contains(c.send("GET", "/readyz").body, "suspended"), "readyz");
+    stop(*srv);
+  }
+  auto st = load_store(path);
+  CAF_REQUIRE(st.has_value());
+  CAF_CHECK(st->sagas.empty());
+  CAF_CHECK_EQUAL(statuses(*st), "cancelled=2 confirmed=14 failed=5 ");
+  check_file(*st);
+}
+
+CAF_TEST(a store newer than the binary is refused) {
+  auto path = copy_of_2ee12ec();
+  CAF_REQUIRE(static_cast<bool>(sqlite_store::open(path)));
+  auto newer = sqlite_store::schema_version() + 1;
+  query_text(path, "PRAGMA user_version=" + std::to_string(newer));
+  auto before = read_text(path);
+  std::vector<std::string> argv{BOOKING_SERVER, "--http.port=0",
+                                "--store.path=" + path};
+  auto srv = std::make_unique<server_process>(argv, dir, dir + "/newer.log");
+  auto st = srv->wait_exit(10s);
+  DUR_CHECK(st && *st == 1, "exit status " << st.value_or(-1) << ":\n"
+                                           << tail(srv->log()));
+  DUR_CHECK(contains(srv->log(), "written by a newer version (schema "
+                                   + std::to_string(newer)),
+            tail(srv->log()));
+  CAF_CHECK(read_text(path) == before);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -111,7 +111,8 @@ CAF_TEST(waiting for an inventory failure gives 200 failed inventory_error) {
   // the saga releases it; that would fail too (compensation_failed), so
   // this test drops the release and sees the reserve fail alone.
   cfg.faults.inventory_error_rate = 1.0;
-  opts.adjust_booking_saga = [](saga_definition& def) {
+  opts.adjust_tables = [](saga_tables& t) {
+    auto& def = t.booking.back();
     def.steps[find_step(def, saga_step::reserve_seats)].compensation
       = saga_command::none;
   };

@@ -316,8 +316,8 @@ CAF_TEST(a saga that skips releasing seats fails the run) {
     CAF_REQUIRE(outcome.kind == config_outcome::run);
     sim_hooks hooks;
     if (broken)
-      hooks.adjust_booking_saga = [](saga_definition& def) {
-        for (auto& row : def.steps)
+      hooks.adjust_tables = [](saga_tables& t) {
+        for (auto& row : t.booking.back().steps)
           if (row.compensation == saga_command::release_seats)
             row.compensation = saga_command::none;
       };

@@ -95,10 +95,11 @@ saga_checkpoint sample_checkpoint() {
   x.req = sample_request();
   x.amount_cents = 13500;
   x.currency = "EUR";
+  x.version = 0xfedcba9876543210ULL;
   x.phase = 2;
-  x.row = 1;
+  x.step = "refund_payment";
   x.attempt = 3;
-  x.to_compensate = {1, 0};
+  x.to_compensate = {"release_seats", "refund_payment"};
   x.compensation_failed = true;
   x.reason = "payment_error";
   x.outcome = booking_status::compensation_failed;

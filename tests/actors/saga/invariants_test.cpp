@@ -126,7 +126,8 @@ CAF_TEST(a lost acknowledged booking breaks invariant 6) {
 CAF_TEST_FIXTURE_SCOPE(broken_saga_tests, engine_fixture)
 
 CAF_TEST(the checker catches a saga that skips the release compensation) {
-  opts.adjust_booking_saga = [](saga_definition& def) {
+  opts.adjust_tables = [](saga_tables& t) {
+    auto& def = t.booking.back();
     def.steps[find_step(def, saga_step::reserve_seats)].compensation
       = saga_command::none;
   };

@@ -13,11 +13,11 @@ using namespace booking::testing;
 
 namespace {
 
-// Rows of the booking saga table and of the cancellation saga table.
-constexpr int32_t reserve_row = 0;
-constexpr int32_t authorize_row = 1;
-constexpr int32_t notify_row = 3;
-constexpr int32_t refund_row = 0;
+// Steps of the booking saga table and of the cancellation saga table.
+constexpr auto reserve_row = saga_step::reserve_seats;
+constexpr auto authorize_row = saga_step::authorize_payment;
+constexpr auto notify_row = saga_step::send_notification;
+constexpr auto refund_row = saga_step::refund_payment;
 
 // The coordinator's phases, as stored in a checkpoint.
 constexpr uint8_t forward = 0;
@@ -85,7 +85,7 @@ hold_compensating(holding_shard_actor::stateful_pointer<holding_state> self,
 struct recovery_fixture : engine_fixture {
   recovery_fixture() {
     cfg.saga.payment_timeout = std::chrono::seconds(2);
-    boot();
+    boot(20);
   }
 
   template <class T, class Handle, class... Ts>
@@ -136,16 +136,33 @@ struct recovery_fixture : engine_fixture {
     ask<booking_record>(shard_for(e.bookings, req.id), update_atom::value, upd);
   }
 
-  static saga_checkpoint at(const booking_request& req, uint8_t phase,
-                            int32_t row, std::vector<uint8_t> undo = {}) {
+  /// A checkpoint of the booking saga (of `table`, by default this
+  /// release's), at `step` (none: past the last row).
+  saga_checkpoint
+  at(const booking_request& req, uint8_t phase, std::optional<saga_step> step,
+     std::vector<saga_step> undo = {}, const saga_definition* table = nullptr) {
+    auto tables = release_tables(cfg.saga);
     saga_checkpoint cp;
     cp.key = req.id;
     cp.req = req;
     cp.amount_cents = amount(req);
     cp.currency = "EUR";
+    cp.version = table ? table->version : tables.booking.back().version;
     cp.phase = phase;
-    cp.row = row;
-    cp.to_compensate = std::move(undo);
+    if (step)
+      cp.step = to_string(*step);
+    for (auto x : undo)
+      cp.to_compensate.push_back(to_string(x));
+    return cp;
+  }
+
+  /// `at` for the cancellation saga.
+  saga_checkpoint cancelling_at(const booking_request& req, uint8_t phase,
+                                saga_step step) {
+    auto cp = at(req, phase, step);
+    cp.key = req.id + "#cancel";
+    cp.cancellation = true;
+    cp.version = release_tables(cfg.saga).cancellation.back().version;
     return cp;
   }
 
@@ -153,15 +170,15 @@ struct recovery_fixture : engine_fixture {
   /// the booking shards, and `durable` makes it checkpoint as it does with
   /// a store.
   void resume(std::vector<saga_checkpoint> checkpoints,
-              std::vector<booking_actor> bookings = {}, bool durable = false) {
+              std::vector<booking_actor> bookings = {}, bool durable = false,
+              std::optional<saga_tables> tables = std::nullopt) {
     if (bookings.empty())
       bookings = e.bookings;
     saga_participants peers{bookings,  e.inventory,    e.availability,
                             e.payment, e.notification, {}};
     coordinator_options co;
     co.durable = durable;
-    co.booking = booking_saga(cfg.saga);
-    co.cancellation = cancellation_saga(cfg.saga);
+    co.tables = tables ? *tables : release_tables(cfg.saga);
     co.recovered = std::move(checkpoints);
     resumed = spawn_saga_coordinator(sys, peers, co);
   }
@@ -330,7 +347,7 @@ CAF_TEST(a confirmed booking whose notification was not sent gets one) {
 CAF_TEST(a failed outcome being finished only runs the final rows) {
   auto req = stored("tok_decline");
   mark(req, booking_status::failed);
-  auto cp = at(req, finishing, 0);
+  auto cp = at(req, finishing, reserve_row);
   cp.outcome = booking_status::failed;
   cp.reason = "payment_declined";
   resume({cp});
@@ -349,9 +366,7 @@ CAF_TEST(an interrupted cancellation refunds and releases) {
   req.id = confirmed.id;
   req.correlation_id = confirmed.correlation_id;
   mark(req, booking_status::cancelling);
-  auto cp = at(req, forward, refund_row);
-  cp.key = req.id + "#cancel";
-  cp.cancellation = true;
+  auto cp = cancelling_at(req, forward, refund_row);
   resume({cp});
   run();
   auto rec = get(req.id);
@@ -360,6 +375,201 @@ CAF_TEST(an interrupted cancellation refunds and releases) {
   CAF_CHECK_EQUAL(seats().sold, 0);
   CAF_CHECK_EQUAL(notifications_of(req.id), 2u); // confirmed, cancelled
   CHECK_INVARIANTS();
+}
+
+// -- upgrades -----------------------------------------------------------------
+
+namespace {
+
+/// This release's tables plus a later version of the booking saga, which
+/// inserts `verify_payment` before the pivot (as `release_tables` would list
+/// them once that version ships).
+saga_tables upgraded(const saga_settings& cfg) {
+  auto t = release_tables(cfg);
+  t.booking.push_back(stamp(verifying_booking_saga(cfg)));
+  return t;
+}
+
+/// The same release without the first version of the booking saga (it was
+/// removed too early, or this is a downgrade).
+saga_tables without_v1(const saga_settings& cfg) {
+  auto t = upgraded(cfg);
+  t.booking.erase(t.booking.begin());
+  return t;
+}
+
+} // namespace
+
+CAF_TEST(sagas checkpointed on v1 at every phase finish on v1 after v2 came) {
+  auto v1 = release_tables(cfg.saga).booking.back();
+  struct case_t {
+    const char* name;
+    booking_request req;
+    booking_status expected;
+  };
+  std::vector<case_t> cases;
+  std::vector<saga_checkpoint> cps;
+  // forward, at the authorization: reserved.
+  {
+    auto req = stored("tok_ok");
+    reserve(req);
+    cps.push_back(at(req, forward, authorize_row, {reserve_row}));
+    cases.push_back({"forward/authorize", req, booking_status::confirmed});
+  }
+  // forward, at the pivot (row 2 in v1, row 3 in v2): reserved, authorized.
+  {
+    auto req = stored("tok_ok");
+    reserve(req);
+    authorize(req);
+    cps.push_back(at(req, forward, saga_step::confirm_booking,
+                     {reserve_row, authorize_row}));
+    cases.push_back({"forward/confirm", req, booking_status::confirmed});
+  }
+  // query of an authorization that timed out (and took effect): the
+  // step fails with `timeout` whatever the answer, and is voided.
+  {
+    auto req = stored("tok_ok");
+    reserve(req);
+    authorize(req);
+    cps.push_back(at(req, query, authorize_row, {reserve_row}));
+    cases.push_back({"query/authorize", req, booking_status::failed});
+  }
+  // compensating after a failed confirmation.
+  {
+    auto req = stored("tok_ok");
+    reserve(req);
+    authorize(req);
+    auto cp = at(req, compensating, saga_step::confirm_booking,
+                 {reserve_row, authorize_row});
+    cp.reason = "payment_error";
+    cps.push_back(cp);
+    cases.push_back({"compensating", req, booking_status::failed});
+  }
+  // finishing a failed outcome.
+  {
+    auto req = stored("tok_decline");
+    mark(req, booking_status::failed);
+    auto cp = at(req, finishing, reserve_row);
+    cp.outcome = booking_status::failed;
+    cp.reason = "payment_declined";
+    cps.push_back(cp);
+    cases.push_back({"finishing", req, booking_status::failed});
+  }
+  // forward past the pivot: confirmed, the notification left.
+  {
+    auto req = stored("tok_ok");
+    reserve(req);
+    authorize(req);
+    ask<payment_intent>(e.payment, capture_atom::value, req.id);
+    ask<departure_counts>(e.inventory_for(req.tour_id), commit_atom::value,
+                          req.id);
+    mark(req, booking_status::confirmed);
+    auto cp = at(req, forward, notify_row, {reserve_row, authorize_row});
+    cp.outcome = booking_status::confirmed;
+    cps.push_back(cp);
+    cases.push_back({"forward/notify", req, booking_status::confirmed});
+  }
+  // done: only the checkpoint's deletion was lost.
+  {
+    auto req = stored("tok_ok");
+    reserve(req);
+    authorize(req);
+    ask<payment_intent>(e.payment, capture_atom::value, req.id);
+    ask<departure_counts>(e.inventory_for(req.tour_id), commit_atom::value,
+                          req.id);
+    mark(req, booking_status::confirmed);
+    notification_request note;
+    note.booking_id = req.id;
+    note.kind = notification_kind::booking_confirmed;
+    note.to = req.cust.email;
+    ask<bool>(e.notification, send_atom::value, note);
+    auto cp = at(req, 4, std::nullopt, {reserve_row, authorize_row});
+    cp.outcome = booking_status::confirmed;
+    cps.push_back(cp);
+    cases.push_back({"done", req, booking_status::confirmed});
+  }
+  for (auto& cp : cps)
+    CAF_REQUIRE_EQUAL(cp.version, v1.version);
+  resume(cps, {}, false, upgraded(cfg.saga));
+  run();
+  for (auto& c : cases) {
+    CAF_MESSAGE(c.name);
+    auto rec = get(c.req.id);
+    CAF_CHECK_EQUAL(rec.status, c.expected);
+    // On v1: no step of v2 ran, and no v1 step ran on a v2 row index.
+    CAF_CHECK(
+      entries(rec, saga_step::verify_payment, saga_action::execute).empty());
+    if (c.expected == booking_status::confirmed) {
+      CAF_CHECK_EQUAL(state_of(c.req.id), payment_state::captured);
+      CAF_CHECK_EQUAL(entries(rec, saga_step::confirm_booking,
+                              saga_action::compensate)
+                        .size(),
+                      0u);
+    }
+    CAF_CHECK_EQUAL(notifications_of(c.req.id), 1u);
+  }
+  CAF_CHECK_EQUAL(state_of(cases[2].req.id), payment_state::voided);
+  CAF_CHECK_EQUAL(state_of(cases[3].req.id), payment_state::voided);
+  // A new saga starts on the newest version: v2 runs its new step.
+  auto req = request_for("tok_ok");
+  auto created = ask<booking_record>(resumed, create_atom::value, req);
+  CAF_CHECK_EQUAL(created.status, booking_status::pending);
+  run();
+  auto rec = get(req.id);
+  CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
+  CAF_CHECK_EQUAL(outcomes(rec, saga_step::verify_payment,
+                           saga_action::execute),
+                  (std::vector<step_outcome>{step_outcome::ok}));
+  // Both versions are listed, and nothing runs on either any more.
+  auto st = ask<saga_stats>(resumed, caf::get_atom::value);
+  auto v2 = stamp(verifying_booking_saga(cfg.saga));
+  CAF_CHECK_EQUAL(
+    st.in_flight_by_version,
+    (std::map<std::string, int64_t>{
+      {"booking/" + version_text(v1.version), 0},
+      {"booking/" + version_text(v2.version), 0},
+      {"cancellation/"
+         + version_text(release_tables(cfg.saga).cancellation[0].version),
+       0}}));
+  CHECK_INVARIANTS();
+}
+
+CAF_TEST(a v1 checkpoint on a binary without v1 is left as it is) {
+  // Confirmed, its notification not yet sent: were it resumed on v2, the
+  // index of its row would name another step.
+  auto confirmed = stored("tok_ok");
+  reserve(confirmed);
+  authorize(confirmed);
+  ask<payment_intent>(e.payment, capture_atom::value, confirmed.id);
+  ask<departure_counts>(e.inventory_for(confirmed.tour_id), commit_atom::value,
+                        confirmed.id);
+  mark(confirmed, booking_status::confirmed);
+  auto cp1 = at(confirmed, forward, notify_row, {reserve_row, authorize_row});
+  cp1.outcome = booking_status::confirmed;
+  // Compensating: resumed on the wrong table, it would undo other steps.
+  auto failing = stored("tok_ok");
+  reserve(failing);
+  authorize(failing);
+  auto cp2 = at(failing, compensating, authorize_row,
+                {reserve_row, authorize_row});
+  cp2.reason = "payment_error";
+  auto before = seats();
+  resume({cp1, cp2}, {}, false, without_v1(cfg.saga));
+  run();
+  // Nothing ran: statuses, payments, seats and notifications as they were.
+  CAF_CHECK_EQUAL(get(confirmed.id).status, booking_status::confirmed);
+  CAF_CHECK_EQUAL(get(failing.id).status, booking_status::pending);
+  CAF_CHECK_EQUAL(state_of(confirmed.id), payment_state::captured);
+  CAF_CHECK_EQUAL(state_of(failing.id), payment_state::authorized);
+  auto after = seats();
+  CAF_CHECK_EQUAL(after.held, before.held);
+  CAF_CHECK_EQUAL(after.sold, before.sold);
+  CAF_CHECK_EQUAL(notifications_of(confirmed.id), 0u);
+  CAF_CHECK_EQUAL(notifications_of(failing.id), 0u);
+  CAF_CHECK(get(failing.id).saga.empty());
+  auto st = ask<saga_stats>(resumed, caf::get_atom::value);
+  CAF_CHECK_EQUAL(st.in_flight, 0);
+  CAF_CHECK_EQUAL(st.started, 0);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -107,10 +108,11 @@ saga_checkpoint make_saga(const std::string& key) {
   x.req.correlation_id = "corr-saga";
   x.amount_cents = 9900;
   x.currency = "USD";
+  x.version = 0x8000000000000001ULL;
   x.phase = 2;
-  x.row = 5;
+  x.step = "release_seats";
   x.attempt = 3;
-  x.to_compensate = {4, 1, 0, 255};
+  x.to_compensate = {"release_seats", "refund_payment", "a_step_of_later"};
   x.compensation_failed = true;
   x.reason = "payment_error";
   x.outcome = booking_status::compensation_failed;
@@ -626,12 +628,17 @@ CAF_TEST(a store of schema 1 gets its seat counts from its holds) {
                {"b3", "tour-1", "2026-12-01", 1, false}};
     write(*db, a);
   }
-  // What a build of schema 1 left: no counts, no read indexes.
+  // What a build of schema 1 left: no counts, no read indexes, saga rows
+  // by index.
   for (auto sql :
        {"DROP INDEX booking_history_by_booking",
         "DROP INDEX notifications_by_booking",
         "ALTER TABLE departures DROP COLUMN held",
-        "ALTER TABLE departures DROP COLUMN sold", "PRAGMA user_version=1"})
+        "ALTER TABLE departures DROP COLUMN sold",
+        "ALTER TABLE sagas DROP COLUMN table_version",
+        "ALTER TABLE sagas DROP COLUMN step",
+        "ALTER TABLE sagas ADD COLUMN step_row INTEGER NOT NULL DEFAULT 0",
+        "PRAGMA user_version=1"})
     raw(path, sql);
   CAF_REQUIRE_EQUAL(raw(path, "PRAGMA user_version"), "1");
   auto db = open(path);
@@ -646,6 +653,69 @@ CAF_TEST(a store of schema 1 gets its seat counts from its holds) {
   db.reset();
   CAF_CHECK_EQUAL(raw(path, "PRAGMA user_version"),
                   std::to_string(sqlite_store::schema_version()));
+}
+
+CAF_TEST(a store of an older release names its saga rows by step) {
+  // A file release 2ee12ec wrote and left with 16 sagas in flight
+  // (tests/fixtures/README.md); it stored saga rows by index.
+  auto path = file("old.db");
+  std::filesystem::copy_file(
+    std::string{BOOKING_SOURCE_DIR} + "/tests/fixtures/store-2ee12ec.db", path);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
+  CAF_REQUIRE_EQUAL(raw(path, "PRAGMA user_version"), "1");
+  auto db = open(path);
+  auto st = load(*db, load_scope::unfinished);
+  CAF_REQUIRE_EQUAL(st.sagas.size(), 16u);
+  // The versions of the tables that release ran (actors.saga_tables pins
+  // them), and each index as that table's step name.
+  std::map<std::string, int> seen;
+  for (auto& cp : st.sagas) {
+    CAF_CHECK_EQUAL(version_text(cp.version),
+                    cp.cancellation ? "7d749887148cc7f7" : "b54488f520ef2c8c");
+    std::string undo;
+    for (auto& x : cp.to_compensate)
+      undo += x + ";";
+    ++seen[std::to_string(cp.cancellation) + " " + std::to_string(cp.phase)
+           + " " + cp.step + " " + undo];
+  }
+  CAF_CHECK_EQUAL(seen, (std::map<std::string, int>{
+                          {"0 0 authorize_payment reserve_seats;", 6},
+                          {"0 0 confirm_booking reserve_seats;"
+                           "authorize_payment;",
+                           7},
+                          {"0 3 reserve_seats ", 1},
+                          {"1 0 refund_payment ", 2}}));
+  db.reset();
+  CAF_CHECK_EQUAL(raw(path, "PRAGMA user_version"),
+                  std::to_string(sqlite_store::schema_version()));
+}
+
+CAF_TEST(a saga row whose index no table had maps to no step) {
+  auto path = file("odd.db");
+  {
+    auto db = open(path);
+    store_batch a;
+    a.sagas = {make_saga("b1"), make_saga("b2#cancel")};
+    a.sagas[0].cancellation = false;
+    write(*db, a);
+  }
+  for (auto sql : {"ALTER TABLE sagas DROP COLUMN table_version",
+                   "ALTER TABLE sagas DROP COLUMN step",
+                   "ALTER TABLE sagas ADD COLUMN step_row INTEGER NOT NULL "
+                   "DEFAULT 0",
+                   "UPDATE sagas SET step_row = 7, to_compensate = '0,5'",
+                   "PRAGMA user_version=2"})
+    raw(path, sql);
+  auto db = open(path);
+  auto st = load(*db, load_scope::unfinished);
+  CAF_REQUIRE_EQUAL(st.sagas.size(), 2u);
+  CAF_CHECK_EQUAL(st.sagas[0].step, "row 7");
+  CAF_CHECK_EQUAL(st.sagas[0].to_compensate,
+                  (std::vector<std::string>{"reserve_seats", "5"}));
+  CAF_CHECK_EQUAL(st.sagas[1].step, "row 7");
+  CAF_CHECK_EQUAL(st.sagas[1].to_compensate,
+                  (std::vector<std::string>{"refund_payment", "5"}));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

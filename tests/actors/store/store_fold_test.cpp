@@ -14,10 +14,11 @@ booking_record booking_in(std::string id, booking_status status) {
   return b;
 }
 
-saga_checkpoint checkpoint(std::string key, int32_t row, bool done = false) {
+saga_checkpoint checkpoint(std::string key, std::string step,
+                           bool done = false) {
   saga_checkpoint cp;
   cp.key = std::move(key);
-  cp.row = row;
+  cp.step = std::move(step);
   cp.done = done;
   return cp;
 }
@@ -50,8 +51,8 @@ CAF_TEST(the last version of a row wins) {
   batches[2].bookings = {booking_in("a", booking_status::cancelling)};
   batches[0].holds = {hold("a", false)};
   batches[1].holds = {hold("a", true)};
-  batches[0].sagas = {checkpoint("a", 0)};
-  batches[2].sagas = {checkpoint("a", 3)};
+  batches[0].sagas = {checkpoint("a", "reserve_seats")};
+  batches[2].sagas = {checkpoint("a", "send_notification")};
   auto out = fold(batches);
   CAF_REQUIRE_EQUAL(out.bookings.size(), 2u);
   CAF_CHECK_EQUAL(out.bookings[0].id, "a");
@@ -63,13 +64,15 @@ CAF_TEST(the last version of a row wins) {
   CAF_CHECK_EQUAL(out.holds[0].sold, true);
   CAF_REQUIRE_EQUAL(out.sagas.size(), 1u);
   CAF_CHECK_EQUAL(out.sagas[0].key, "a");
-  CAF_CHECK_EQUAL(out.sagas[0].row, 3);
+  CAF_CHECK_EQUAL(out.sagas[0].step, "send_notification");
 }
 
 CAF_TEST(a row written then deleted is only deleted and the other way round) {
   std::vector<store_batch> batches(2);
-  batches[0].sagas = {checkpoint("a", 1), checkpoint("b", 2, true)};
-  batches[1].sagas = {checkpoint("a", 2, true), checkpoint("b", 0)};
+  batches[0].sagas = {checkpoint("a", "authorize_payment"),
+                      checkpoint("b", "confirm_booking", true)};
+  batches[1].sagas = {checkpoint("a", "confirm_booking", true),
+                      checkpoint("b", "reserve_seats")};
   batches[0].holds = {hold("a", false)};
   batches[0].released = {"b"};
   batches[1].released = {"a"};
@@ -80,7 +83,7 @@ CAF_TEST(a row written then deleted is only deleted and the other way round) {
   CAF_CHECK(out.sagas[0].done);
   CAF_CHECK_EQUAL(out.sagas[1].key, "b");
   CAF_CHECK(!out.sagas[1].done);
-  CAF_CHECK_EQUAL(out.sagas[1].row, 0);
+  CAF_CHECK_EQUAL(out.sagas[1].step, "reserve_seats");
   CAF_REQUIRE_EQUAL(out.released.size(), 1u);
   CAF_CHECK_EQUAL(out.released[0], "a");
   CAF_REQUIRE_EQUAL(out.holds.size(), 1u);
