@@ -337,6 +337,10 @@ const std::vector<option_spec>& option_table() {
             "kill the process after this many accepted bookings and restart "
             "it from the store (0: never)")
       .bind_scenario([](auto& s) -> auto& { return s.crash_after; }),
+    flag("sim.upgrade", "restart after the crash with a later version of the "
+                        "booking saga added (a payment check before the "
+                        "pivot); needs sim.crash-after")
+      .bind_scenario([](auto& s) -> auto& { return s.upgrade; }),
     duration("sim.timeout", true,
              "longest run; one still busy then fails invariant 4")
       .bind_scenario([](auto& s) -> auto& { return s.timeout; }),

@@ -66,6 +66,9 @@ struct scenario_settings {
   /// the store (0: never). The store is `store.path`, which must not exist
   /// yet, or with `:memory:` a file in a fresh temporary directory.
   int32_t crash_after = 0;
+  /// The restart after the crash runs a later release: this release's
+  /// tables plus `verifying_booking_saga`, on which new sagas start.
+  bool upgrade = false;
   /// Longest run, from the first booking to quiescence; a run still busy
   /// then fails invariant 4.
   caf::timespan timeout = std::chrono::minutes(10);

@@ -624,6 +624,7 @@ void write_text(const sim_report& r, std::ostream& out) {
   write_counts(out, "Compensations by step", r.compensations_by_step,
                r.compensations);
   write_counts(out, "Retries by step", r.retries_by_step, r.retries);
+  write_counts(out, "Sagas by table version", r.sagas_by_version, -1);
 
   out << '\n';
   text_table misc;
@@ -732,6 +733,8 @@ void write_json(const sim_report& r, std::ostream& out) {
   w.key("by_step");
   put_counts(w, r.retries_by_step);
   w.end_object();
+  w.key("sagas_by_version");
+  put_counts(w, r.sagas_by_version);
   w.key("uncertain_resolved");
   w.int64(r.uncertain_resolved);
   w.key("latency_ms");
@@ -867,6 +870,8 @@ void write_html(const sim_report& r, std::ostream& out) {
   count_table(out, "Compensations by step", "step", r.compensations_by_step, 0,
               r.compensations);
   count_table(out, "Retries by step", "step", r.retries_by_step, 0, r.retries);
+  count_table(out, "Sagas by table version", "saga/version", r.sagas_by_version,
+              0, -1);
 
   out << "<h2>Sagas in flight and faults</h2>\n";
   in_flight_chart(out, r);

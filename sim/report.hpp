@@ -82,6 +82,9 @@ struct sim_report {
   std::vector<count_row> compensations_by_step;
   /// Retries, by step.
   std::vector<count_row> retries_by_step;
+  /// Sagas started or resumed, by "saga/table version" (after a process
+  /// crash: in the restarted process only).
+  std::vector<count_row> sagas_by_version;
   int64_t compensations = 0;
   int64_t retries = 0;
   /// Payment timeouts whose outcome the saga resolved by a status query.

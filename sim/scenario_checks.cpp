@@ -19,6 +19,9 @@ std::optional<std::string> check_scenario(const booking_config& cfg) {
     return std::string{"sim.crash-after: expected fewer than sim.bookings ("
                        + std::to_string(sc.bookings) + "), got "
                        + std::to_string(sc.crash_after)};
+  if (sc.upgrade && sc.crash_after == 0)
+    return std::string{"sim.upgrade: needs a process crash to upgrade at "
+                       "(sim.crash-after > 0)"};
   auto in_memory = s.store.path == ":memory:";
   if (!in_memory && std::filesystem::exists(s.store.path))
     return std::string{

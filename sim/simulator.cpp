@@ -361,6 +361,8 @@ struct phase_plan {
   size_t first = 0;
   bool load_tours = true;
   int64_t kill_after = 0;
+  /// Runs a later release's tables (see `scenario_settings::upgrade`).
+  bool upgrade = false;
   std::function<void(const std::string&)> journal;
   double time_offset = 0;
 };
@@ -407,7 +409,12 @@ phase_result run_phase(booking_config& cfg, const sim_hooks& hooks,
   engine_options opts;
   opts.sink = nullptr;
   opts.outages = std::make_shared<outage_switches>();
-  opts.adjust_tables = hooks.adjust_tables;
+  opts.adjust_tables = [&](saga_tables& t) {
+    if (pp.upgrade)
+      t.booking.push_back(verifying_booking_saga(settings.saga));
+    if (hooks.adjust_tables)
+      hooks.adjust_tables(t);
+  };
   opts.store = std::move(*store);
   auto e = start_engine(sys, settings, opts);
   caf::scoped_actor self{sys};
@@ -645,6 +652,7 @@ phase_result run_with_crash(booking_config& cfg, const sim_hooks& hooks,
   close_windows(before.faults, pp.time_offset); // the kill ended them
   before.faults.push_back({"process crash", pp.time_offset, pp.time_offset});
   pp.load_tours = false;
+  pp.upgrade = cfg.scenario.upgrade;
   auto result = run_phase(cfg, hooks, tours, reqs, pp);
   report.process_restarts = 1;
   prepend(*result.driver, std::move(before));
@@ -692,6 +700,7 @@ void fill_report(sim_report& r, phase_result& p) {
   r.outcomes = rows_of(outcomes);
   r.compensations_by_step = rows_of(p.stats.compensations_by_step);
   r.retries_by_step = rows_of(p.stats.retries_by_step);
+  r.sagas_by_version = rows_of(p.stats.started_by_version);
   r.compensations = p.stats.compensations;
   r.retries = p.stats.retries;
   r.uncertain_resolved = p.stats.uncertain_resolved;

@@ -258,6 +258,7 @@ void fields(F& f, saga_stats& x) {
   f("compensations_by_step", x.compensations_by_step);
   f("retries_by_step", x.retries_by_step);
   f("in_flight_by_version", x.in_flight_by_version);
+  f("started_by_version", x.started_by_version);
   f("duration_counts", x.duration_counts);
   f("duration_sum", x.duration_sum);
 }

@@ -57,6 +57,7 @@ saga_stats& operator+=(saga_stats& x, const saga_stats& y) {
   add_counts(x.compensations_by_step, y.compensations_by_step);
   add_counts(x.retries_by_step, y.retries_by_step);
   add_counts(x.in_flight_by_version, y.in_flight_by_version);
+  add_counts(x.started_by_version, y.started_by_version);
   // Default-constructed stats have every bucket; others must lose no counts.
   if (x.duration_counts.size() < y.duration_counts.size())
     x.duration_counts.resize(y.duration_counts.size());

@@ -117,6 +117,8 @@ struct saga_stats {
   /// saga's name, its table's `version_text`); every table the coordinator
   /// has is listed, at 0 if nothing runs on it.
   std::map<std::string, int64_t> in_flight_by_version;
+  /// Sagas started or resumed, keyed like `in_flight_by_version`.
+  std::map<std::string, int64_t> started_by_version;
   /// Seconds from a saga's start to its outcome: counts per bucket of
   /// `saga_duration_buckets()` (not cumulative), then one for +Inf.
   std::vector<int64_t> duration_counts
@@ -129,8 +131,8 @@ typename Inspector::result_type inspect(Inspector& f, saga_stats& x) {
   return f(caf::meta::type_name("saga_stats"), x.started, x.in_flight,
            x.completed, x.retries, x.compensations, x.uncertain_resolved,
            x.starting, x.completed_by, x.compensations_by_step,
-           x.retries_by_step, x.in_flight_by_version, x.duration_counts,
-           x.duration_sum);
+           x.retries_by_step, x.in_flight_by_version, x.started_by_version,
+           x.duration_counts, x.duration_sum);
 }
 
 /// Adds the counters of `y` to `x`, maps key by key and the histogram bucket

@@ -195,7 +195,7 @@ saga_definition stamp(saga_definition def) {
   return def;
 }
 
-const saga_definition& saga_tables::newest(bool cancellation_saga) const {
+const saga_definition& saga_tables::current(bool cancellation_saga) const {
   return cancellation_saga ? cancellation.back() : booking.back();
 }
 

@@ -133,17 +133,20 @@ uint64_t table_version(const saga_definition& def);
 /// Sets `def.version` from its rows; call after any change to them.
 saga_definition stamp(saga_definition def);
 
-/// Every saga table a release runs. New sagas start on the newest version
-/// of their saga; a saga resumed from a checkpoint runs on the version it
-/// started with, so a release that changes a table keeps the older versions
-/// (in `release_tables`) until no checkpoint names them.
+/// Every saga table a release runs. New sagas start on the current version
+/// of their saga, the last one listed; a saga resumed from a checkpoint
+/// runs on the version it started with, so a release that changes a table
+/// keeps the other versions (in `release_tables`) until no checkpoint names
+/// them. Listing a new version before the current one ships it for
+/// resuming only (the first step of a rolling upgrade, docs/upgrades.md).
 struct saga_tables {
-  /// Versions of the booking saga, oldest first; never empty.
+  /// Versions of the booking saga, the current one last; never empty.
   std::vector<saga_definition> booking;
-  /// Versions of the cancellation saga, oldest first; never empty.
+  /// Versions of the cancellation saga, the current one last; never empty.
   std::vector<saga_definition> cancellation;
 
-  const saga_definition& newest(bool cancellation_saga) const;
+  /// The version new sagas start on.
+  const saga_definition& current(bool cancellation_saga) const;
 
   /// The table of `version`, or null if this release does not have it.
   const saga_definition* find(bool cancellation_saga, uint64_t version) const;

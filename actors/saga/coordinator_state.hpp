@@ -67,7 +67,7 @@ using booking_promise = caf::typed_response_promise<booking_record>;
 
 /// One running saga.
 struct saga_instance {
-  /// The table it runs on: the newest of its saga, or the version its
+  /// The table it runs on: the current one of its saga, or the version its
   /// checkpoint named (one of `opts.tables`, which never change).
   const saga_definition* table = nullptr;
   bool cancellation = false;
@@ -189,6 +189,8 @@ struct coordinator_state {
   /// Bookings being priced and stored (not cancellations), by booking id.
   std::unordered_map<std::string, starting_booking> starting_bookings;
   saga_stats stats;
+  /// Sagas started or resumed per table (see `started_by_version`).
+  std::unordered_map<const saga_definition*, int64_t> started_on;
   fault_dice dice{1};
   /// Calls out, by timeout (a handful of distinct values).
   std::map<caf::timespan, deadline_list> deadlines;

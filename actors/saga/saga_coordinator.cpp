@@ -163,7 +163,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
             booking_update first;
             if (durable) {
               saga_instance s;
-              s.table = &self->state.opts.tables.newest(false);
+              s.table = &self->state.opts.tables.current(false);
               s.req = req;
               s.amount_cents = q.amount_cents;
               s.currency = q.currency;
@@ -174,7 +174,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
             auto on_stored = [=](booking_record& stored) mutable {
               auto waiting = take_start(self, req.id);
               saga_instance s;
-              s.table = &self->state.opts.tables.newest(false);
+              s.table = &self->state.opts.tables.current(false);
               s.awaiters = std::move(waiting.awaiters);
               s.req = std::move(req);
               s.amount_cents = stored.amount_cents;
@@ -266,7 +266,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
               return;
             }
             saga_instance s;
-            s.table = &st.opts.tables.newest(true);
+            s.table = &st.opts.tables.current(true);
             s.cancellation = true;
             s.req.id = rec.id;
             s.req.tour_id = rec.tour_id;
@@ -317,8 +317,12 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
         return def.name + "/" + version_text(def.version);
       };
       for (auto* defs : {&st.opts.tables.booking, &st.opts.tables.cancellation})
-        for (auto& def : *defs)
+        for (auto& def : *defs) {
           stats.in_flight_by_version[key(def)] += 0;
+          auto i = st.started_on.find(&def);
+          stats.started_by_version[key(def)]
+            += i != st.started_on.end() ? i->second : 0;
+        }
       st.sagas.for_each([&](const detail::saga_instance& s) {
         ++stats.in_flight_by_version[key(*s.table)];
       });

@@ -82,7 +82,7 @@ struct saga_participants {
 
 /// How a coordinator runs its sagas.
 struct coordinator_options {
-  /// Every version of both sagas: new sagas start on the newest, resumed
+  /// Every version of both sagas: new sagas start on the current, resumed
   /// ones on the version their checkpoint names (see `locate`). Stamped by
   /// the coordinator at start.
   saga_tables tables;

@@ -584,6 +584,7 @@ saga_instance& start(coordinator_pointer self, saga_instance s, bool defer,
   auto& st = self->state;
   ++st.stats.started;
   ++st.stats.in_flight;
+  ++st.started_on[s.table];
   auto& inst = *st.sagas.insert(std::move(s)).first;
   if (!announced)
     emit(self, inst, definition(self, inst).event_on_start);

@@ -261,6 +261,37 @@ CAF_TEST(a killed process restarts from its store and loses nothing) {
 }
 
 #undef CAF_SUITE
+#define CAF_SUITE sim.upgrade
+
+CAF_TEST(sagas in flight on v1 finish on v1 after an upgrade adds v2) {
+  auto r = run_sim({"--scenario=" + scenario("upgrade"), "--sim.bookings=400",
+                    "--sim.crash-after=150"});
+  check_passed(r, 400);
+  CAF_CHECK_EQUAL(r.number("process_restarts"), 1);
+  // The restarted process resumed sagas of the first version of the
+  // booking saga (pinned by actors.saga_tables) and started the rest on
+  // the second, which only it has.
+  auto& by_version = r.json["sagas_by_version"];
+  CAF_REQUIRE(by_version.IsObject());
+  int64_t v1 = r.count("sagas_by_version", "booking/b54488f520ef2c8c");
+  int64_t v2 = 0;
+  size_t booking_versions = 0;
+  for (auto& m : by_version.GetObject()) {
+    std::string key = m.name.GetString();
+    if (key.rfind("booking/", 0) != 0)
+      continue;
+    ++booking_versions;
+    if (key != "booking/b54488f520ef2c8c")
+      v2 += m.value.GetInt64();
+  }
+  CAF_CHECK_EQUAL(booking_versions, 2u);
+  CAF_CHECK_GREATER(v1, 0);
+  CAF_CHECK_GREATER(v2, 0);
+  CAF_MESSAGE(v1 << " sagas resumed on v1, " << v2 << " started on v2");
+  CAF_CHECK(r.out.find("Sagas by table version") != std::string::npos);
+}
+
+#undef CAF_SUITE
 #define CAF_SUITE sim.broker_outage
 
 CAF_TEST(a broker outage holds events back and loses none) {
@@ -366,6 +397,8 @@ CAF_TEST(bad command lines exit 2 naming the key) {
      "deterministic: runs in memory only"},
     {{"--scenario=" + scenario("broker-outage")},
      "sim.broker-outage-duration: needs a broker"},
+    {{"--scenario=" + scenario("happy"), "--sim.upgrade"},
+     "sim.upgrade: needs a process crash"},
     {{"--scenario=/nonexistent.ini"}, "scenario: cannot open /nonexistent.ini"},
     {{"--scenario=" + scenario("happy"), "--store.path=" + existing_file()},
      "exists; a simulation starts from an empty store"},
