@@ -161,7 +161,7 @@ render_metrics(const http_metrics& http, const saga_stats& sagas,
   sample(out, "booking_sagas_in_flight", "",
          std::to_string(sagas.in_flight + sagas.starting));
   header(out, "booking_sagas_in_flight_by_version", "gauge",
-         "Sagas running, by saga and table version (0: the version can go).");
+         "Sagas running, by saga and table version.");
   for (auto& [key, n] : sagas.in_flight_by_version) {
     auto slash = key.find('/');
     sample(out, "booking_sagas_in_flight_by_version",

@@ -409,11 +409,13 @@ phase_result run_phase(booking_config& cfg, const sim_hooks& hooks,
   engine_options opts;
   opts.sink = nullptr;
   opts.outages = std::make_shared<outage_switches>();
+  // The hook changes the release's tables, in both processes alike; the
+  // upgrade then adds the later version.
   opts.adjust_tables = [&](saga_tables& t) {
-    if (pp.upgrade)
-      t.booking.push_back(verifying_booking_saga(settings.saga));
     if (hooks.adjust_tables)
       hooks.adjust_tables(t);
+    if (pp.upgrade)
+      t.booking.push_back(verifying_booking_saga(settings.saga));
   };
   opts.store = std::move(*store);
   auto e = start_engine(sys, settings, opts);

@@ -190,7 +190,27 @@ uint64_t table_version(const saga_definition& def) {
   return h;
 }
 
+namespace {
+
+/// Checkpoints find rows by step name: a table must name each row once,
+/// with a name the step enum has.
+void check_names(const saga_definition& def) {
+  for (size_t i = 0; i < def.steps.size(); ++i) {
+    auto name = to_string(def.steps[i].step);
+    if (name == "unknown")
+      throw std::logic_error("saga table " + def.name
+                             + ": a step without a name");
+    for (size_t j = 0; j < i; ++j)
+      if (def.steps[j].step == def.steps[i].step)
+        throw std::logic_error("saga table " + def.name + ": step " + name
+                               + " named twice");
+  }
+}
+
+} // namespace
+
 saga_definition stamp(saga_definition def) {
+  check_names(def);
   def.version = table_version(def);
   return def;
 }
@@ -209,8 +229,10 @@ const saga_definition* saga_tables::find(bool cancellation_saga,
 
 void saga_tables::stamp_all() {
   for (auto* defs : {&booking, &cancellation})
-    for (auto& def : *defs)
+    for (auto& def : *defs) {
+      check_names(def);
       def.version = table_version(def);
+    }
 }
 
 saga_tables release_tables(const saga_settings& cfg) {

@@ -130,7 +130,9 @@ std::string table_structure(const saga_definition& def);
 /// 64-bit FNV-1a of `table_structure(def)`.
 uint64_t table_version(const saga_definition& def);
 
-/// Sets `def.version` from its rows; call after any change to them.
+/// Sets `def.version` from its rows; call after any change to them. Throws
+/// `std::logic_error` if two rows name the same step (a checkpoint could
+/// not tell them apart).
 saga_definition stamp(saga_definition def);
 
 /// Every saga table a release runs. New sagas start on the current version
@@ -151,7 +153,8 @@ struct saga_tables {
   /// The table of `version`, or null if this release does not have it.
   const saga_definition* find(bool cancellation_saga, uint64_t version) const;
 
-  /// Stamps every table (after a test or the simulator changed one).
+  /// Stamps every table (after a test or the simulator changed one); throws
+  /// like `stamp`.
   void stamp_all();
 };
 

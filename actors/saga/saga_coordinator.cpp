@@ -302,6 +302,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
                     forget_saga(self, make_saga_ref(id, true));
                   }
                   --st.stats.started;
+                  --st.started_on[&st.opts.tables.current(true)];
                   drop_in_flight(self);
                   rp.deliver(std::move(e));
                 });
@@ -323,8 +324,11 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
           stats.started_by_version[key(def)]
             += i != st.started_on.end() ? i->second : 0;
         }
+      // Those counted in `in_flight`: not the ones whose end is being
+      // stored.
       st.sagas.for_each([&](const detail::saga_instance& s) {
-        ++stats.in_flight_by_version[key(*s.table)];
+        if (s.phase != detail::saga_phase::done)
+          ++stats.in_flight_by_version[key(*s.table)];
       });
       return stats;
     },

@@ -5,6 +5,8 @@
 
 #include "actors/saga/booking_saga.hpp"
 
+#include <stdexcept>
+
 // The versions of the saga tables, and how a checkpoint finds its row in
 // the version it names (see docs/upgrades.md).
 
@@ -162,4 +164,26 @@ CAF_TEST(a checkpoint that names what its version lacks is refused) {
   auto found = find_suspended(t, {ok, old});
   CAF_REQUIRE_EQUAL(found.size(), 1u);
   CAF_CHECK_EQUAL(found[0].key, "b-old");
+}
+
+CAF_TEST(a table that names a step twice is refused) {
+  auto refused = [](auto f) {
+    try {
+      f();
+    } catch (const std::logic_error&) {
+      return true;
+    }
+    return false;
+  };
+  auto def = booking_saga(settings());
+  def.steps.push_back(def.steps[0]);
+  CAF_CHECK(refused([&] { stamp(def); }));
+  saga_tables t;
+  t.booking = {def};
+  t.cancellation = {cancellation_saga(settings())};
+  CAF_CHECK(refused([&] { t.stamp_all(); }));
+  auto unnamed = booking_saga(settings());
+  unnamed.steps[1].step = static_cast<saga_step>(200);
+  CAF_CHECK(refused([&] { stamp(unnamed); }));
+  CAF_CHECK(!refused([] { stamp(booking_saga(settings())); }));
 }
