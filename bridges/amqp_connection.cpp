@@ -1,5 +1,7 @@
 #include "bridges/amqp_connection.hpp"
 
+#include "bridges/amqp_url.hpp"
+
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 
@@ -29,6 +31,26 @@ std::string library_error(int status) {
 
 /// Time allowed for connecting and for each synchronous call.
 constexpr int connect_timeout_seconds = 5;
+
+/// Why a login failed, naming the user and the vhost. The broker refuses
+/// bad credentials (403 ACCESS_REFUSED) and an unknown vhost (530
+/// NOT_ALLOWED) by closing the connection; an empty vhost, which a URL
+/// with a bare trailing slash asks for, gets a hint.
+std::string login_error(const amqp_rpc_reply_t& reply, const amqp_url& url) {
+  auto who = describe_login(url);
+  if (url.vhost.empty())
+    return "login refused: " + who + " (use %2f for /)";
+  if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION
+      && reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+    auto m = static_cast<amqp_connection_close_t*>(reply.reply.decoded);
+    return "login refused: " + who + " (" + std::to_string(m->reply_code) + " "
+           + text(m->reply_text) + ")";
+  }
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION)
+    return "login failed: " + who + " (" + library_error(reply.library_error)
+           + ")";
+  return "login refused: " + who;
+}
 
 } // namespace
 
@@ -69,14 +91,13 @@ std::string amqp_connection::rpc_error(const char* what) {
 std::string amqp_connection::open(const amqp_settings& cfg,
                                   const std::string& name) {
   close();
-  std::string url = cfg.url;
-  amqp_connection_info info;
-  amqp_default_connection_info(&info);
-  if (amqp_parse_url(url.data(), &info) != AMQP_STATUS_OK)
-    return "amqp.url: not an amqp:// or amqps:// URL";
+  std::string url_error;
+  auto url = parse_amqp_url(cfg.url, url_error);
+  if (!url)
+    return "amqp.url: " + url_error;
   conn_ = amqp_new_connection();
   amqp_socket_t* socket = nullptr;
-  if (info.ssl) {
+  if (url->tls) {
     socket = amqp_ssl_socket_new(conn_);
     if (socket != nullptr) {
       // Verify the broker against the system's CA store.
@@ -92,11 +113,12 @@ std::string amqp_connection::open(const amqp_settings& cfg,
     return "cannot create a socket";
   }
   timeval tv{connect_timeout_seconds, 0};
-  if (auto rc = amqp_socket_open_noblock(socket, info.host, info.port, &tv);
+  if (auto rc = amqp_socket_open_noblock(socket, url->host.c_str(), url->port,
+                                         &tv);
       rc != AMQP_STATUS_OK) {
     close();
-    return "connect to " + std::string{info.host} + ":"
-           + std::to_string(info.port) + ": " + library_error(rc);
+    return "connect to " + url->host + ":" + std::to_string(url->port) + ": "
+           + library_error(rc);
   }
   amqp_set_handshake_timeout(conn_, &tv);
   amqp_set_rpc_timeout(conn_, &tv);
@@ -122,14 +144,11 @@ std::string amqp_connection::open(const amqp_settings& cfg,
   amqp_table_t table{2, props};
   auto heartbeat = static_cast<int>(
     std::chrono::duration_cast<std::chrono::seconds>(cfg.heartbeat).count());
-  auto login = amqp_login_with_properties(conn_, info.vhost, 0,
-                                          AMQP_DEFAULT_FRAME_SIZE, heartbeat,
-                                          &table, AMQP_SASL_METHOD_PLAIN,
-                                          info.user, info.password);
+  auto login = amqp_login_with_properties(
+    conn_, url->vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE, heartbeat, &table,
+    AMQP_SASL_METHOD_PLAIN, url->user.c_str(), url->password.c_str());
   if (login.reply_type != AMQP_RESPONSE_NORMAL) {
-    auto err = login.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
-                 ? "login: " + library_error(login.library_error)
-                 : std::string{"login refused by the broker"};
+    auto err = login_error(login, *url);
     close();
     return err;
   }
@@ -308,7 +327,7 @@ std::chrono::milliseconds reconnect_backoff::next() {
 
 std::string redact_url(const std::string& url) {
   auto scheme = url.find("://");
-  auto at = url.find('@');
+  auto at = url.rfind('@');
   if (scheme == std::string::npos || at == std::string::npos)
     return url;
   return url.substr(0, scheme + 3) + url.substr(at + 1);

@@ -73,6 +73,7 @@ private:
       err = pub_.enable_confirms();
     if (err.empty())
       err = attach();
+    status_->set_problem(false, err);
     status_->tried = true;
     if (!err.empty()) {
       conn_.close();
@@ -121,6 +122,7 @@ private:
     conn_.close();
     pub_.close();
     status_->consumer_up = false;
+    status_->set_problem(false, "intake: " + why);
     retry_connect(why);
   }
 

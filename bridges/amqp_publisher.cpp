@@ -161,6 +161,7 @@ private:
       err = conn_.declare(topology_);
     if (err.empty())
       err = conn_.enable_confirms();
+    status_->set_problem(true, err);
     status_->tried = true;
     if (!err.empty()) {
       conn_.close();
@@ -194,6 +195,7 @@ private:
        log_number("unconfirmed", static_cast<int64_t>(in_flight_.size()))});
     conn_.close();
     status_->publisher_up = false;
+    status_->set_problem(true, "publisher: " + why);
     // Unconfirmed messages go back to the front, in their original order.
     for (auto i = in_flight_.rbegin(); i != in_flight_.rend(); ++i)
       pending_.push_front(std::move(i->second));

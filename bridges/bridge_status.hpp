@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <string>
 
 namespace booking {
 
@@ -27,6 +29,27 @@ struct bridge_status {
   std::atomic<int64_t> rejected{0};
   std::atomic<int64_t> dead_lettered{0};
   std::atomic<int64_t> reconnects{0};
+
+  /// Records why the last connection attempt of the publisher or of the
+  /// consumer failed; an empty `why` clears it once that bridge connected.
+  void set_problem(bool publisher, std::string why) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    (publisher ? publisher_problem_ : consumer_problem_) = std::move(why);
+  }
+
+  /// Why a bridge is not connected, in one line (the publisher's reason
+  /// first); empty if neither reported one.
+  std::string problem() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!publisher_problem_.empty())
+      return publisher_problem_;
+    return consumer_problem_;
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::string publisher_problem_;
+  std::string consumer_problem_;
 };
 
 } // namespace booking

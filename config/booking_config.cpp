@@ -19,6 +19,7 @@
 #include <caf/settings.hpp>
 
 #include "actors/messages.hpp"
+#include "bridges/amqp_url.hpp"
 
 namespace booking {
 
@@ -942,6 +943,20 @@ config_outcome fail(std::string message) {
   return {config_outcome::fail, std::move(message)};
 }
 
+/// Takes the broker's URL from the environment if the options left it
+/// empty, and checks it (the message never shows the password).
+std::optional<std::string> settle_amqp_url(engine_settings& s) {
+  if (s.amqp.url.empty())
+    if (auto url = std::getenv("BOOKING_AMQP_URL"))
+      s.amqp.url = url;
+  if (s.amqp.url.empty())
+    return std::nullopt;
+  std::string error;
+  if (!parse_amqp_url(s.amqp.url, error))
+    return "amqp.url: " + error;
+  return std::nullopt;
+}
+
 /// Completes the simulator's settings: the one seed drives every
 /// generator, the report is named after the scenario, and the broker may
 /// come from the environment. The program's own checks of the whole
@@ -954,9 +969,8 @@ config_outcome finish_scenario(booking_config& cfg, const std::string& file,
     sc.name = std::filesystem::path{file}.stem().string();
   s.faults.seed = sc.seed;
   s.saga.seed = sc.seed;
-  if (s.amqp.url.empty())
-    if (auto url = std::getenv("BOOKING_AMQP_URL"))
-      s.amqp.url = url;
+  if (auto err = settle_amqp_url(s))
+    return fail(*err);
   if (cfg.check)
     if (auto err = cfg.check(cfg))
       return fail(*err);
@@ -1077,9 +1091,8 @@ config_outcome load_config(booking_config& cfg, std::vector<std::string> args) {
     cfg.tours_file = default_tours_file;
   // The URL may carry credentials, so it usually comes from the environment.
   // It stays out of `content`, which --dump-config prints.
-  if (cfg.settings.amqp.url.empty())
-    if (auto url = std::getenv("BOOKING_AMQP_URL"))
-      cfg.settings.amqp.url = url;
+  if (auto err = settle_amqp_url(cfg.settings))
+    return fail(*err);
   if (cfg.check)
     if (auto err = cfg.check(cfg))
       return fail(*err);

@@ -144,6 +144,7 @@ int main(int argc, char** argv) {
         return check_state::ok;
       return st->tried ? check_state::down : check_state::starting;
     };
+    http_opts.ready.amqp_problem = [st] { return st->problem(); };
     http_opts.amqp_metrics = [st, gate = e.gate] {
       amqp_counters c;
       c.published = st->published;

@@ -36,10 +36,13 @@ void readyz(api_handler& api, const exchange_ptr& ex) {
   auto store = opts.ready.store ? opts.ready.store() : check_state::ok;
   bool ready = store == check_state::ok;
   std::string checks = std::string{R"("store":")"} + name(store) + "\"";
+  std::string amqp_problem;
   if (opts.ready.amqp) {
     auto amqp = opts.ready.amqp();
     ready = ready && amqp == check_state::ok;
     checks += std::string{R"(,"amqp":")"} + name(amqp) + "\"";
+    if (amqp != check_state::ok && opts.ready.amqp_problem)
+      amqp_problem = opts.ready.amqp_problem();
   }
   // Backpressure makes the engine unready while it lasts, so a balancer
   // sends the load elsewhere; the detail says how far it is. Suspended
@@ -51,6 +54,8 @@ void readyz(api_handler& api, const exchange_ptr& ex) {
   };
   if (!opts.ready.suspended.empty())
     add_detail("store", opts.ready.suspended);
+  if (!amqp_problem.empty())
+    add_detail("amqp", amqp_problem);
   std::optional<overload_cause> cause;
   if (opts.gate)
     cause = opts.gate->cause();

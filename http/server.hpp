@@ -38,6 +38,8 @@ enum class check_state { ok, starting, down };
 struct readiness_checks {
   std::function<check_state()> store;
   std::function<check_state()> amqp;
+  /// Why `amqp` is not ok, in one line (`detail.amqp`); may be empty.
+  std::function<std::string()> amqp_problem;
   /// Names the sagas the store holds that this release cannot resume, in
   /// one line of text (`detail.store`; they leave the answer at 200); empty:
   /// none.

@@ -8,8 +8,10 @@
 //   amqp.resilience  broker restarts, a broker that is down at start, a
 //                    deleted intake queue, forced closes, connection.blocked
 //   amqp.quorum      the intake on quorum queues (amqp.queue-type)
+//   amqp.login       the vhost forms of amqp.url and the refusals' words
 
 #define CAF_SUITE amqp.events
+#include "bridges/amqp_connection.hpp"
 #include "tests/bridges/bridge_fixture.hpp"
 #include "tests/uuid_text.hpp"
 
@@ -1227,3 +1229,54 @@ CAF_TEST(intake retries and dead letters work on quorum queues) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+#undef CAF_SUITE
+#define CAF_SUITE amqp.login
+
+// The forms of the vhost in `amqp.url`, against a real broker: the URI
+// spec's meaning, and refusals that name the user and the vhost.
+
+namespace {
+
+/// The test broker's URL without its path ("amqp://guest:guest@host:port").
+std::string broker_base() {
+  auto url = test_broker_url();
+  auto scheme = url.find("://");
+  auto slash = url.find('/', scheme + 3);
+  return url.substr(0, slash);
+}
+
+/// What `amqp_connection::open` says for `url` (empty: connected).
+std::string login_with(const std::string& url) {
+  amqp_settings cfg;
+  cfg.url = url;
+  amqp_connection conn;
+  return conn.open(cfg, "booking-engine login test");
+}
+
+} // namespace
+
+CAF_TEST(each form of the vhost reaches the broker as the URI spec says) {
+  auto base = broker_base();
+  // No path and %2f: the default vhost "/".
+  CAF_CHECK_EQUAL(login_with(base), "");
+  CAF_CHECK_EQUAL(login_with(base + "/%2f"), "");
+  // A bare slash is the empty vhost, which no broker has.
+  CAF_CHECK_EQUAL(login_with(base + "/"),
+                  "login refused: user guest, vhost '' (use %2f for /)");
+  // A vhost the broker does not have.
+  auto other = login_with(base + "/other");
+  CAF_CHECK(other.rfind("login refused: user guest, vhost 'other' (530 ", 0)
+            == 0);
+  CAF_MESSAGE(other);
+  // Wrong credentials are refused by name too, the password never shown.
+  auto scheme = base.find("://");
+  auto at = base.find('@');
+  auto wrong = base.substr(0, scheme + 3) + "guest:n0t-this" + base.substr(at)
+               + "/%2f";
+  auto refused = login_with(wrong);
+  CAF_CHECK(refused.rfind("login refused: user guest, vhost '/' (403 ", 0)
+            == 0);
+  CAF_CHECK(refused.find("n0t-this") == std::string::npos);
+  CAF_MESSAGE(refused);
+}

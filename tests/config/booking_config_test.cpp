@@ -479,6 +479,19 @@ CAF_TEST(the AMQP URL falls back to the environment) {
   CAF_CHECK_EQUAL(cfg2.settings.amqp.url, "amqp://other/");
 }
 
+CAF_TEST(a URL that is not an AMQP URL fails naming the key) {
+  booking_config cfg;
+  auto res = load(cfg, {"--amqp.url=http://broker:5672/"});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+  CAF_CHECK_EQUAL(res.message, "amqp.url: expected an amqp:// or amqps:// URL");
+  env_guard url{"BOOKING_AMQP_URL", "amqp://u:s3cret@h/a/b"};
+  booking_config cfg2;
+  res = load(cfg2, {});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+  CAF_CHECK_EQUAL(res.message, "amqp.url: the vhost is one path segment: "
+                               "write a '/' in it as %2f");
+}
+
 CAF_TEST(max threads and policy reach the scheduler) {
   booking_config cfg;
   auto res = load_ini(cfg, "[scheduler]\nmax-threads=3\n",

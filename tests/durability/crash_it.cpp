@@ -1596,6 +1596,33 @@ CAF_TEST(kills with a broker lose no outcome event) {
   client->delete_queue(queue);
 }
 
+CAF_TEST(a refused login is named in the log and in readyz) {
+  auto url_env = std::getenv("BOOKING_TEST_AMQP_URL");
+  if (url_env == nullptr || *url_env == '\0')
+    CAF_FAIL("run this suite through tests/broker/with_broker.sh");
+  // The test broker's URL with a bare trailing slash: the empty vhost.
+  std::string url = url_env;
+  url = url.substr(0, url.rfind('/')) + "/";
+  auto srv = start({"--amqp.url=" + url});
+  http_connection c{srv->port()};
+  auto expected = std::string{"login refused: user guest, vhost '' (use %2f "
+                              "for /)"};
+  auto deadline = clock_type::now() + 20s;
+  http_response r;
+  while (clock_type::now() < deadline) {
+    r = c.send("GET", "/readyz");
+    if (contains(r.body, "login refused"))
+      break;
+    std::this_thread::sleep_for(50ms);
+  }
+  DUR_CHECK(r.status == 503, r.to_text());
+  DUR_CHECK(contains(r.body, "\"amqp\":\"down\""), r.body);
+  DUR_CHECK(contains(r.body, "\"detail\":{\"amqp\":\"" + expected + "\"}"),
+            r.body);
+  DUR_CHECK(contains(srv->log(), expected), tail(srv->log()));
+  stop(*srv);
+}
+
 CAF_TEST(a full outbox pushes back and recovers once the broker is back) {
   auto url_env = std::getenv("BOOKING_TEST_AMQP_URL");
   auto broker_dir = std::getenv("BOOKING_TEST_BROKER_DIR");
