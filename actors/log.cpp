@@ -136,13 +136,18 @@ std::string json_escape(const std::string& x) {
 std::string rfc3339(std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
   auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
-  auto secs = static_cast<std::time_t>(ms / 1000);
+  // Floor division: a time before 1970 has its milliseconds counted up
+  // from the second before it, never negative (found by fuzz/codec_fuzz).
+  auto rest = ms % 1000;
+  if (rest < 0)
+    rest += 1000;
+  auto secs = static_cast<std::time_t>((ms - rest) / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[80];
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+                tm.tm_min, tm.tm_sec, static_cast<int>(rest));
   return buf;
 }
 

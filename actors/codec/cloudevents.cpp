@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -87,6 +88,11 @@ bool parse_rfc3339(const std::string& x, caf::timestamp& out) {
   // A leap second (:60) counts as the next second, as POSIX time does.
   auto secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s
               - offset;
+  // Timestamps count nanoseconds in 64 bits: 1677-09-21 to 2262-04-11.
+  // A time outside that range is refused, not wrapped around.
+  constexpr int64_t limit = std::numeric_limits<int64_t>::max() / 1000000000;
+  if (secs <= -limit || secs >= limit)
+    return false;
   out = caf::timestamp{std::chrono::duration_cast<caf::timestamp::duration>(
     std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos))};
   return true;
@@ -163,6 +169,10 @@ bool parse_object(const std::string& body, rapidjson::Document& doc,
     err = {"body", std::string{"is not JSON: "}
                      + rapidjson::GetParseError_En(doc.GetParseError())
                      + " at offset " + std::to_string(doc.GetErrorOffset())};
+    return false;
+  }
+  if (!json::surrogate_free(doc)) {
+    err = {"body", "is not JSON: a \\u escape names a lone surrogate"};
     return false;
   }
   if (!doc.IsObject()) {

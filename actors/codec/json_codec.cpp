@@ -28,8 +28,13 @@ using value = rapidjson::Value;
 bool parse_json(const std::string& body, rapidjson::Document& doc,
                 problem& err) {
   doc.Parse<json::parse_flags>(body.data(), body.size());
-  if (!doc.HasParseError())
+  if (!doc.HasParseError() && json::surrogate_free(doc))
     return true;
+  if (!doc.HasParseError()) {
+    err = make_problem(400, "malformed-json",
+                       "Malformed JSON: a \\u escape names a lone surrogate.");
+    return false;
+  }
   err = make_problem(400, "malformed-json",
                      "Malformed JSON at offset "
                        + std::to_string(doc.GetErrorOffset()) + ": "

@@ -593,13 +593,85 @@ get(reader& r, const value& v, T& x) {
   return f.ok;
 }
 
+/// The offset of the first number in `text` (outside strings) that
+/// RapidJSON 1.1.0 cannot read safely at full precision, npos if none.
+/// fuzz/codec_fuzz found two faults there. A zero significand with an
+/// exponent or with many digits (`0e74`) reaches __builtin_clzll(0) and
+/// reads as garbage (3e54). A decimal exponent beyond its table of powers
+/// (hundreds of digits) overflows an int and indexes past the table. What
+/// our encoder writes (at most 17 significant digits, "0.00000ddd" or an
+/// exponent within +-324) is always inside the limits checked here.
+size_t unsafe_number(const std::string& text) {
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9'))
+      continue;
+    // One number as JSON's grammar reads it: -? int (. frac)? (e exp)?
+    auto start = i;
+    bool nonzero = false;
+    size_t digits = 0;
+    auto significand = [&] {
+      for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+        nonzero = nonzero || text[i] != '0';
+        ++digits;
+      }
+    };
+    if (text[i] == '-')
+      ++i;
+    significand();
+    if (i < text.size() && text[i] == '.') {
+      ++i;
+      significand();
+    }
+    bool exponent = i < text.size() && (text[i] == 'e' || text[i] == 'E');
+    if (digits > 24 || (!nonzero && (exponent || digits > 17)))
+      return start;
+    if (exponent) {
+      ++i;
+      if (i < text.size() && (text[i] == '+' || text[i] == '-'))
+        ++i;
+      size_t exp_digits = 0;
+      int value = 0;
+      for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i)
+        if (++exp_digits <= 4)
+          value = value * 10 + (text[i] - '0');
+      if (exp_digits > 4 || value > 330)
+        return start;
+    }
+    --i;
+  }
+  return std::string::npos;
+}
+
 /// Parses `text` into `doc`, doubles to full precision so they round-trip.
 bool parse(const std::string& text, rapidjson::Document& doc,
            std::string& error) {
+  if (auto at = unsafe_number(text); at != std::string::npos) {
+    error = "unsupported number at offset " + std::to_string(at)
+            + ": at most 24 digits and an exponent within 330, and zero "
+              "as 0 or 0.0";
+    return false;
+  }
   doc.Parse<json::parse_flags | rapidjson::kParseFullPrecisionFlag>(
     text.data(), text.size());
-  if (!doc.HasParseError())
+  if (!doc.HasParseError() && json::surrogate_free(doc))
     return true;
+  if (!doc.HasParseError()) {
+    error = "malformed JSON: a \\u escape names a lone surrogate";
+    return false;
+  }
   error = "malformed JSON at offset " + std::to_string(doc.GetErrorOffset())
           + ": " + rapidjson::GetParseError_En(doc.GetParseError());
   return false;

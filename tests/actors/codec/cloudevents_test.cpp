@@ -216,6 +216,25 @@ CAF_TEST(decoding ignores unknown fields and reads any RFC 3339 offset) {
       std::chrono::seconds(1714566896) + 500ms)});
 }
 
+CAF_TEST(a time before 1970 round trips) {
+  // Found by fuzz/codec_fuzz: the milliseconds of a time before the epoch
+  // were written negative ("16:35:36.-474Z"), which no reader accepts.
+  for (auto text : {"1754-12-07T16:35:35.526Z", "1969-12-31T23:59:59.999Z",
+                    "1970-01-01T00:00:00.000Z", "2261-12-31T23:59:59.001Z"}) {
+    auto event = sample_event("booking.requested");
+    auto body = encode_event(event, "n");
+    auto at = body.find("\"time\":\"") + 8;
+    body.replace(at, body.find('"', at) - at, text);
+    std::string error;
+    auto first = decode_event(body, {}, &error);
+    CAF_REQUIRE(first.has_value());
+    auto again = encode_event(*first, "n");
+    CAF_CHECK(again.find(std::string{"\"time\":\""} + text + "\"")
+              != std::string::npos);
+    CAF_CHECK(decode_event(again, {}, &error).has_value());
+  }
+}
+
 CAF_TEST(decoding refuses what is not a v1 event) {
   auto event = sample_event("booking.requested");
   auto good = encode_event(event, "n");
@@ -233,8 +252,15 @@ CAF_TEST(decoding refuses what is not a v1 event) {
      "type"},
     {replace("booking.requested/v1", "booking.requested/v2"), "dataschema"},
     {replace("2024-05-01T12:34:56.789Z", "yesterday"), "time"},
+    // Outside what 64-bit nanoseconds hold (found by fuzz/codec_fuzz: the
+    // conversion overflowed).
+    {replace("2024-05-01T12:34:56.789Z", "1014-05-01T12:34:56Z"), "time"},
+    {replace("2024-05-01T12:34:56.789Z", "9999-12-31T23:59:59-23:59"), "time"},
     {replace(R"("data":{)", R"("nodata":{)"), "data is required"},
     {replace(R"("seats":3)", R"("seats":"3")"), "data.seats"},
+    // A lone surrogate escape would decode to bytes that are not UTF-8
+    // (found by fuzz/codec_fuzz).
+    {replace(R"("subject":")", R"("subject":"\udc00)"), "body"},
   };
   for (auto& [body, expected] : cases) {
     std::string error;

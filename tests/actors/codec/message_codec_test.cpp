@@ -389,6 +389,37 @@ CAF_TEST(bad input names the member at fault) {
   CAF_CHECK(!decode_message(R"({"type":"atom"})", msg, error));
 }
 
+CAF_TEST(numbers RapidJSON cannot read safely are refused rather than misread) {
+  // RapidJSON 1.1.0 reads 0e74 at full precision as garbage, and a decimal
+  // exponent past its table overflows (both found by fuzz/codec_fuzz).
+  caf::message msg;
+  std::string error;
+  for (auto number :
+       {"0e74", "-0.000E-3", "0e0", "0.000000000000000000", "1e331", "1e-99999",
+        "0.0000000000000000000000001618", "1234567890123456789012345"}) {
+    auto text = std::string{R"([{"type":"saga_stats","value":{"duration_sum":)"}
+                + number + "}}]";
+    CAF_CHECK(!decode_message(text, msg, error));
+    CAF_CHECK_EQUAL(error, "unsupported number at offset 46: at most 24 "
+                           "digits and an exponent within 330, and zero as 0 "
+                           "or 0.0");
+  }
+  saga_stats st;
+  CAF_CHECK(decode(R"({"duration_sum":0.0,"started":0})", st, error));
+  CAF_CHECK(decode(R"({"duration_sum":-0.0000000000000001})", st, error));
+  CAF_CHECK(decode(R"({"duration_sum":5e-324})", st, error));
+  CAF_CHECK(decode(R"({"duration_sum":1.7976931348623157e308})", st, error));
+  CAF_CHECK(decode(R"({"duration_sum":2.5e3,"started":10})", st, error));
+  CAF_CHECK_EQUAL(st.duration_sum, 2500.0);
+  booking_record rec;
+  // A lone surrogate escape is not text (found by fuzz/codec_fuzz).
+  CAF_CHECK(!decode(R"({"id":"a\udc00b"})", rec, error));
+  CAF_CHECK_EQUAL(error, "malformed JSON: a \\u escape names a lone surrogate");
+  // Digits inside strings are not numbers.
+  CAF_CHECK(decode(R"({"id":"0e74","currency":"0E1"})", rec, error));
+  CAF_CHECK_EQUAL(rec.id, "0e74");
+}
+
 CAF_TEST(a message element without a codec is refused) {
   std::string error;
   auto json = encode_message(caf::make_message(3.5f), &error);
