@@ -389,7 +389,10 @@ private:
       return dead_letter(
         tag, props, body,
         "retries exhausted (" + std::to_string(count) + "): " + why, {});
-    auto delay = std::min<int64_t>(60000, opts_.retry_delay.count()
+    auto base
+      = std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.retry_delay)
+          .count();
+    auto delay = std::min<int64_t>(60000, std::max<int64_t>(1, base)
                                             << std::min(count, 16));
 
     log_line(log_level::info, "intake message retried later",

@@ -54,8 +54,6 @@ struct intake_peers {
 /// Knobs of the intake consumer.
 struct intake_options {
   std::string node_id;
-  /// Base delay of the first retry; doubles per retry, at most a minute.
-  std::chrono::milliseconds retry_delay{200};
   /// Test hook: an error returned here counts as a transient failure of
   /// the message, before its booking is created.
   std::function<caf::error(const booking_request&)> fault;

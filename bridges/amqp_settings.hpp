@@ -19,6 +19,9 @@ struct amqp_settings {
   std::string queue_type = "classic";
   int32_t delivery_limit = 5;
   int32_t retry_limit = 5;
+  /// Delay of the first retry of a failed intake message; it doubles with
+  /// each retry, up to a minute.
+  caf::timespan retry_delay = std::chrono::milliseconds(200);
   caf::timespan heartbeat = std::chrono::seconds(30);
   size_t confirm_window = 256;
   /// Unconfirmed events at which new sagas are refused (backpressure).

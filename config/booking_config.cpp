@@ -4,9 +4,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -467,6 +469,10 @@ const std::vector<option_spec>& option_table() {
     integer("amqp.retry-limit", 0, 1000,
             "retries of a failed command before it is dead-lettered")
       .bind([](auto& s) -> auto& { return s.amqp.retry_limit; }),
+    duration("amqp.retry-delay", true,
+             "delay of the first retry of a failed intake message (doubles "
+             "per retry, up to a minute)")
+      .bind([](auto& s) -> auto& { return s.amqp.retry_delay; }),
     duration("amqp.heartbeat", false, "AMQP heartbeat interval (0: off)")
       .bind([](auto& s) -> auto& { return s.amqp.heartbeat; }),
     integer("amqp.confirm-window", 1, 1'000'000,
@@ -587,7 +593,8 @@ std::string expectation(const option_spec& spec) {
     case value_kind::choice:
       return "one of " + join(spec.choices);
     case value_kind::list:
-      return "a comma-separated list of " + join(spec.choices);
+      return "a comma-separated list of " + join(spec.choices)
+             + ", each at most once";
     case value_kind::flag:
       return "true or false";
     case value_kind::weights:
@@ -694,8 +701,9 @@ bool normalize(const option_spec& spec, config_value& x) {
         if (!is_choice(spec, item))
           return false;
         config_value y{item};
-        if (std::find(xs.begin(), xs.end(), y) == xs.end())
-          xs.push_back(std::move(y));
+        if (std::find(xs.begin(), xs.end(), y) != xs.end())
+          return false; // named twice: a typo, never meant
+        xs.push_back(std::move(y));
       }
       x = config_value{std::move(xs)};
       return true;
@@ -800,7 +808,58 @@ std::string describe_parse_error(const caf::error& err) {
   return what;
 }
 
+/// CAF keeps the first of two equal keys in one section and drops the
+/// other without a word. A repeated key is a typo or a merge gone wrong, so
+/// it is refused, naming both lines. Reads `key=value` lines only (a
+/// value's continuation lines have no key).
+problem repeated_key(const std::string& file) {
+  std::ifstream in{file};
+  std::map<std::string, int> seen;
+  std::string section;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    std::string text;
+    char quote = 0;
+    for (char c : line) {
+      if (quote != 0) {
+        if (c == quote)
+          quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == ';') {
+        break; // a comment
+      }
+      text += c;
+    }
+    text = trim(text, " \t\r");
+    if (text.empty())
+      continue;
+    if (text.front() == '[') {
+      if (auto close = text.find(']'); close != std::string::npos) {
+        section = trim(text.substr(1, close - 1));
+        if (section == "global")
+          section.clear();
+      }
+      continue;
+    }
+    auto eq = text.find('=');
+    if (eq == std::string::npos)
+      continue;
+    auto key = trim(text.substr(0, eq), " \t");
+    if (key.empty() || key.find_first_of(" \t[]{}\"'") != std::string::npos)
+      continue;
+    auto name = section.empty() ? key : section + "." + key;
+    auto [i, added] = seen.emplace(name, n);
+    if (!added)
+      return name + ": given twice (lines " + std::to_string(i->second)
+             + " and " + std::to_string(n) + " of " + file + ")";
+  }
+  return std::nullopt;
+}
+
 problem apply_file(booking_config& cfg, const std::string& file) {
+  if (auto err = repeated_key(file))
+    return err;
   auto raw = caf::actor_system_config::parse_config_file(file.c_str());
   if (!raw)
     return "config: cannot parse " + file + ", "
@@ -941,6 +1000,26 @@ problem check_backoff(const booking_config& cfg) {
 
 config_outcome fail(std::string message) {
   return {config_outcome::fail, std::move(message)};
+}
+
+/// The roles of a process: `all` alone, or a set of roles without a role
+/// named twice (`booking` is `saga`), each of which needs the broker.
+std::optional<std::string> check_roles(const engine_settings& s) {
+  auto& r = s.roles;
+  auto has = [&](const char* x) {
+    return std::find(r.begin(), r.end(), x) != r.end();
+  };
+  if (has("all") && r.size() > 1)
+    return std::string{"roles: 'all' runs every role: give it alone, or "
+                       "the roles without it"};
+  if (has("saga") && has("booking"))
+    return std::string{"roles: saga named twice (booking is another name "
+                       "for saga)"};
+  if (!has("all") && s.amqp.url.empty())
+    return std::string{"roles: a process that runs some of the roles works "
+                       "with the others over the broker: set amqp.url (or "
+                       "BOOKING_AMQP_URL)"};
+  return std::nullopt;
 }
 
 /// Takes the broker's URL from the environment if the options left it
@@ -1092,6 +1171,8 @@ config_outcome load_config(booking_config& cfg, std::vector<std::string> args) {
   // The URL may carry credentials, so it usually comes from the environment.
   // It stays out of `content`, which --dump-config prints.
   if (auto err = settle_amqp_url(cfg.settings))
+    return fail(*err);
+  if (auto err = check_roles(cfg.settings))
     return fail(*err);
   if (cfg.check)
     if (auto err = cfg.check(cfg))

@@ -14,7 +14,7 @@ packages=(
   librabbitmq-dev
   libsqlite3-dev sqlite3
   rabbitmq-server
-  wrk curl procps python3
+  wrk curl procps python3 python3-jsonschema
 )
 
 missing=()

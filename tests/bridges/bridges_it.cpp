@@ -677,6 +677,7 @@ CAF_TEST(a dead letter keeps the original properties and headers) {
 }
 
 CAF_TEST(a transient failure is retried through the retry queue) {
+  cfg.amqp.retry_delay = std::chrono::milliseconds(500);
   boot();
   auto& c = client();
   auto dlq = dead_letter_queue_of(intake_queue);
@@ -690,7 +691,7 @@ CAF_TEST(a transient failure is retried through the retry queue) {
                         correlation, reply_to);
   BRIDGE_CHECK_EQUAL(ev.customer_email, "flaky@example.com");
   // Two failures, then success; each retry waited out its TTL in
-  // booking.intake.retry (200 ms, then 400 ms).
+  // booking.intake.retry (amqp.retry-delay: 500 ms, then 1000 ms).
   auto times = faults->times("flaky@example.com");
   CAF_REQUIRE_EQUAL(times.size(), 3u);
   auto ms = [](std::chrono::steady_clock::duration d) {
@@ -699,8 +700,8 @@ CAF_TEST(a transient failure is retried through the retry queue) {
   auto gap1 = ms(times[1] - times[0]);
   auto gap2 = ms(times[2] - times[1]);
   CAF_MESSAGE("retry gaps: " << gap1 << " ms, " << gap2 << " ms");
-  BRIDGE_CHECK_GREATER_OR_EQUAL(gap1, 180);
-  BRIDGE_CHECK_GREATER_OR_EQUAL(gap2, 360);
+  BRIDGE_CHECK_GREATER_OR_EQUAL(gap1, 480);
+  BRIDGE_CHECK_GREATER_OR_EQUAL(gap2, 960);
   CAF_REQUIRE(idle());
   auto mine = bookings_of("flaky@example.com");
   CAF_REQUIRE_EQUAL(mine.size(), 1u);

@@ -176,6 +176,7 @@ CAF_TEST(the command line overrides every section) {
                    "--amqp.url=amqp://localhost:5672/%2f",
                    "--amqp.queue-type=quorum",
                    "--amqp.heartbeat=0",
+                   "--amqp.retry-delay=1500ms",
                    "--store.path=/var/lib/booking/x.db"});
   CAF_REQUIRE_EQUAL(res.message, "");
   CAF_REQUIRE_EQUAL(res.kind, config_outcome::run);
@@ -213,13 +214,15 @@ CAF_TEST(the command line overrides every section) {
   CAF_CHECK_EQUAL(s.amqp.url, "amqp://localhost:5672/%2f");
   CAF_CHECK_EQUAL(s.amqp.queue_type, "quorum");
   CAF_CHECK_EQUAL(s.amqp.heartbeat, caf::timespan{0});
+  CAF_CHECK_EQUAL(s.amqp.retry_delay,
+                  caf::timespan{std::chrono::milliseconds(1500)});
   CAF_CHECK_EQUAL(s.store.path, "/var/lib/booking/x.db");
 }
 
 CAF_TEST(an INI file overrides the defaults and the command line wins) {
   booking_config cfg;
   auto res = load_ini(cfg,
-                      "roles=[\"saga\", \"booking\"]\n"
+                      "roles=[\"booking\", \"payment\"]\n"
                       "[scheduler]\n"
                       "policy='sharing'\n"
                       "max-threads=2\n"
@@ -240,11 +243,12 @@ CAF_TEST(an INI file overrides the defaults and the command line wins) {
                       "prefetch=10\n"
                       "[store]\n"
                       "path=\"other.db\"\n",
-                      {"--http.port=9001", "--workers.payment=12"});
+                      {"--http.port=9001", "--workers.payment=12",
+                       "--amqp.url=amqp://h/%2f"});
   CAF_REQUIRE_EQUAL(res.message, "");
   CAF_REQUIRE_EQUAL(res.kind, config_outcome::run);
   auto& s = cfg.settings;
-  CAF_CHECK_EQUAL(s.roles, (std::vector<std::string>{"saga", "booking"}));
+  CAF_CHECK_EQUAL(s.roles, (std::vector<std::string>{"booking", "payment"}));
   CAF_CHECK_EQUAL(caf::get_or(cfg, "scheduler.policy", caf::atom("")),
                   caf::atom("sharing"));
   CAF_CHECK_EQUAL(caf::get_or(cfg, "scheduler.max-threads", size_t{0}), 2u);
@@ -449,16 +453,31 @@ CAF_TEST(the default file is read from the working directory) {
 }
 
 CAF_TEST(roles accept lists and reject unknown roles) {
+  env_guard url{"BOOKING_AMQP_URL", "amqp://h/%2f"};
   booking_config cfg;
   auto res = load_ini(cfg, "roles=\"api, saga\"\n");
   CAF_REQUIRE_EQUAL(res.kind, config_outcome::run);
   CAF_CHECK_EQUAL(cfg.settings.roles,
                   (std::vector<std::string>{"api", "saga"}));
+  // A role named twice, `all` with others, and the synonyms together.
   booking_config cfg2;
   res = load(cfg2, {"--roles=[payment,payment,notification]"});
-  CAF_REQUIRE_EQUAL(res.kind, config_outcome::run);
-  CAF_CHECK_EQUAL(cfg2.settings.roles,
-                  (std::vector<std::string>{"payment", "notification"}));
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+  CHECK_STARTS_WITH(res.message, "roles: expected a comma-separated list of");
+  CAF_CHECK(res.message.find("each at most once") != std::string::npos);
+  booking_config cfg2b;
+  res = load(cfg2b, {"--roles=api,api"});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+  booking_config cfg2c;
+  res = load(cfg2c, {"--roles=all,payment"});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+  CAF_CHECK_EQUAL(res.message, "roles: 'all' runs every role: give it alone, "
+                               "or the roles without it");
+  booking_config cfg2d;
+  res = load(cfg2d, {"--roles=booking,saga"});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+  CAF_CHECK_EQUAL(res.message,
+                  "roles: saga named twice (booking is another name for saga)");
   booking_config cfg3;
   res = load_ini(cfg3, "roles=[]\n");
   CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
@@ -490,6 +509,41 @@ CAF_TEST(a URL that is not an AMQP URL fails naming the key) {
   CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
   CAF_CHECK_EQUAL(res.message, "amqp.url: the vhost is one path segment: "
                                "write a '/' in it as %2f");
+}
+
+CAF_TEST(roles other than all need the broker) {
+  env_guard no_url{"BOOKING_AMQP_URL", nullptr};
+  booking_config cfg;
+  auto res = load(cfg, {"--roles=api"});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+  CHECK_STARTS_WITH(res.message,
+                    "roles: a process that runs some of the roles");
+  booking_config cfg2;
+  res = load(cfg2, {"--roles=api", "--amqp.url=amqp://h/%2f"});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::run);
+  booking_config cfg3;
+  res = load(cfg3, {"--roles=all"});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::run);
+}
+
+CAF_TEST(a key given twice in one section fails naming both lines) {
+  booking_config cfg;
+  auto res = load_ini(cfg, "; a comment with port=1\n"
+                           "[http]\n"
+                           "port=8081\n"
+                           "address=\"a;b=c\"\n"
+                           "[store]\n"
+                           "path=\"x.db\"\n"
+                           "[http]\n"
+                           "port = 8082\n");
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+  CHECK_STARTS_WITH(res.message, "http.port: given twice (lines 3 and 8 of ");
+  // The same key in two sections is two keys.
+  booking_config cfg2;
+  res = load_ini(cfg2, "[http]\nport=8081\n[amqp]\nprefetch=3\n"
+                       "[saga]\nseed=4\n[faults]\nseed=5\n");
+  CAF_CHECK_EQUAL(res.message, "");
+  CAF_CHECK_EQUAL(res.kind, config_outcome::run);
 }
 
 CAF_TEST(max threads and policy reach the scheduler) {
