@@ -1,5 +1,6 @@
 #include "bridges/amqp_consumer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -392,7 +393,7 @@ private:
     auto base
       = std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.retry_delay)
           .count();
-    auto delay = std::min<int64_t>(60000, std::max<int64_t>(1, base)
+    auto delay = std::min<int64_t>(60000, std::clamp<int64_t>(base, 1, 60000)
                                             << std::min(count, 16));
 
     log_line(log_level::info, "intake message retried later",

@@ -55,6 +55,26 @@ std::string encode(const std::string& x) {
   return out;
 }
 
+/// True if `x` is UTF-8 without NUL: the broker takes names as UTF-8, and
+/// rabbitmq-c takes C strings, so a NUL would cut a name short.
+bool clean_text(const std::string& x) {
+  for (size_t i = 0; i < x.size();) {
+    auto c = static_cast<unsigned char>(x[i]);
+    size_t n = c < 0x80         ? 1
+               : (c >> 5) == 6  ? 2
+               : (c >> 4) == 14 ? 3
+               : (c >> 3) == 30 ? 4
+                                : 0;
+    if (c == 0 || n == 0 || i + n > x.size())
+      return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(x[i + k]) >> 6) != 2)
+        return false;
+    i += n;
+  }
+  return true;
+}
+
 bool has_any(std::string_view x, std::string_view chars) {
   return x.find_first_of(chars) != std::string_view::npos;
 }
@@ -171,6 +191,11 @@ std::optional<amqp_url> parse_amqp_url(const std::string& text,
     }
     out.port = static_cast<uint16_t>(value);
   }
+  for (auto* part : {&out.user, &out.password, &out.host, &out.vhost})
+    if (!clean_text(*part)) {
+      error = "a part decodes to a NUL or to bytes that are not UTF-8";
+      return std::nullopt;
+    }
   return out;
 }
 

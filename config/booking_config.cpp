@@ -810,16 +810,19 @@ std::string describe_parse_error(const caf::error& err) {
 
 /// CAF keeps the first of two equal keys in one section and drops the
 /// other without a word. A repeated key is a typo or a merge gone wrong, so
-/// it is refused, naming both lines. Reads `key=value` lines only (a
-/// value's continuation lines have no key).
+/// it is refused, naming both lines. Reads `key=value` lines at the top
+/// level only: the lines of a list or map that spans several lines are
+/// skipped until its brackets close.
 problem repeated_key(const std::string& file) {
   std::ifstream in{file};
   std::map<std::string, int> seen;
   std::string section;
   std::string line;
+  int depth = 0; // open brackets and braces of a value spanning lines
   for (int n = 1; std::getline(in, line); ++n) {
     std::string text;
     char quote = 0;
+    int opened = 0;
     for (char c : line) {
       if (quote != 0) {
         if (c == quote)
@@ -828,17 +831,28 @@ problem repeated_key(const std::string& file) {
         quote = c;
       } else if (c == ';') {
         break; // a comment
+      } else if (c == '[' || c == '{') {
+        ++opened;
+      } else if (c == ']' || c == '}') {
+        --opened;
       }
       text += c;
     }
     text = trim(text, " \t\r");
-    if (text.empty())
+    auto was_nested = depth > 0;
+    depth = std::max(0, depth + opened);
+    if (was_nested || text.empty())
       continue;
     if (text.front() == '[') {
-      if (auto close = text.find(']'); close != std::string::npos) {
-        section = trim(text.substr(1, close - 1));
-        if (section == "global")
-          section.clear();
+      auto close = text.find(']');
+      auto name = close == std::string::npos ? std::string{}
+                                             : trim(text.substr(1, close - 1));
+      if (!name.empty()
+          && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+               == std::string::npos) {
+        section = name == "global" ? std::string{} : name;
+        depth = 0;
       }
       continue;
     }
@@ -1049,6 +1063,8 @@ config_outcome finish_scenario(booking_config& cfg, const std::string& file,
   s.faults.seed = sc.seed;
   s.saga.seed = sc.seed;
   if (auto err = settle_amqp_url(s))
+    return fail(*err);
+  if (auto err = check_roles(s))
     return fail(*err);
   if (cfg.check)
     if (auto err = cfg.check(cfg))

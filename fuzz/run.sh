@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs one fuzz target for a while: run.sh BINARY SECONDS SEED_CORPUS.
 # New inputs go to a scratch corpus (the seeds in the repository stay as
-# they are); a crash leaves its input in the scratch directory, named in
-# the output, and fails the run.
+# they are), which is removed afterwards; a crash fails the run and its
+# input is printed in base64 first.
 set -euo pipefail
 binary="$1"
 seconds="$2"

@@ -597,10 +597,12 @@ get(reader& r, const value& v, T& x) {
 /// RapidJSON 1.1.0 cannot read safely at full precision, npos if none.
 /// fuzz/codec_fuzz found two faults there. A zero significand with an
 /// exponent or with many digits (`0e74`) reaches __builtin_clzll(0) and
-/// reads as garbage (3e54). A decimal exponent beyond its table of powers
-/// (hundreds of digits) overflows an int and indexes past the table. What
-/// our encoder writes (at most 17 significant digits, "0.00000ddd" or an
-/// exponent within +-324) is always inside the limits checked here.
+/// reads as garbage (3e54). A decimal exponent past its table of powers
+/// overflows an int and indexes outside the table. So a number is read only
+/// if its significand has at most 20 significant digits and its first
+/// significant digit stands at a power of ten within -325..308, as every
+/// number our encoder writes does (at most 17 significant digits, from
+/// 5e-324 to 1.7976931348623157e308, and 64-bit integers).
 size_t unsafe_number(const std::string& text) {
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -620,34 +622,46 @@ size_t unsafe_number(const std::string& text) {
       continue;
     // One number as JSON's grammar reads it: -? int (. frac)? (e exp)?
     auto start = i;
-    bool nonzero = false;
-    size_t digits = 0;
+    if (text[i] == '-')
+      ++i;
+    int64_t int_digits = 0;
+    int64_t digits = 0;
+    int64_t first = -1; // index of the first non-zero digit
     auto significand = [&] {
       for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
-        nonzero = nonzero || text[i] != '0';
+        if (first < 0 && text[i] != '0')
+          first = digits;
         ++digits;
       }
     };
-    if (text[i] == '-')
-      ++i;
     significand();
+    int_digits = digits;
     if (i < text.size() && text[i] == '.') {
       ++i;
       significand();
     }
-    bool exponent = i < text.size() && (text[i] == 'e' || text[i] == 'E');
-    if (digits > 24 || (!nonzero && (exponent || digits > 17)))
-      return start;
-    if (exponent) {
+    int64_t exp = 0;
+    bool has_exp = i < text.size() && (text[i] == 'e' || text[i] == 'E');
+    if (has_exp) {
       ++i;
+      bool negative = i < text.size() && text[i] == '-';
       if (i < text.size() && (text[i] == '+' || text[i] == '-'))
         ++i;
-      size_t exp_digits = 0;
-      int value = 0;
+      int64_t exp_digits = 0;
       for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i)
-        if (++exp_digits <= 4)
-          value = value * 10 + (text[i] - '0');
-      if (exp_digits > 4 || value > 330)
+        if (++exp_digits <= 6)
+          exp = exp * 10 + (text[i] - '0');
+      if (exp_digits > 6)
+        return start;
+      if (negative)
+        exp = -exp;
+    }
+    if (first < 0) {
+      if (has_exp || digits > 17)
+        return start;
+    } else {
+      auto power = int_digits - 1 - first + exp;
+      if (digits - first > 20 || power < -325 || power > 308)
         return start;
     }
     --i;
@@ -660,8 +674,8 @@ bool parse(const std::string& text, rapidjson::Document& doc,
            std::string& error) {
   if (auto at = unsafe_number(text); at != std::string::npos) {
     error = "unsupported number at offset " + std::to_string(at)
-            + ": at most 24 digits and an exponent within 330, and zero "
-              "as 0 or 0.0";
+            + ": at most 20 significant digits, within 1e-325..1e308, and "
+              "zero as 0 or 0.0";
     return false;
   }
   doc.Parse<json::parse_flags | rapidjson::kParseFullPrecisionFlag>(

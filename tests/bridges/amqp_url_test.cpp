@@ -72,6 +72,11 @@ CAF_TEST(what is refused says why and never shows the password) {
   CAF_CHECK(refused("amqp://h/?heartbeat=5").find("query")
             != std::string::npos);
   CAF_CHECK_EQUAL(refused("amqp://[::1/"), "bad IPv6 address");
+  CAF_CHECK_EQUAL(refused("amqp://h/v%00x"),
+                  "a part decodes to a NUL or to bytes that are not UTF-8");
+  CAF_CHECK_EQUAL(refused("amqp://u%FF@h/"),
+                  "a part decodes to a NUL or to bytes that are not UTF-8");
+  CAF_CHECK_EQUAL(parsed("amqp://h/v%C3%A9").vhost, "v\xC3\xA9");
   auto e = refused("amqp://u:s3cr%zzet@h");
   CAF_CHECK_EQUAL(e, "bad percent escape in the password");
   CAF_CHECK(e.find("s3cr") == std::string::npos);

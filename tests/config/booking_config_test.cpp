@@ -538,6 +538,10 @@ CAF_TEST(a key given twice in one section fails naming both lines) {
                            "port = 8082\n");
   CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
   CHECK_STARTS_WITH(res.message, "http.port: given twice (lines 3 and 8 of ");
+  // A list spanning lines is one value; the section after it still counts.
+  booking_config cfg3;
+  res = load_ini(cfg3, "roles=[\n  \"all\"\n]\n[http]\nport=1\nport=2\n");
+  CHECK_STARTS_WITH(res.message, "http.port: given twice (lines 5 and 6 of ");
   // The same key in two sections is two keys.
   booking_config cfg2;
   res = load_ini(cfg2, "[http]\nport=8081\n[amqp]\nprefetch=3\n"
