@@ -414,10 +414,9 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
   // A saga whose table version this release lacks is never resumed on
   // another table: it stays in the store as it is, for a release that has
   // the version (docs/upgrades.md).
+  // Each coordinator logs and skips its own (see `resume`); the count and
+  // the list for /readyz and /metrics are taken here.
   e.suspended = find_suspended(tables, loaded.sagas);
-  for (auto& s : e.suspended)
-    log_line(log_level::error, "saga suspended",
-             {{"saga", s.key}, {"why", s.why}});
   if (!e.suspended.empty())
     log_line(log_level::error, "sagas suspended",
              {log_number("count", static_cast<int64_t>(e.suspended.size()))});
@@ -428,10 +427,8 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
     co.lookup_timeout = cfg.saga.inventory_timeout;
     co.seed = derive_seed(cfg.saga.seed, coordinator_stream + i);
     co.durable = static_cast<bool>(e.store);
-    std::string why;
     for (auto& cp : loaded.sagas)
-      if (shard_index(cp.req.id, w.saga_coordinators) == i
-          && locate(tables, cp, why))
+      if (shard_index(cp.req.id, w.saga_coordinators) == i)
         co.recovered.push_back(cp);
     e.coordinators.push_back(spawn_saga_coordinator(sys, peers, co));
   }
