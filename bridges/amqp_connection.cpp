@@ -4,6 +4,9 @@
 
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <cstring>
@@ -52,6 +55,100 @@ std::string login_error(const amqp_rpc_reply_t& reply, const amqp_url& url) {
   return "login refused: " + who;
 }
 
+// -- TLS ----------------------------------------------------------------------
+
+/// Why OpenSSL rejected the broker's certificate in the last handshake of
+/// this thread (the verify callback runs on the thread that connects).
+thread_local std::string rejected_certificate;
+
+int remember_rejection(int ok, X509_STORE_CTX* ctx) {
+  if (ok == 0 && rejected_certificate.empty()) {
+    auto code = X509_STORE_CTX_get_error(ctx);
+    rejected_certificate = X509_verify_cert_error_string(code);
+    if (code == X509_V_ERR_HOSTNAME_MISMATCH
+        || code == X509_V_ERR_IP_ADDRESS_MISMATCH)
+      rejected_certificate += " (the URL's host is not in the certificate)";
+  }
+  return ok;
+}
+
+/// An encrypted key would make OpenSSL ask for its password on the
+/// terminal; it fails instead.
+int no_password(char*, int, int, void*) {
+  return 0;
+}
+
+/// The oldest OpenSSL error of this thread as text, and clears the queue.
+std::string openssl_error() {
+  auto code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0)
+    return {};
+  char buf[256];
+  ERR_error_string_n(code, buf, sizeof(buf));
+  return buf;
+}
+
+/// Configures a TLS socket before it connects: TLS 1.2 or later, the CA
+/// store (amqp.ca-file, else the system's), the client certificate, and, with
+/// amqp.verify, a handshake that fails unless the chain is trusted and names
+/// `host` (a DNS name or an IP address, RFC 6125 rules). OpenSSL checks the
+/// host itself, rather than rabbitmq-c after the handshake, because it also
+/// knows IP addresses in certificates.
+std::string setup_tls(amqp_socket_t* socket, const amqp_settings& cfg,
+                      const std::string& host) {
+  ERR_clear_error();
+  auto ctx = static_cast<SSL_CTX*>(amqp_ssl_socket_get_context(socket));
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_default_passwd_cb(ctx, no_password);
+  if (!cfg.cert_file.empty()
+      && amqp_ssl_socket_set_key(socket, cfg.cert_file.c_str(),
+                                 cfg.key_file.c_str())
+           != AMQP_STATUS_OK)
+    return "TLS: cannot load amqp.cert-file " + cfg.cert_file
+           + " with amqp.key-file " + cfg.key_file + ": " + openssl_error();
+  amqp_ssl_socket_set_verify_hostname(socket, 0);
+  if (!cfg.verify) {
+    amqp_ssl_socket_set_verify_peer(socket, 0);
+    return {};
+  }
+  amqp_ssl_socket_set_verify_peer(socket, 1);
+  if (cfg.ca_file.empty()) {
+    if (SSL_CTX_set_default_verify_paths(ctx) != 1)
+      return "TLS: cannot load the system's CA store: " + openssl_error();
+  } else if (amqp_ssl_socket_set_cacert(socket, cfg.ca_file.c_str())
+             != AMQP_STATUS_OK) {
+    return "TLS: cannot load amqp.ca-file " + cfg.ca_file + ": "
+           + openssl_error();
+  }
+  auto param = SSL_CTX_get0_param(ctx);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  // An IP address is matched against the certificate's IP entries, a name
+  // against its DNS names.
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1) {
+    ERR_clear_error();
+    if (X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) != 1)
+      return "TLS: cannot check host name " + host + ": " + openssl_error();
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, remember_rejection);
+  return {};
+}
+
+/// Why a TLS connection failed, from what OpenSSL and rabbitmq-c said.
+std::string tls_error(int status, const amqp_settings& cfg,
+                      const std::string& where) {
+  if (!rejected_certificate.empty()) {
+    auto store = cfg.ca_file.empty()
+                   ? std::string{"the system's CA store (set amqp.ca-file)"}
+                   : "amqp.ca-file " + cfg.ca_file;
+    return "TLS: the broker's certificate at " + where + " is not trusted: "
+           + rejected_certificate + "; checked against " + store;
+  }
+  auto detail = openssl_error();
+  return "TLS handshake with " + where
+         + " failed: " + (detail.empty() ? library_error(status) : detail);
+}
+
 } // namespace
 
 amqp_connection::~amqp_connection() {
@@ -96,29 +193,29 @@ std::string amqp_connection::open(const amqp_settings& cfg,
   if (!url)
     return "amqp.url: " + url_error;
   conn_ = amqp_new_connection();
-  amqp_socket_t* socket = nullptr;
-  if (url->tls) {
-    socket = amqp_ssl_socket_new(conn_);
-    if (socket != nullptr) {
-      // Verify the broker against the system's CA store.
-      amqp_ssl_socket_set_verify_peer(socket, 1);
-      amqp_ssl_socket_set_verify_hostname(socket, 1);
-      amqp_ssl_socket_set_cacert(socket, "/etc/ssl/certs/ca-certificates.crt");
-    }
-  } else {
-    socket = amqp_tcp_socket_new(conn_);
-  }
+  amqp_socket_t* socket = url->tls ? amqp_ssl_socket_new(conn_)
+                                   : amqp_tcp_socket_new(conn_);
   if (socket == nullptr) {
     close();
     return "cannot create a socket";
   }
+  if (url->tls)
+    if (auto err = setup_tls(socket, cfg, url->host); !err.empty()) {
+      close();
+      return err;
+    }
+  auto where = url->host + ":" + std::to_string(url->port);
   timeval tv{connect_timeout_seconds, 0};
+  rejected_certificate.clear();
   if (auto rc = amqp_socket_open_noblock(socket, url->host.c_str(), url->port,
                                          &tv);
       rc != AMQP_STATUS_OK) {
+    auto handshake = rc <= AMQP_STATUS_SSL_ERROR
+                     && rc > _AMQP_STATUS_SSL_NEXT_VALUE;
+    auto err = handshake ? tls_error(rc, cfg, where)
+                         : "connect to " + where + ": " + library_error(rc);
     close();
-    return "connect to " + url->host + ":" + std::to_string(url->port) + ": "
-           + library_error(rc);
+    return err;
   }
   amqp_set_handshake_timeout(conn_, &tv);
   amqp_set_rpc_timeout(conn_, &tv);
@@ -149,6 +246,15 @@ std::string amqp_connection::open(const amqp_settings& cfg,
     AMQP_SASL_METHOD_PLAIN, url->user.c_str(), url->password.c_str());
   if (login.reply_type != AMQP_RESPONSE_NORMAL) {
     auto err = login_error(login, *url);
+    // Under TLS 1.3 a broker that wants a client certificate says so only
+    // after the handshake, as the login starts.
+    if (auto tls = url->tls ? openssl_error() : std::string{}; !tls.empty())
+      err = "login failed: " + describe_login(*url) + " ("
+            + (tls.find("certificate required") != std::string::npos
+                 ? "the broker asks for a client certificate: set "
+                   "amqp.cert-file and amqp.key-file"
+                 : "TLS: " + tls)
+            + ")";
     close();
     return err;
   }

@@ -221,6 +221,7 @@ private:
         return dead_letter(tag, props, body, reason, errors);
     }
     req.id = new_booking_id();
+    req.reply_to = props.reply_to;
     if (opts_.fault)
       if (auto err = opts_.fault(req))
         return retry_later(tag, props, body, describe(err));
@@ -241,7 +242,11 @@ private:
                  [&](caf::error& e) { err = std::move(e); });
       if (rec) {
         ack(tag);
-        if (!props.reply_to.empty())
+        // A new booking's saga sends the reply with its outcome, through
+        // the outbox. A message whose id named a booking before (a
+        // redelivery, or a client's retry) gets the outcome of that
+        // booking once there is one, straight from here.
+        if (!props.reply_to.empty() && rec->id != req.id)
           reply_with_outcome(props.reply_to, rec->id);
         return;
       }

@@ -129,11 +129,14 @@ public:
   }
 
 private:
-  /// Queues a domain event on booking.events; false if it has no route.
+  /// Queues a domain event on booking.events, or, with a `reply_to`, on
+  /// that queue; false if it has no route.
   bool add(const domain_event& ev, int64_t seq) {
-    auto r = event_route(ev.type);
+    auto r = ev.reply_to.empty() ? event_route(ev.type)
+                                 : reply_route(ev.type, ev.reply_to);
     if (!r) {
-      log_line(log_level::error, "event without a route", {{"type", ev.type}});
+      log_line(log_level::error, "event without a route",
+               {{"type", ev.type}, {"reply_to", ev.reply_to}});
       return false;
     }
     enqueue(*r, ev, seq);

@@ -15,6 +15,15 @@ namespace booking {
 /// AMQP bridge (used by the RabbitMQ bridges).
 struct amqp_settings {
   std::string url;
+  /// TLS (`amqps://`): the CAs that may sign the broker's certificate
+  /// (empty: the system's store), and a client certificate with its key
+  /// (both or neither).
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  /// Check the broker's certificate chain and host name. Off only for
+  /// tests against a broker with a throwaway certificate.
+  bool verify = true;
   uint16_t prefetch = 64;
   std::string queue_type = "classic";
   int32_t delivery_limit = 5;

@@ -459,6 +459,18 @@ const std::vector<option_spec>& option_table() {
     text("amqp.url",
          "broker URL (empty: BOOKING_AMQP_URL; neither: all in-process)")
       .bind([](auto& s) -> auto& { return s.amqp.url; }),
+    text("amqp.ca-file", "CA certificates (PEM) trusted to sign the broker's "
+                         "(amqps:// only; empty: the system's store)")
+      .bind([](auto& s) -> auto& { return s.amqp.ca_file; }),
+    text("amqp.cert-file", "client certificate (PEM) shown to the broker "
+                           "(amqps:// only; with amqp.key-file)")
+      .bind([](auto& s) -> auto& { return s.amqp.cert_file; }),
+    text("amqp.key-file", "private key (PEM, not encrypted) of "
+                          "amqp.cert-file")
+      .bind([](auto& s) -> auto& { return s.amqp.key_file; }),
+    flag("amqp.verify", "check the broker's certificate chain and host name "
+                        "(amqps://); false only for throwaway certificates")
+      .bind([](auto& s) -> auto& { return s.amqp.verify; }),
     integer("amqp.prefetch", 1, 65535, "unacknowledged deliveries per consumer")
       .bind([](auto& s) -> auto& { return s.amqp.prefetch; }),
     one_of("amqp.queue-type", {"classic", "quorum"}, "type of command queues")
@@ -1036,6 +1048,30 @@ std::optional<std::string> check_roles(const engine_settings& s) {
   return std::nullopt;
 }
 
+/// The TLS files: only with an `amqps://` URL (a plain connection would
+/// ignore them, and its user would believe it encrypted), readable at
+/// start rather than at the first connection, and a certificate only with
+/// its key.
+std::optional<std::string> check_amqp_tls(const amqp_settings& a, bool tls) {
+  const std::pair<const char*, const std::string*> files[]
+    = {{"amqp.ca-file", &a.ca_file},
+       {"amqp.cert-file", &a.cert_file},
+       {"amqp.key-file", &a.key_file}};
+  for (auto& [name, path] : files) {
+    if (path->empty())
+      continue;
+    if (!tls)
+      return std::string{name} + ": TLS files need an amqps:// URL";
+    std::ifstream in{*path};
+    if (!in || !std::filesystem::is_regular_file(*path))
+      return std::string{name} + ": cannot read " + *path;
+  }
+  if (a.cert_file.empty() != a.key_file.empty())
+    return std::string{"amqp.cert-file and amqp.key-file go together: give "
+                       "both or neither"};
+  return std::nullopt;
+}
+
 /// Takes the broker's URL from the environment if the options left it
 /// empty, and checks it (the message never shows the password).
 std::optional<std::string> settle_amqp_url(engine_settings& s) {
@@ -1045,9 +1081,10 @@ std::optional<std::string> settle_amqp_url(engine_settings& s) {
   if (s.amqp.url.empty())
     return std::nullopt;
   std::string error;
-  if (!parse_amqp_url(s.amqp.url, error))
+  auto url = parse_amqp_url(s.amqp.url, error);
+  if (!url)
     return "amqp.url: " + error;
-  return std::nullopt;
+  return check_amqp_tls(s.amqp, url->tls);
 }
 
 /// Completes the simulator's settings: the one seed drives every

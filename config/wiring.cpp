@@ -382,6 +382,9 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
   // With a broker, the publisher bridge receives every saga's events.
   auto events = opts.events;
   if (!cfg.amqp.url.empty()) {
+    if (!cfg.amqp.verify && cfg.amqp.url.rfind("amqps://", 0) == 0)
+      log_line(log_level::warn, "amqp.verify is off: the broker's "
+                                "certificate and host name go unchecked");
     e.amqp = std::make_shared<bridge_status>();
     e.publisher = spawn_publisher(sys, cfg.amqp, e.amqp, e.gate, e.store,
                                   node_id());

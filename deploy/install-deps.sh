@@ -11,7 +11,7 @@ packages=(
   libboost1.81-dev
   rapidjson-dev
   libjemalloc-dev
-  librabbitmq-dev
+  librabbitmq-dev libssl-dev openssl
   libsqlite3-dev sqlite3
   rabbitmq-server
   wrk curl procps python3 python3-jsonschema

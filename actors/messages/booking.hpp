@@ -77,12 +77,16 @@ struct booking_request {
   /// Opaque payment token; never logged nor returned.
   std::string payment_token;
   std::string correlation_id;
+  /// The queue of an AMQP intake message's `reply_to`: the booking saga
+  /// sends its outcome event there too, through the outbox. Empty for
+  /// bookings taken over HTTP.
+  std::string reply_to;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, booking_request& x) {
   return f(caf::meta::type_name("booking_request"), x.id, x.tour_id, x.date,
-           x.seats, x.cust, x.payment_token, x.correlation_id);
+           x.seats, x.cust, x.payment_token, x.correlation_id, x.reply_to);
 }
 
 /// One attempt in a saga history.

@@ -37,7 +37,7 @@ const std::vector<event_info>& event_table() {
     {t::saga_compensating,        "saga.compensating",        1,
      false,  false,        false},
     {t::saga_compensation_failed, "saga.compensation_failed", 1,
-     true,   false,        false},
+     true,   false,        true},
     {t::notification_sent,        "notification.sent",        1,
      false,  true,         false},
   };

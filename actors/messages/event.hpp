@@ -104,6 +104,10 @@ struct domain_event {
   /// notification.sent only: the notification kind and channel.
   std::string kind;
   std::string channel;
+  /// Not part of the event: where it goes. Empty: booking.events. Else the
+  /// `reply_to` queue of the intake message that asked for the booking;
+  /// the copy there has the same id as the one on booking.events.
+  std::string reply_to;
 };
 
 template <class Inspector>
@@ -111,7 +115,7 @@ typename Inspector::result_type inspect(Inspector& f, domain_event& x) {
   return f(caf::meta::type_name("domain_event"), x.id, x.type, x.time,
            x.correlation_id, x.booking_id, x.tour_id, x.date, x.seats,
            x.amount_cents, x.currency, x.customer_email, x.status, x.reason,
-           x.kind, x.channel);
+           x.kind, x.channel, x.reply_to);
 }
 
 } // namespace booking

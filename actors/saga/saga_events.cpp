@@ -48,15 +48,27 @@ void emit(coordinator_pointer self, saga_instance& s,
     ev.kind = to_string(*kind);
     ev.channel = notification_channel;
   }
+  // The outcome of a booking taken from the AMQP intake also goes to the
+  // intake message's `reply_to`: the same event, with the same id, by the
+  // same way, so a crash after the intake message was acked cannot lose it.
+  std::optional<domain_event> reply;
+  if (!s.cancellation && !s.req.reply_to.empty() && info(*type).intake_reply) {
+    reply = ev;
+    reply->reply_to = s.req.reply_to;
+  }
   if (self->state.opts.durable) {
     // The transactional outbox: the event is written with the next state
     // change of this saga, and the store publishes it once committed.
     s.outbox.push_back(std::move(ev));
+    if (reply)
+      s.outbox.push_back(std::move(*reply));
     return;
   }
   // One-way sends from one actor to one sink keep their order, so the
   // events of a booking arrive in the order its saga emitted them.
   self->send(sink, std::move(ev));
+  if (reply)
+    self->send(sink, std::move(*reply));
 }
 
 /// The event of a row whose command succeeded.

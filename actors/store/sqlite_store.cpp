@@ -195,6 +195,15 @@ UPDATE sagas SET
     END;
 ALTER TABLE sagas DROP COLUMN step_row;
 )sql",
+    // A booking taken from the AMQP intake with a `reply_to` keeps it with
+    // its saga, which puts the reply in the outbox with its outcome event:
+    // a crash after the intake message was acked no longer loses it. An
+    // outbox row with a `reply_to` goes to that queue, not to
+    // booking.events.
+    R"sql(
+ALTER TABLE sagas ADD COLUMN req_reply_to TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN reply_to TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return scripts;
 }
@@ -657,15 +666,16 @@ caf::error sqlite_store::impl::prepare_write_path() {
      "INSERT OR REPLACE INTO sagas (key, cancellation, req_id, req_tour_id, "
      "req_date, req_seats, req_customer_name, req_customer_email, "
      "req_customer_phone, req_payment_token, req_correlation_id, "
-     "amount_cents, currency, table_version, phase, step, attempt, "
-     "to_compensate, compensation_failed, reason, outcome, retry_at) VALUES "
-     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+     "req_reply_to, amount_cents, currency, table_version, phase, step, "
+     "attempt, to_compensate, compensation_failed, reason, outcome, "
+     "retry_at) VALUES "
+     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
     {&delete_saga, "DELETE FROM sagas WHERE key = ?"},
     {&append_event,
      "INSERT INTO outbox (id, type, time, correlation_id, booking_id, "
      "tour_id, date, seats, amount_cents, currency, customer_email, status, "
-     "reason, kind, channel) VALUES "
-     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+     "reason, kind, channel, reply_to) VALUES "
+     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
     {&put_tour,
      "INSERT OR REPLACE INTO tours (id, name, price_cents, currency) "
      "VALUES (?, ?, ?, ?)"},
@@ -736,8 +746,8 @@ int sqlite_store::impl::apply(const store_batch& b,
       auto& r = x.req;
       rc = run(put_saga.get(), x.key, x.cancellation, r.id, r.tour_id, r.date,
                r.seats, r.cust.name, r.cust.email, r.cust.phone,
-               r.payment_token, r.correlation_id, x.amount_cents, x.currency,
-               version_text(x.version), x.phase, x.step, x.attempt,
+               r.payment_token, r.correlation_id, r.reply_to, x.amount_cents,
+               x.currency, version_text(x.version), x.phase, x.step, x.attempt,
                join(x.to_compensate), x.compensation_failed, x.reason,
                x.outcome, x.retry_at);
     }
@@ -748,7 +758,7 @@ int sqlite_store::impl::apply(const store_batch& b,
     if ((rc = run(append_event.get(), x.id, x.type, x.time, x.correlation_id,
                   x.booking_id, x.tour_id, x.date, x.seats, x.amount_cents,
                   x.currency, x.customer_email, x.status, x.reason, x.kind,
-                  x.channel))
+                  x.channel, x.reply_to))
         != SQLITE_OK)
       return rc;
     seqs.push_back(sqlite3_last_insert_rowid(db.get()));
@@ -1031,8 +1041,9 @@ caf::expected<stored_state> sqlite_store::load(load_scope scope) {
   err = d.each_row(
     "SELECT key, cancellation, req_id, req_tour_id, req_date, req_seats, "
     "req_customer_name, req_customer_email, req_customer_phone, "
-    "req_payment_token, req_correlation_id, amount_cents, currency, "
-    "table_version, phase, step, attempt, to_compensate, compensation_failed, "
+    "req_payment_token, req_correlation_id, req_reply_to, amount_cents, "
+    "currency, table_version, phase, step, attempt, to_compensate, "
+    "compensation_failed, "
     "reason, outcome, retry_at FROM sagas ORDER BY key",
     [&](row_reader& r) {
       auto& x = st.sagas.emplace_back();
@@ -1041,8 +1052,9 @@ caf::expected<stored_state> sqlite_store::load(load_scope scope) {
       std::string list;
       r(x.key, x.cancellation, q.id, q.tour_id, q.date, q.seats, q.cust.name,
         q.cust.email, q.cust.phone, q.payment_token, q.correlation_id,
-        x.amount_cents, x.currency, version, x.phase, x.step, x.attempt, list,
-        x.compensation_failed, x.reason, x.outcome, x.retry_at);
+        q.reply_to, x.amount_cents, x.currency, version, x.phase, x.step,
+        x.attempt, list, x.compensation_failed, x.reason, x.outcome,
+        x.retry_at);
       if (bad_value.empty() && !parse_version(version, x.version))
         bad_value = "'" + version + "' in column table_version";
       if (bad_value.empty() && !split(list, x.to_compensate))
@@ -1177,13 +1189,13 @@ caf::expected<std::vector<outbox_row>> sqlite_store::read_outbox(int64_t after,
   auto err = impl_->each_row(
     "SELECT seq, id, type, time, correlation_id, booking_id, tour_id, date, "
     "seats, amount_cents, currency, customer_email, status, reason, kind, "
-    "channel FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+    "channel, reply_to FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
     [&](row_reader& r) {
       auto& x = rows.emplace_back();
       auto& e = x.event;
       r(x.seq, e.id, e.type, e.time, e.correlation_id, e.booking_id, e.tour_id,
         e.date, e.seats, e.amount_cents, e.currency, e.customer_email, e.status,
-        e.reason, e.kind, e.channel);
+        e.reason, e.kind, e.channel, e.reply_to);
     },
     after, static_cast<int64_t>(limit));
   if (err)

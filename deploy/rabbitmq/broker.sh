@@ -17,6 +17,10 @@
 #   BROKER_START_TIMEOUT  seconds to wait for AMQP (default 60) and for stop
 #   BROKER_DEFINITIONS    a definitions file to import once the node is up
 #                         (rabbitmqctl import_definitions; copied into DIR)
+#   BROKER_TLS_PORT       also listen for amqps:// on 127.0.0.1:BROKER_TLS_PORT,
+#   BROKER_TLS_DIR        with BROKER_TLS_DIR's ca.pem, server.pem and server.key
+#                         (copied into DIR/tls); clients must show a certificate
+#                         signed by ca.pem
 #   BROKER_USER           user to run the node as when started by root
 #                         (default rabbitmq; falls back to root if that user
 #                         cannot reach DIR, e.g. a checkout under /root)
@@ -339,6 +343,22 @@ disk_free_limit.absolute = 50MB
 log.file.level = info
 log.console = false
 EOF
+  if [ -n "${BROKER_TLS_PORT:-}" ]; then
+    local f
+    mkdir -p "$DIR/tls"
+    for f in ca.pem server.pem server.key; do
+      [ -r "${BROKER_TLS_DIR:-}/$f" ] || die "BROKER_TLS_DIR=${BROKER_TLS_DIR:-} has no readable $f"
+      cp -f "$BROKER_TLS_DIR/$f" "$DIR/tls/$f"
+    done
+    cat >>"$DIR/rabbitmq.conf" <<EOF
+listeners.ssl.default = 127.0.0.1:$BROKER_TLS_PORT
+ssl_options.cacertfile = $DIR/tls/ca.pem
+ssl_options.certfile = $DIR/tls/server.pem
+ssl_options.keyfile = $DIR/tls/server.key
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = true
+EOF
+  fi
   echo '[].' >"$DIR/enabled_plugins" # no plugins, management included
   if [ ! -s "$DIR/.erlang.cookie" ]; then
     local cookie

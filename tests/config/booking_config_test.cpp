@@ -135,6 +135,8 @@ CAF_TEST(defaults) {
   CAF_CHECK_EQUAL(s.http.idle_timeout, d.http.idle_timeout);
   CAF_CHECK_EQUAL(s.amqp.url, "");
   CAF_CHECK_EQUAL(s.amqp.queue_type, "classic");
+  CAF_CHECK(s.amqp.verify);
+  CAF_CHECK_EQUAL(s.amqp.ca_file, "");
   CAF_CHECK_EQUAL(s.store.path, d.store.path);
   auto cores = std::max(1u,
                         std::min(256u, std::thread::hardware_concurrency()));
@@ -305,6 +307,32 @@ CAF_TEST(a bad command line value fails naming the key) {
   res = load(cfg5, {"--http.port"});
   CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
   CHECK_STARTS_WITH(res.message, "http.port: ");
+}
+
+CAF_TEST(TLS files are checked at start) {
+  // This source file stands in for a readable certificate.
+  std::string file = __FILE__;
+  auto tls = [&](std::vector<std::string> args) {
+    booking_config cfg;
+    return load(cfg, std::move(args));
+  };
+  auto ok = tls({"--amqp.url=amqps://h/%2f", "--amqp.ca-file=" + file,
+                 "--amqp.cert-file=" + file, "--amqp.key-file=" + file,
+                 "--amqp.verify=false"});
+  CAF_CHECK_EQUAL(ok.kind, config_outcome::run);
+  auto res = tls({"--amqp.url=amqp://h/%2f", "--amqp.ca-file=" + file});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+  CAF_CHECK_EQUAL(res.message, "amqp.ca-file: TLS files need an amqps:// URL");
+  res = tls({"--amqp.url=amqps://h/%2f", "--amqp.cert-file=" + file});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+  CAF_CHECK_EQUAL(res.message, "amqp.cert-file and amqp.key-file go "
+                               "together: give both or neither");
+  res = tls({"--amqp.url=amqps://h/%2f", "--amqp.key-file=/no/such.key"});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+  CAF_CHECK_EQUAL(res.message, "amqp.key-file: cannot read /no/such.key");
+  res = tls({"--amqp.url=amqps://h/%2f", "--amqp.ca-file=/tmp"});
+  CAF_CHECK_EQUAL(res.kind, config_outcome::fail);
+  CAF_CHECK_EQUAL(res.message, "amqp.ca-file: cannot read /tmp");
 }
 
 CAF_TEST(a bad INI value fails naming the key) {

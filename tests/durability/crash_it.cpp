@@ -421,6 +421,38 @@ std::string booking_body(const std::string& tour_id, const std::string& date,
          + "\"}}";
 }
 
+/// An AMQP intake message: the CloudEvent of a `booking.create` whose
+/// data is `booking_body`.
+std::string intake_event(const std::string& id, const std::string& data) {
+  return "{\"specversion\": \"1.0\", \"id\": \"" + id
+         + "\", \"source\": \"/durability-tests\", \"type\": "
+           "\"booking.create\", \"datacontenttype\": \"application/json\", "
+           "\"data\": "
+         + data + "}";
+}
+
+/// Properties of an intake message.
+amqp_props intake_props(const std::string& message_id,
+                        const std::string& correlation_id,
+                        const std::string& reply_to) {
+  amqp_props props;
+  props.content_type = "application/cloudevents+json";
+  props.message_id = message_id;
+  props.correlation_id = correlation_id;
+  props.reply_to = reply_to;
+  props.type = "booking.create";
+  props.delivery_mode = 2;
+  return props;
+}
+
+/// The value of an unlabelled metric in a /metrics text; -1 without it.
+int64_t metric(const std::string& text, const std::string& name) {
+  auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos)
+    return -1;
+  return std::strtoll(text.c_str() + at + name.size() + 2, nullptr, 10);
+}
+
 const std::set<std::string> terminal_statuses{
   "confirmed", "failed", "cancelled", "compensation_failed"};
 
@@ -1596,6 +1628,100 @@ CAF_TEST(kills with a broker lose no outcome event) {
   client->delete_queue(queue);
 }
 
+CAF_TEST(an intake reply survives a kill after the ack) {
+  auto url_env = std::getenv("BOOKING_TEST_AMQP_URL");
+  if (url_env == nullptr || *url_env == '\0')
+    CAF_FAIL("run this suite through tests/broker/with_broker.sh");
+  std::string url = url_env;
+  auto client = connect_with_retry(url, 30s);
+  auto events = "test.durability.reply-events." + std::to_string(seed);
+  auto replies = "test.durability.replies." + std::to_string(seed);
+  client->declare_exchange(events_exchange);
+  client->declare_queue(events, true);
+  client->bind(events, events_exchange, "#");
+  client->declare_queue(replies, true);
+  // The gateway answers after a minute: every saga still waits for its
+  // payment when the server is killed, after it acked every intake message.
+  common = {"--store.cache-bookings=4"};
+  auto srv = start({"--amqp.url=" + url, "--faults.payment-latency=60s",
+                    "--saga.payment-timeout=120s"});
+  http_connection c{srv->port()};
+  auto deadline = clock_type::now() + 30s;
+  while (c.send("GET", "/readyz").status != 200 && clock_type::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  CAF_REQUIRE_EQUAL(c.send("GET", "/readyz").status, 200);
+  constexpr int n = 5;
+  for (int i = 0; i < n; ++i) {
+    auto id = "reply-" + std::to_string(i) + "-" + std::to_string(seed);
+    client->publish(
+      "booking.commands", "booking.create",
+      intake_props(id, "corr-" + std::to_string(i), replies),
+      intake_event(id, booking_body("big-boat", "2026-12-10", 1, "tok_ok",
+                                    "reply" + std::to_string(i))));
+  }
+  deadline = clock_type::now() + 30s;
+  while (metric(c.send("GET", "/metrics").body, "booking_amqp_acked_total") < n
+         && clock_type::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  CAF_REQUIRE_EQUAL(
+    metric(c.send("GET", "/metrics").body, "booking_amqp_acked_total"), n);
+  srv->kill9();
+  auto before = client->inspect_queue(replies);
+  CAF_REQUIRE(before.has_value());
+  CAF_REQUIRE_EQUAL(before->messages, 0u);
+  // The restarted server resumes the sagas; each reply comes with the
+  // outcome, as the same event booking.events gets.
+  common = {"--saga.payment-timeout=300ms", "--store.cache-bookings=4"};
+  srv = start({"--amqp.url=" + url});
+  std::map<std::string, amqp_received> got; // booking id -> reply
+  for (int i = 0; i < n; ++i) {
+    auto m = client->get(replies, 30s);
+    if (!m)
+      break;
+    rapidjson::Document doc;
+    doc.Parse(m->body.data(), m->body.size());
+    DUR_CHECK(doc.IsObject() && doc.HasMember("data"), m->body);
+    if (doc.IsObject() && doc.HasMember("data"))
+      got.emplace(str(doc["data"], "booking_id"), std::move(*m));
+  }
+  DUR_CHECK(got.size() == static_cast<size_t>(n),
+            got.size() << " of " << n << " replies after the restart");
+  // The events of those bookings, until each has its outcome.
+  std::map<std::string, std::string> outcome_id; // booking id -> event id
+  deadline = clock_type::now() + 30s;
+  while (outcome_id.size() < got.size() && clock_type::now() < deadline) {
+    auto m = client->get(events, 1s);
+    if (!m)
+      continue;
+    if (m->routing_key != "booking.confirmed"
+        && m->routing_key != "booking.failed")
+      continue;
+    rapidjson::Document doc;
+    doc.Parse(m->body.data(), m->body.size());
+    if (doc.IsObject() && doc.HasMember("data"))
+      outcome_id[str(doc["data"], "booking_id")] = m->props.message_id;
+  }
+  for (auto& [booking, m] : got) {
+    DUR_CHECK(m.props.type == "booking.confirmed"
+                || m.props.type == "booking.failed",
+              m.props.type);
+    auto same = outcome_id.find(booking);
+    DUR_CHECK(same != outcome_id.end() && same->second == m.props.message_id,
+              "reply " << m.props.message_id << " of " << booking
+                       << " is not the outcome event on booking.events");
+    // Customer replyI@example.com sent corr-I.
+    rapidjson::Document doc;
+    doc.Parse(m.body.data(), m.body.size());
+    auto email = str(doc["data"], "customer_email");
+    auto i = email.substr(5, email.find('@') - 5);
+    DUR_CHECK(m.props.correlation_id == "corr-" + i,
+              email << " got correlation id " << m.props.correlation_id);
+  }
+  stop(*srv);
+  client->delete_queue(events);
+  client->delete_queue(replies);
+}
+
 CAF_TEST(a refused login is named in the log and in readyz) {
   auto url_env = std::getenv("BOOKING_TEST_AMQP_URL");
   if (url_env == nullptr || *url_env == '\0')
@@ -1981,6 +2107,205 @@ CAF_TEST(a store newer than the binary is refused) {
                                    + std::to_string(newer)),
             tail(srv->log()));
   CAF_CHECK(read_text(path) == before);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// -- amqp.tls -----------------------------------------------------------------
+
+// The real server against a throwaway broker with a TLS listener
+// (tests/broker/with_broker.sh --tls): a CA, a server certificate for
+// `localhost` and a client certificate made for the run; the broker asks
+// every TLS client for a certificate. The test's own client observes over
+// plain AMQP.
+
+#undef CAF_SUITE
+#define CAF_SUITE amqp.tls
+
+namespace {
+
+struct tls_fixture : fixture {
+  std::string plain_url = env("BOOKING_TEST_AMQP_URL");
+  std::string tls_url = env("BOOKING_TEST_AMQPS_URL");
+  std::string tls_dir = env("BOOKING_TEST_TLS_DIR");
+  std::string broker_dir = env("BOOKING_TEST_BROKER_DIR");
+
+  static std::string env(const char* name) {
+    auto x = std::getenv(name);
+    if (x == nullptr || *x == '\0')
+      CAF_FAIL(name << " is not set: run this suite through "
+                       "tests/broker/with_broker.sh --tls");
+    return x;
+  }
+
+  /// The options of a server that trusts `ca` and shows the client
+  /// certificate.
+  std::vector<std::string> tls_options(const std::string& url,
+                                       const std::string& ca = "ca.pem") {
+    return {"--amqp.url=" + url, "--amqp.ca-file=" + tls_dir + "/" + ca,
+            "--amqp.cert-file=" + tls_dir + "/client.pem",
+            "--amqp.key-file=" + tls_dir + "/client.key"};
+  }
+
+  /// The broker's connections as "port ssl" lines (port: the broker's).
+  std::string broker_connections() {
+    auto line = "bash '" BOOKING_SOURCE_DIR "/deploy/rabbitmq/broker.sh' ctl '"
+                + broker_dir
+                + "' list_connections -q --no-table-headers port ssl 2>&1";
+    std::string out;
+    if (auto p = popen(line.c_str(), "r")) {
+      char buf[512];
+      while (fgets(buf, sizeof(buf), p) != nullptr)
+        out += buf;
+      pclose(p);
+    }
+    return out;
+  }
+
+  /// Polls /readyz until its body contains `part`; the last answer.
+  http_response readyz_until(http_connection& c, const std::string& part,
+                             ms limit = 20s) {
+    auto deadline = clock_type::now() + limit;
+    http_response r;
+    while (clock_type::now() < deadline) {
+      r = c.send("GET", "/readyz");
+      if (contains(r.body, part))
+        break;
+      std::this_thread::sleep_for(50ms);
+    }
+    return r;
+  }
+
+  /// A server whose TLS connection must fail with `expected`: /readyz says
+  /// so with 503, the log says so, and the broker never sees the engine,
+  /// over TLS or otherwise.
+  void check_refused(const std::vector<std::string>& options,
+                     const std::string& expected) {
+    auto srv = start(options);
+    http_connection c{srv->port()};
+    auto r = readyz_until(c, expected);
+    DUR_CHECK(r.status == 503, r.to_text());
+    DUR_CHECK(contains(r.body, "\"amqp\":\"down\""), r.body);
+    DUR_CHECK(contains(r.body, expected), r.body);
+    // A few reconnects later: still refused, and nothing got through.
+    std::this_thread::sleep_for(1s);
+    r = c.send("GET", "/readyz");
+    DUR_CHECK(r.status == 503, r.to_text());
+    // The test's own client is not connected here: any connection is the
+    // engine's.
+    auto conns = broker_connections();
+    DUR_CHECK(conns.empty(), "connections:\n" << conns);
+    DUR_CHECK(contains(srv->log(), expected), tail(srv->log()));
+    stop(*srv);
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(amqp_tls_tests, tls_fixture)
+
+CAF_TEST(the engine publishes and consumes over TLS) {
+  auto client = connect_with_retry(plain_url, 30s);
+  auto queue = "test.tls.events." + std::to_string(seed);
+  client->declare_exchange(events_exchange);
+  client->declare_queue(queue, true);
+  client->bind(queue, events_exchange, "#");
+  auto srv = start(tls_options(tls_url));
+  http_connection c{srv->port()};
+  auto deadline = clock_type::now() + 30s;
+  while (c.send("GET", "/readyz").status != 200 && clock_type::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  auto ready = c.send("GET", "/readyz");
+  CAF_REQUIRE_EQUAL(ready.status, 200);
+  // Every connection but the test's own (on the plain port) is the
+  // engine's, on the TLS port, with TLS: the publisher, the intake and the
+  // intake's replies.
+  auto conns = broker_connections();
+  auto tls_port = tls_url.substr(tls_url.rfind(':') + 1);
+  tls_port = tls_port.substr(0, tls_port.find('/'));
+  size_t engine = 0;
+  std::istringstream lines{conns};
+  for (std::string line; std::getline(lines, line);) {
+    if (starts_with(line, env("BOOKING_TEST_AMQP_PORT") + "\t"))
+      continue;
+    ++engine;
+    DUR_CHECK(line == tls_port + "\ttrue", "not TLS: " << line);
+  }
+  DUR_CHECK(engine == 3, "connections:\n" << conns);
+  // Published: a booking taken over HTTP has its events on the queue.
+  auto r = c.send("POST", "/api/v1/bookings",
+                  booking_body("big-boat", "2026-12-10", 1, "tok_ok", "tls"),
+                  {{"Prefer", "wait=5"}});
+  CAF_REQUIRE_EQUAL(r.status, 201);
+  auto id = str(r.json(), "id");
+  // Consumed: a booking submitted on the intake is confirmed on reply_to.
+  auto reply_to = client->declare_reply_queue();
+  auto props = intake_props("tls-intake-" + std::to_string(seed),
+                            "tls-correlation", reply_to);
+  client->publish("booking.commands", "booking.create", props,
+                  intake_event(props.message_id,
+                               booking_body("big-boat", "2026-12-10", 1,
+                                            "tok_ok", "tls-intake")));
+  auto reply = client->get(reply_to, 20s);
+  CAF_REQUIRE(reply.has_value());
+  DUR_CHECK(reply->props.type == "booking.confirmed",
+            reply->props.type << ": " << reply->body);
+  DUR_CHECK(reply->props.correlation_id == "tls-correlation",
+            reply->props.correlation_id);
+  std::set<std::string> types;
+  deadline = clock_type::now() + 20s;
+  while (types.count("booking.confirmed") == 0
+         && clock_type::now() < deadline) {
+    auto m = client->get(queue, 1s);
+    if (!m)
+      continue;
+    rapidjson::Document doc;
+    doc.Parse(m->body.data(), m->body.size());
+    if (doc.IsObject() && doc.HasMember("data")
+        && str(doc["data"], "booking_id") == id)
+      types.insert(m->routing_key);
+  }
+  DUR_CHECK(types.count("booking.requested") == 1, "events of " << id);
+  DUR_CHECK(types.count("booking.confirmed") == 1, "events of " << id);
+  stop(*srv);
+  client->delete_queue(queue);
+}
+
+CAF_TEST(a certificate from another CA is refused) {
+  auto port = tls_url.substr(tls_url.rfind(':') + 1);
+  port = port.substr(0, port.find('/'));
+  check_refused(tls_options(tls_url, "other-ca.pem"),
+                "TLS: the broker's certificate at localhost:" + port
+                  + " is not trusted: self-signed certificate in certificate "
+                    "chain; checked against amqp.ca-file "
+                  + tls_dir + "/other-ca.pem");
+}
+
+CAF_TEST(a host the certificate does not name is refused) {
+  auto url = tls_url;
+  url.replace(url.find("localhost"), 9, "127.0.0.1");
+  check_refused(tls_options(url), "is not trusted: IP address mismatch");
+}
+
+CAF_TEST(a broker that asks for a client certificate is answered clearly) {
+  check_refused({"--amqp.url=" + tls_url,
+                 "--amqp.ca-file=" + tls_dir + "/ca.pem"},
+                "the broker asks for a client certificate");
+}
+
+CAF_TEST(without verification another CA is accepted and a warning logged) {
+  // The CA of "a certificate from another CA is refused".
+  auto options = tls_options(tls_url, "other-ca.pem");
+  options.push_back("--amqp.verify=false");
+  auto srv = start(options);
+  http_connection c{srv->port()};
+  auto deadline = clock_type::now() + 30s;
+  while (c.send("GET", "/readyz").status != 200 && clock_type::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  auto r = c.send("GET", "/readyz");
+  DUR_CHECK(r.status == 200, r.to_text());
+  DUR_CHECK(contains(srv->log(), "amqp.verify is off"), tail(srv->log()));
+  stop(*srv);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

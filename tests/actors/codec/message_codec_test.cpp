@@ -38,7 +38,8 @@ booking_request sample_request() {
           3,
           sample_customer(),
           "tok_ok",
-          "req-1"};
+          "req-1",
+          ""};
 }
 
 saga_entry sample_entry() {

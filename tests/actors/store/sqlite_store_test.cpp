@@ -106,6 +106,7 @@ saga_checkpoint make_saga(const std::string& key) {
   x.req.cust = {"Ann", "ann@example.org", "+1 555"};
   x.req.payment_token = "tok_visa";
   x.req.correlation_id = "corr-saga";
+  x.req.reply_to = "amq.gen-reply";
   x.amount_cents = 9900;
   x.currency = "USD";
   x.version = 0x8000000000000001ULL;
@@ -137,6 +138,7 @@ domain_event make_event(const std::string& id) {
   x.reason = "none";
   x.kind = "booking_confirmed";
   x.channel = "email";
+  x.reply_to = "reply-" + id;
   return x;
 }
 
@@ -613,6 +615,29 @@ CAF_TEST(start up loads only what unfinished sagas work on) {
   CAF_CHECK_EQUAL((*notes)[0].id, "n2");
 }
 
+CAF_TEST(a store of schema 3 opens with no reply queues) {
+  auto path = file("three.db");
+  {
+    auto db = open(path);
+    store_batch a;
+    a.sagas = {make_saga("b1")};
+    a.events = {make_event("e1")};
+    write(*db, a);
+  }
+  for (auto sql :
+       {"ALTER TABLE sagas DROP COLUMN req_reply_to",
+        "ALTER TABLE outbox DROP COLUMN reply_to", "PRAGMA user_version=3"})
+    raw(path, sql);
+  auto db = open(path);
+  auto st = load(*db);
+  CAF_REQUIRE_EQUAL(st.sagas.size(), 1u);
+  CAF_CHECK_EQUAL(st.sagas[0].req.reply_to, "");
+  CAF_CHECK_EQUAL(st.sagas[0].req.correlation_id, "corr-saga");
+  CAF_REQUIRE_EQUAL(st.outbox.size(), 1u);
+  CAF_CHECK_EQUAL(st.outbox[0].event.reply_to, "");
+  CAF_CHECK_EQUAL(st.outbox[0].event.id, "e1");
+}
+
 CAF_TEST(a store of schema 1 gets its seat counts from its holds) {
   auto path = file("old.db");
   {
@@ -638,7 +663,8 @@ CAF_TEST(a store of schema 1 gets its seat counts from its holds) {
         "ALTER TABLE sagas DROP COLUMN table_version",
         "ALTER TABLE sagas DROP COLUMN step",
         "ALTER TABLE sagas ADD COLUMN step_row INTEGER NOT NULL DEFAULT 0",
-        "PRAGMA user_version=1"})
+        "ALTER TABLE sagas DROP COLUMN req_reply_to",
+        "ALTER TABLE outbox DROP COLUMN reply_to", "PRAGMA user_version=1"})
     raw(path, sql);
   CAF_REQUIRE_EQUAL(raw(path, "PRAGMA user_version"), "1");
   auto db = open(path);
@@ -700,12 +726,14 @@ CAF_TEST(a saga row whose index no table had maps to no step) {
     a.sagas[0].cancellation = false;
     write(*db, a);
   }
-  for (auto sql : {"ALTER TABLE sagas DROP COLUMN table_version",
-                   "ALTER TABLE sagas DROP COLUMN step",
-                   "ALTER TABLE sagas ADD COLUMN step_row INTEGER NOT NULL "
-                   "DEFAULT 0",
-                   "UPDATE sagas SET step_row = 7, to_compensate = '0,5'",
-                   "PRAGMA user_version=2"})
+  for (auto sql :
+       {"ALTER TABLE sagas DROP COLUMN table_version",
+        "ALTER TABLE sagas DROP COLUMN step",
+        "ALTER TABLE sagas ADD COLUMN step_row INTEGER NOT NULL "
+        "DEFAULT 0",
+        "UPDATE sagas SET step_row = 7, to_compensate = '0,5'",
+        "ALTER TABLE sagas DROP COLUMN req_reply_to",
+        "ALTER TABLE outbox DROP COLUMN reply_to", "PRAGMA user_version=2"})
     raw(path, sql);
   auto db = open(path);
   auto st = load(*db, load_scope::unfinished);
