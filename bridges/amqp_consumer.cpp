@@ -41,6 +41,7 @@ public:
   /// Runs until an exit message arrives.
   void run() {
     while (running_) {
+      status_->beat(false);
       if (!conn_.is_open()) {
         if (clock_type::now() >= next_attempt_)
           connect();
@@ -115,6 +116,26 @@ private:
                 {"error", err},
                 log_number("retry_ms", wait.count())});
     failing_ = true;
+  }
+
+  /// Closes the connection without acking: the broker puts the current
+  /// and every prefetched message back in the queue. Reconnects with
+  /// backoff.
+  void give_back(const std::string& why) {
+    log_line(log_level::warn, "amqp intake gives its messages back",
+             {{"reason", why}});
+    conn_.close();
+    pub_.close();
+    status_->consumer_up = false;
+    status_->set_problem(false, "intake: " + why);
+    failing_ = true; // one log line per episode
+    retry_connect(why);
+  }
+
+  static std::string seconds_text(caf::timespan x) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
+    return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
+                          : std::to_string(ms) + " ms";
   }
 
   void disconnect(const std::string& why) {
@@ -234,10 +255,12 @@ private:
   void create(uint64_t tag, const message_properties& props,
               const std::string& body, const booking_request& req) {
     auto key = "amqp:" + props.message_id;
+    auto refused_since = clock_type::now();
     while (running_) {
       caf::optional<booking_record> rec;
       caf::error err;
-      self_->request(peers_.desk, caf::infinite, create_atom::value, req, key)
+      self_
+        ->request(peers_.desk, cfg_.stall_timeout, create_atom::value, req, key)
         .receive([&](booking_record& r) { rec = std::move(r); },
                  [&](caf::error& e) { err = std::move(e); });
       if (rec) {
@@ -250,8 +273,19 @@ private:
           reply_with_outcome(props.reply_to, rec->id);
         return;
       }
+      if (err == caf::sec::request_timeout)
+        return give_back("the engine did not take a booking within "
+                         + seconds_text(cfg_.stall_timeout));
       if (is(err, booking_errc::overloaded)) {
-        // Backpressure: keep the message unacked and try again shortly.
+        // Backpressure: keep the message unacked and try again shortly,
+        // but not for ever: a consumer that cannot make progress hands
+        // its messages back to the queue, for this process later or for
+        // another one now.
+        if (clock_type::now() - refused_since >= cfg_.stall_timeout)
+          return give_back("the engine refused new bookings for "
+                           + seconds_text(cfg_.stall_timeout) + " ("
+                           + describe(err) + ")");
+        status_->beat(false);
         poll_mailbox(std::chrono::milliseconds(50));
         continue;
       }

@@ -75,6 +75,11 @@ public:
     ++gate_->outbox_backlog;
   }
 
+  /// Tells /readyz that this thread still goes round its loop.
+  void beat() {
+    status_->beat(true);
+  }
+
   /// Tells the gate when the oldest unconfirmed message was emitted.
   void report_lag() {
     int64_t oldest = 0;
@@ -338,6 +343,7 @@ void publisher_impl(caf::blocking_actor* self, amqp_settings cfg,
   };
   bool running = true;
   while (running) {
+    p.beat();
     // Take every waiting message, blocking only when there is nothing else
     // to do, then publish and read confirms.
     auto wait = p.idle_wait();

@@ -32,6 +32,10 @@ struct amqp_settings {
   /// each retry, up to a minute.
   caf::timespan retry_delay = std::chrono::milliseconds(200);
   caf::timespan heartbeat = std::chrono::seconds(30);
+  /// A bridge that cannot make progress for this long says so in /readyz;
+  /// the intake gives its unacked messages back to the queue and
+  /// reconnects.
+  caf::timespan stall_timeout = std::chrono::seconds(30);
   size_t confirm_window = 256;
   /// Unconfirmed events at which new sagas are refused (backpressure).
   int64_t max_backlog = 20000;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -30,6 +31,33 @@ struct bridge_status {
   std::atomic<int64_t> dead_lettered{0};
   std::atomic<int64_t> reconnects{0};
 
+  /// A bridge thread that has not gone round its loop for this long is
+  /// stuck (amqp.stall-timeout), whatever its flags say.
+  std::chrono::nanoseconds stall_limit = std::chrono::seconds(30);
+
+  /// Called by a bridge thread at every round of its loop, which never
+  /// waits longer than a fraction of a second on its own.
+  void beat(bool publisher) {
+    (publisher ? publisher_beat_ : consumer_beat_)
+      = std::chrono::steady_clock::now().time_since_epoch().count();
+  }
+
+  /// Why a bridge that says it is up is stuck: the publisher or the intake
+  /// consumer has not gone round its loop for `stall_limit`, for instance
+  /// blocked in a send to a broker that stopped reading. Empty if neither.
+  std::string stuck() const {
+    auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    auto check = [&](const char* who, bool up, int64_t beat) -> std::string {
+      if (!up || beat == 0 || now - beat < stall_limit.count())
+        return {};
+      return std::string{who} + ": stuck for "
+             + std::to_string((now - beat) / 1'000'000'000)
+             + " s (amqp.stall-timeout)";
+    };
+    auto p = check("publisher", publisher_up, publisher_beat_);
+    return p.empty() ? check("intake", consumer_up, consumer_beat_) : p;
+  }
+
   /// Records why the last connection attempt of the publisher or of the
   /// consumer failed; an empty `why` clears it once that bridge connected.
   void set_problem(bool publisher, std::string why) {
@@ -47,6 +75,8 @@ struct bridge_status {
   }
 
 private:
+  std::atomic<int64_t> publisher_beat_{0};
+  std::atomic<int64_t> consumer_beat_{0};
   mutable std::mutex mtx_;
   std::string publisher_problem_;
   std::string consumer_problem_;

@@ -487,6 +487,10 @@ const std::vector<option_spec>& option_table() {
       .bind([](auto& s) -> auto& { return s.amqp.retry_delay; }),
     duration("amqp.heartbeat", false, "AMQP heartbeat interval (0: off)")
       .bind([](auto& s) -> auto& { return s.amqp.heartbeat; }),
+    duration("amqp.stall-timeout", true,
+             "a bridge stuck this long makes /readyz fail; the intake then "
+             "gives its messages back and reconnects")
+      .bind([](auto& s) -> auto& { return s.amqp.stall_timeout; }),
     integer("amqp.confirm-window", 1, 1'000'000,
             "published messages awaiting a broker confirm")
       .bind([](auto& s) -> auto& { return s.amqp.confirm_window; }),

@@ -140,11 +140,14 @@ int main(int argc, char** argv) {
     // Ready once the publisher is connected and the intake consumer is
     // attached; `starting` until the first attempt ends.
     http_opts.ready.amqp = [st] {
-      if (st->publisher_up && st->consumer_up)
+      if (st->publisher_up && st->consumer_up && st->stuck().empty())
         return check_state::ok;
       return st->tried ? check_state::down : check_state::starting;
     };
-    http_opts.ready.amqp_problem = [st] { return st->problem(); };
+    http_opts.ready.amqp_problem = [st] {
+      auto stuck = st->stuck();
+      return stuck.empty() ? st->problem() : stuck;
+    };
     http_opts.amqp_metrics = [st, gate = e.gate] {
       amqp_counters c;
       c.published = st->published;

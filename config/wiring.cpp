@@ -386,6 +386,7 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
       log_line(log_level::warn, "amqp.verify is off: the broker's "
                                 "certificate and host name go unchecked");
     e.amqp = std::make_shared<bridge_status>();
+    e.amqp->stall_limit = cfg.amqp.stall_timeout;
     e.publisher = spawn_publisher(sys, cfg.amqp, e.amqp, e.gate, e.store,
                                   node_id());
     if (!events)
