@@ -259,6 +259,7 @@ private:
     while (running_) {
       caf::optional<booking_record> rec;
       caf::error err;
+      status_->beat(false);
       self_
         ->request(peers_.desk, cfg_.stall_timeout, create_atom::value, req, key)
         .receive([&](booking_record& r) { rec = std::move(r); },
