@@ -247,14 +247,23 @@ std::string amqp_connection::open(const amqp_settings& cfg,
   if (login.reply_type != AMQP_RESPONSE_NORMAL) {
     auto err = login_error(login, *url);
     // Under TLS 1.3 a broker that wants a client certificate says so only
-    // after the handshake, as the login starts.
-    if (auto tls = url->tls ? openssl_error() : std::string{}; !tls.empty())
-      err = "login failed: " + describe_login(*url) + " ("
-            + (tls.find("certificate required") != std::string::npos
-                 ? "the broker asks for a client certificate: set "
-                   "amqp.cert-file and amqp.key-file"
-                 : "TLS: " + tls)
-            + ")";
+    // after the handshake, as the login starts: with an alert, or, if the
+    // login was still being sent, by closing the connection.
+    if (url->tls && login.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+      auto tls = openssl_error();
+      if (tls.find("certificate required") != std::string::npos)
+        err = "login failed: " + describe_login(*url)
+              + " (the broker asks for a client certificate: set "
+                "amqp.cert-file and amqp.key-file)";
+      else if (cfg.cert_file.empty())
+        err = "login failed: " + describe_login(*url)
+              + " (the broker closed the TLS connection after the handshake"
+              + (tls.empty() ? std::string{} : ": " + tls)
+              + "; if it asks for a client certificate: set "
+                "amqp.cert-file and amqp.key-file)";
+      else if (!tls.empty())
+        err = "login failed: " + describe_login(*url) + " (TLS: " + tls + ")";
+    }
     close();
     return err;
   }

@@ -2386,7 +2386,8 @@ CAF_TEST(a host the certificate does not name is refused) {
 CAF_TEST(a broker that asks for a client certificate is answered clearly) {
   check_refused({"--amqp.url=" + tls_url,
                  "--amqp.ca-file=" + tls_dir + "/ca.pem"},
-                "the broker asks for a client certificate");
+                "client certificate: set amqp.cert-file and "
+                "amqp.key-file)");
 }
 
 CAF_TEST(without verification another CA is accepted and a warning logged) {
