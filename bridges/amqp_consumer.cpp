@@ -266,11 +266,12 @@ private:
                  [&](caf::error& e) { err = std::move(e); });
       if (rec) {
         ack(tag);
-        // A new booking's saga sends the reply with its outcome, through
-        // the outbox. A message whose id named a booking before (a
-        // redelivery, or a client's retry) gets the outcome of that
-        // booking once there is one, straight from here.
-        if (!props.reply_to.empty() && rec->id != req.id)
+        // The saga sends the reply with its outcome, through the outbox,
+        // to the `reply_to` of the delivery that started it; a redelivery
+        // while it runs shares that reply. A message whose id names a
+        // booking that already has its outcome (a client's retry) gets a
+        // copy of it from here.
+        if (!props.reply_to.empty() && is_terminal(rec->status))
           reply_with_outcome(props.reply_to, rec->id);
         return;
       }
@@ -488,10 +489,13 @@ caf::actor spawn_intake_consumer(caf::actor_system& sys, amqp_settings cfg,
 domain_event outcome_event(const booking_record& rec) {
   domain_event ev;
   ev.id = new_booking_id();
+  // The outcome of the booking's saga: a cancelled booking was confirmed
+  // (its cancellation is another request's outcome).
   auto type = rec.status == booking_status::confirmed
+                  || rec.status == booking_status::cancelled
                 ? event_type::booking_confirmed
-              : rec.status == booking_status::cancelled
-                ? event_type::booking_cancelled
+              : rec.status == booking_status::compensation_failed
+                ? event_type::saga_compensation_failed
                 : event_type::booking_failed;
   ev.type = to_string(type);
   ev.time = caf::make_timestamp();

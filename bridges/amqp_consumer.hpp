@@ -18,13 +18,17 @@
 // - a transient failure goes through `booking.intake.retry` with a growing
 //   per-message TTL and an `x-booking-retries` count; past
 //   `amqp.retry-limit` it is dead-lettered the same way;
-// - at `saga.max-in-flight` intake pauses: the message stays unacked and is
-//   tried again, so nothing accepted is dropped;
+// - at `saga.max-in-flight` (or a full outbox) intake pauses: the message
+//   stays unacked and is tried again every 50 ms; after
+//   `amqp.stall-timeout` of refusals (or of no answer from the engine) the
+//   consumer closes its connection without acking, so the broker puts its
+//   messages back in the queue, and reconnects with backoff;
 // - after a broker-initiated cancel (queue deleted) it re-declares the
 //   topology and consumes again; after a connection loss it reconnects with
 //   backoff;
-// - with `reply_to`, the outcome event (booking.confirmed / booking.failed)
-//   is published there by the publisher bridge once the saga has one.
+// - with `reply_to`, the saga of the new booking sends its outcome event
+//   there too, through the outbox. A message whose id names a booking
+//   that already has its outcome gets a copy of that outcome from here.
 
 #pragma once
 

@@ -35,8 +35,8 @@ struct bridge_status {
   /// stuck (amqp.stall-timeout), whatever its flags say.
   std::chrono::nanoseconds stall_limit = std::chrono::seconds(30);
 
-  /// Called by a bridge thread at every round of its loop, which never
-  /// waits longer than a fraction of a second on its own.
+  /// Called by a bridge thread at every round of its loop, whose waits
+  /// are bounded (seconds at most).
   void beat(bool publisher) {
     (publisher ? publisher_beat_ : consumer_beat_)
       = std::chrono::steady_clock::now().time_since_epoch().count();

@@ -46,6 +46,7 @@ void fields(F& f, booking_request& x) {
   f("customer", x.cust);
   f("payment_token", x.payment_token);
   f("correlation_id", x.correlation_id);
+  f("reply_to", x.reply_to);
 }
 
 template <class F>
@@ -224,6 +225,7 @@ void fields(F& f, domain_event& x) {
   f("reason", x.reason);
   f("kind", x.kind);
   f("channel", x.channel);
+  f("reply_to", x.reply_to);
 }
 
 template <class F>

@@ -1730,12 +1730,12 @@ CAF_TEST(a frozen broker is seen through heartbeats and left) {
   auto srv
     = start({std::string{"--amqp.url="} + url_env, "--amqp.heartbeat=1s"});
   http_connection c{srv->port()};
-  auto wait_for = [&](int status, ms limit) {
+  auto wait_for = [&](int status, ms limit, const std::string& part = {}) {
     auto deadline = clock_type::now() + limit;
     http_response r;
     while (clock_type::now() < deadline) {
       r = c.send("GET", "/readyz");
-      if (r.status == status)
+      if (r.status == status && contains(r.body, part))
         break;
       std::this_thread::sleep_for(50ms);
     }
@@ -1754,7 +1754,7 @@ CAF_TEST(a frozen broker is seen through heartbeats and left) {
   } guard{pid};
   CAF_REQUIRE_EQUAL(::kill(pid, SIGSTOP), 0);
   auto t0 = clock_type::now();
-  auto r = wait_for(503, 15s);
+  auto r = wait_for(503, 15s, "heartbeat timeout");
   CAF_MESSAGE("readyz said 503 after " << seconds_since(t0) << " s");
   DUR_CHECK(r.status == 503, r.to_text());
   DUR_CHECK(contains(r.body, "heartbeat timeout"), r.body);

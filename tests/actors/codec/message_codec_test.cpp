@@ -85,6 +85,7 @@ domain_event sample_event() {
   x.reason = "none";
   x.kind = "booking_confirmed";
   x.channel = "email";
+  x.reply_to = "amq.gen-reply";
   return x;
 }
 

@@ -264,6 +264,30 @@ CAF_TEST(a cancellation emits its events with the cancel correlation id) {
   CHECK_INVARIANTS({req.id});
 }
 
+CAF_TEST(an intake booking sends its outcome to reply_to as the same event) {
+  boot();
+  auto req = request_for("tok_ok");
+  req.reply_to = "amq.gen-client";
+  book_request(req);
+  auto rec = cancel(req.id, "req-cancel");
+  CAF_REQUIRE_EQUAL(rec.status, booking_status::cancelled);
+  auto evs = events_of(req.id);
+  // The booking's events, with the outcome twice: on booking.events, then
+  // the copy for the reply queue. The cancellation sends no reply.
+  CAF_REQUIRE_EQUAL(evs.size(), 11u);
+  CAF_CHECK_EQUAL(evs[4].type, "booking.confirmed");
+  CAF_CHECK_EQUAL(evs[4].reply_to, "");
+  CAF_CHECK_EQUAL(evs[5].type, "booking.confirmed");
+  CAF_CHECK_EQUAL(evs[5].reply_to, "amq.gen-client");
+  CAF_CHECK_EQUAL(evs[5].id, evs[4].id);
+  CAF_CHECK_EQUAL(evs[5].correlation_id, evs[4].correlation_id);
+  size_t replies = 0;
+  for (auto& ev : evs)
+    replies += ev.reply_to.empty() ? 0 : 1;
+  CAF_CHECK_EQUAL(replies, 1u);
+  CAF_CHECK_EQUAL(evs.back().type, "notification.sent");
+}
+
 CAF_TEST(retries emit nothing extra) {
   boot();
   auto req = request_for("tok_flaky");
