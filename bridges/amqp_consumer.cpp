@@ -246,14 +246,15 @@ private:
     if (opts_.fault)
       if (auto err = opts_.fault(req))
         return retry_later(tag, props, body, describe(err));
-    create(tag, props, body, req);
+    create(tag, props, body, req, env.redelivered != 0);
   }
 
   /// Creates the booking through the front desk, with the message id as
   /// idempotency key (the inbox binds it to one booking id for good),
   /// pausing while the engine is at its in-flight limit.
   void create(uint64_t tag, const message_properties& props,
-              const std::string& body, const booking_request& req) {
+              const std::string& body, const booking_request& req,
+              bool redelivered) {
     auto key = "amqp:" + props.message_id;
     auto refused_since = clock_type::now();
     while (running_) {
@@ -267,11 +268,12 @@ private:
       if (rec) {
         ack(tag);
         // The saga sends the reply with its outcome, through the outbox,
-        // to the `reply_to` of the delivery that started it; a redelivery
-        // while it runs shares that reply. A message whose id names a
-        // booking that already has its outcome (a client's retry) gets a
-        // copy of it from here.
-        if (!props.reply_to.empty() && is_terminal(rec->status))
+        // to the `reply_to` of the delivery that started it. A message the
+        // client sent again (its id names a booking already, and the broker
+        // did not redeliver it) gets its own reply from here, once the
+        // booking has its outcome. A redelivery (after a give-back or a
+        // crash) gets none of its own: the saga's reply answers it.
+        if (!props.reply_to.empty() && rec->id != req.id && !redelivered)
           reply_with_outcome(props.reply_to, rec->id);
         return;
       }

@@ -27,8 +27,9 @@
 //   topology and consumes again; after a connection loss it reconnects with
 //   backoff;
 // - with `reply_to`, the saga of the new booking sends its outcome event
-//   there too, through the outbox. A message whose id names a booking
-//   that already has its outcome gets a copy of that outcome from here.
+//   there too, through the outbox. A message the client sent again (same
+//   id, not a broker redelivery) gets a copy of the booking's outcome from
+//   here; a redelivery gets no reply of its own.
 
 #pragma once
 
