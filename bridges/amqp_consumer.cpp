@@ -124,12 +124,8 @@ private:
   void give_back(const std::string& why) {
     log_line(log_level::warn, "amqp intake gives its messages back",
              {{"reason", why}});
-    conn_.close();
-    pub_.close();
-    status_->consumer_up = false;
-    status_->set_problem(false, "intake: " + why);
-    failing_ = true; // one log line per episode
-    retry_connect(why);
+    failing_ = true; // no "cannot connect" line for it
+    drop(why);
   }
 
   static std::string seconds_text(caf::timespan x) {
@@ -141,10 +137,17 @@ private:
   void disconnect(const std::string& why) {
     log_line(log_level::warn, "amqp intake lost its connection",
              {{"error", why}});
+    drop(why);
+  }
+
+  /// Closes both connections, says why in /readyz, and reconnects with
+  /// backoff.
+  void drop(const std::string& why) {
     conn_.close();
     pub_.close();
-    status_->consumer_up = false;
+    // The reason first: /readyz never reads `down` without it.
     status_->set_problem(false, "intake: " + why);
+    status_->consumer_up = false;
     retry_connect(why);
   }
 
