@@ -1189,6 +1189,21 @@ struct fixture {
                                    << seconds_since(t0) << " s");
   }
 
+  /// Polls /readyz until it answers `status` with `part` in its body; the
+  /// last answer.
+  http_response readyz_until(http_connection& c, int status, ms limit,
+                             const std::string& part = {}) {
+    auto deadline = clock_type::now() + limit;
+    http_response r;
+    while (clock_type::now() < deadline) {
+      r = c.send("GET", "/readyz");
+      if (r.status == status && contains(r.body, part))
+        break;
+      std::this_thread::sleep_for(50ms);
+    }
+    return r;
+  }
+
   ms random_ms(int64_t lo, int64_t hi) {
     return ms{std::uniform_int_distribution<int64_t>{lo, hi}(rng)};
   }
@@ -1646,10 +1661,7 @@ CAF_TEST(an intake reply survives a kill after the ack) {
   auto srv = start({"--amqp.url=" + url, "--faults.payment-latency=60s",
                     "--saga.payment-timeout=120s"});
   http_connection c{srv->port()};
-  auto deadline = clock_type::now() + 30s;
-  while (c.send("GET", "/readyz").status != 200 && clock_type::now() < deadline)
-    std::this_thread::sleep_for(50ms);
-  CAF_REQUIRE_EQUAL(c.send("GET", "/readyz").status, 200);
+  CAF_REQUIRE_EQUAL(readyz_until(c, 200, 30s).status, 200);
   constexpr int n = 5;
   for (int i = 0; i < n; ++i) {
     auto id = "reply-" + std::to_string(i) + "-" + std::to_string(seed);
@@ -1659,7 +1671,7 @@ CAF_TEST(an intake reply survives a kill after the ack) {
       intake_event(id, booking_body("big-boat", "2026-12-10", 1, "tok_ok",
                                     "reply" + std::to_string(i))));
   }
-  deadline = clock_type::now() + 30s;
+  auto deadline = clock_type::now() + 30s;
   while (metric(c.send("GET", "/metrics").body, "booking_amqp_acked_total") < n
          && clock_type::now() < deadline)
     std::this_thread::sleep_for(20ms);
@@ -1730,18 +1742,7 @@ CAF_TEST(a frozen broker is seen through heartbeats and left) {
   auto srv
     = start({std::string{"--amqp.url="} + url_env, "--amqp.heartbeat=1s"});
   http_connection c{srv->port()};
-  auto wait_for = [&](int status, ms limit, const std::string& part = {}) {
-    auto deadline = clock_type::now() + limit;
-    http_response r;
-    while (clock_type::now() < deadline) {
-      r = c.send("GET", "/readyz");
-      if (r.status == status && contains(r.body, part))
-        break;
-      std::this_thread::sleep_for(50ms);
-    }
-    return r;
-  };
-  CAF_REQUIRE_EQUAL(wait_for(200, 30s).status, 200);
+  CAF_REQUIRE_EQUAL(readyz_until(c, 200, 30s).status, 200);
   // The broker's VM stops: its sockets stay open, and it answers nothing,
   // heartbeats included. It runs again whatever happens below.
   auto pid = static_cast<pid_t>(
@@ -1754,12 +1755,12 @@ CAF_TEST(a frozen broker is seen through heartbeats and left) {
   } guard{pid};
   CAF_REQUIRE_EQUAL(::kill(pid, SIGSTOP), 0);
   auto t0 = clock_type::now();
-  auto r = wait_for(503, 15s, "heartbeat timeout");
+  auto r = readyz_until(c, 503, 15s, "heartbeat timeout");
   CAF_MESSAGE("readyz said 503 after " << seconds_since(t0) << " s");
   DUR_CHECK(r.status == 503, r.to_text());
   DUR_CHECK(contains(r.body, "heartbeat timeout"), r.body);
   ::kill(pid, SIGCONT);
-  r = wait_for(200, 60s);
+  r = readyz_until(c, 200, 60s);
   DUR_CHECK(r.status == 200, r.to_text());
   stop(*srv);
 }
@@ -1777,10 +1778,7 @@ CAF_TEST(an intake held back by backpressure gives its messages back) {
                     "--faults.payment-latency=60s",
                     "--saga.payment-timeout=120s", "--amqp.stall-timeout=2s"});
   http_connection c{srv->port()};
-  auto deadline = clock_type::now() + 30s;
-  while (c.send("GET", "/readyz").status != 200 && clock_type::now() < deadline)
-    std::this_thread::sleep_for(50ms);
-  CAF_REQUIRE_EQUAL(c.send("GET", "/readyz").status, 200);
+  CAF_REQUIRE_EQUAL(readyz_until(c, 200, 30s).status, 200);
   for (int i = 0; i < 3; ++i) {
     auto id = "held-" + std::to_string(i) + "-" + std::to_string(seed);
     client->publish(
@@ -1795,7 +1793,7 @@ CAF_TEST(an intake held back by backpressure gives its messages back) {
       ++n;
     return n;
   };
-  deadline = clock_type::now() + 20s;
+  auto deadline = clock_type::now() + 20s;
   while (!contains(srv->log(), "amqp intake gives its messages back")
          && clock_type::now() < deadline)
     std::this_thread::sleep_for(50ms);
@@ -1870,10 +1868,7 @@ CAF_TEST(a full outbox pushes back and recovers once the broker is back) {
     {"--amqp.url=" + url, "--amqp.max-backlog=40", "--amqp.confirm-window=4"});
   http_connection c{srv->port()};
   auto ready = [&] { return c.send("GET", "/readyz"); };
-  auto deadline = clock_type::now() + 30s;
-  while (ready().status != 200 && clock_type::now() < deadline)
-    std::this_thread::sleep_for(50ms);
-  CAF_REQUIRE_EQUAL(ready().status, 200);
+  CAF_REQUIRE_EQUAL(readyz_until(c, 200, 30s).status, 200);
   CAF_REQUIRE(broker("stop", ""));
   // Bookings go on until the events nobody confirms reach the bound.
   std::vector<std::string> accepted;
@@ -1903,10 +1898,7 @@ CAF_TEST(a full outbox pushes back and recovers once the broker is back) {
             r.to_text());
   // The broker comes back: the backlog drains and bookings are taken again.
   CAF_REQUIRE(broker("start", port_env));
-  deadline = clock_type::now() + 60s;
-  while (ready().status != 200 && clock_type::now() < deadline)
-    std::this_thread::sleep_for(100ms);
-  r = ready();
+  r = readyz_until(c, 200, 60s);
   DUR_CHECK(r.status == 200, r.to_text());
   auto after
     = c.send("POST", "/api/v1/bookings",
@@ -1921,7 +1913,7 @@ CAF_TEST(a full outbox pushes back and recovers once the broker is back) {
     DUR_CHECK(g.status == 200 && str(g.json(), "status") == "confirmed",
               g.to_text());
   }
-  deadline = clock_type::now() + 30s;
+  auto deadline = clock_type::now() + 30s;
   while (clock_type::now() < deadline
          && !contains(c.send("GET", "/metrics").body,
                       "\nbooking_amqp_outbox_backlog 0\n"))
@@ -2225,6 +2217,11 @@ struct tls_fixture : fixture {
   std::string tls_url = env("BOOKING_TEST_AMQPS_URL");
   std::string tls_dir = env("BOOKING_TEST_TLS_DIR");
   std::string broker_dir = env("BOOKING_TEST_BROKER_DIR");
+  /// The broker's TLS port, from the amqps URL.
+  std::string tls_port = [&] {
+    auto port = tls_url.substr(tls_url.rfind(':') + 1);
+    return port.substr(0, port.find('/'));
+  }();
 
   static std::string env(const char* name) {
     auto x = std::getenv(name);
@@ -2258,20 +2255,6 @@ struct tls_fixture : fixture {
     return out;
   }
 
-  /// Polls /readyz until its body contains `part`; the last answer.
-  http_response readyz_until(http_connection& c, const std::string& part,
-                             ms limit = 20s) {
-    auto deadline = clock_type::now() + limit;
-    http_response r;
-    while (clock_type::now() < deadline) {
-      r = c.send("GET", "/readyz");
-      if (contains(r.body, part))
-        break;
-      std::this_thread::sleep_for(50ms);
-    }
-    return r;
-  }
-
   /// A server whose TLS connection must fail with `expected`: /readyz says
   /// so with 503, the log says so, and the broker never sees the engine,
   /// over TLS or otherwise.
@@ -2279,7 +2262,7 @@ struct tls_fixture : fixture {
                      const std::string& expected) {
     auto srv = start(options);
     http_connection c{srv->port()};
-    auto r = readyz_until(c, expected);
+    auto r = readyz_until(c, 503, 20s, expected);
     DUR_CHECK(r.status == 503, r.to_text());
     DUR_CHECK(contains(r.body, "\"amqp\":\"down\""), r.body);
     DUR_CHECK(contains(r.body, expected), r.body);
@@ -2308,17 +2291,11 @@ CAF_TEST(the engine publishes and consumes over TLS) {
   client->bind(queue, events_exchange, "#");
   auto srv = start(tls_options(tls_url));
   http_connection c{srv->port()};
-  auto deadline = clock_type::now() + 30s;
-  while (c.send("GET", "/readyz").status != 200 && clock_type::now() < deadline)
-    std::this_thread::sleep_for(50ms);
-  auto ready = c.send("GET", "/readyz");
-  CAF_REQUIRE_EQUAL(ready.status, 200);
+  CAF_REQUIRE_EQUAL(readyz_until(c, 200, 30s).status, 200);
   // Every connection but the test's own (on the plain port) is the
   // engine's, on the TLS port, with TLS: the publisher, the intake and the
   // intake's replies.
   auto conns = broker_connections();
-  auto tls_port = tls_url.substr(tls_url.rfind(':') + 1);
-  tls_port = tls_port.substr(0, tls_port.find('/'));
   size_t engine = 0;
   std::istringstream lines{conns};
   for (std::string line; std::getline(lines, line);) {
@@ -2349,7 +2326,7 @@ CAF_TEST(the engine publishes and consumes over TLS) {
   DUR_CHECK(reply->props.correlation_id == "tls-correlation",
             reply->props.correlation_id);
   std::set<std::string> types;
-  deadline = clock_type::now() + 20s;
+  auto deadline = clock_type::now() + 20s;
   while (types.count("booking.confirmed") == 0
          && clock_type::now() < deadline) {
     auto m = client->get(queue, 1s);
@@ -2368,10 +2345,8 @@ CAF_TEST(the engine publishes and consumes over TLS) {
 }
 
 CAF_TEST(a certificate from another CA is refused) {
-  auto port = tls_url.substr(tls_url.rfind(':') + 1);
-  port = port.substr(0, port.find('/'));
   check_refused(tls_options(tls_url, "other-ca.pem"),
-                "TLS: the broker's certificate at localhost:" + port
+                "TLS: the broker's certificate at localhost:" + tls_port
                   + " is not trusted: self-signed certificate in certificate "
                     "chain; checked against amqp.ca-file "
                   + tls_dir + "/other-ca.pem");
@@ -2396,10 +2371,7 @@ CAF_TEST(without verification another CA is accepted and a warning logged) {
   options.push_back("--amqp.verify=false");
   auto srv = start(options);
   http_connection c{srv->port()};
-  auto deadline = clock_type::now() + 30s;
-  while (c.send("GET", "/readyz").status != 200 && clock_type::now() < deadline)
-    std::this_thread::sleep_for(50ms);
-  auto r = c.send("GET", "/readyz");
+  auto r = readyz_until(c, 200, 30s);
   DUR_CHECK(r.status == 200, r.to_text());
   DUR_CHECK(contains(srv->log(), "amqp.verify is off"), tail(srv->log()));
   stop(*srv);
