@@ -331,72 +331,66 @@ void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
                 std::shared_ptr<backpressure> gate) {
   store_writer w{std::move(db), std::move(status), std::move(gate)};
   bool running = true;
-  // Waits for a message: for good (`forever`), or up to `wait`.
-  constexpr auto forever = std::chrono::milliseconds(-1);
-  auto handlers = [&](std::chrono::milliseconds wait) {
-    auto on_persist = [&](persist_atom, store_batch& b) {
+  // A read answers with what `read(db)` returns, after the next commit.
+  auto queue_read = [&](auto read) {
+    using value =
+      typename decltype(read(std::declval<sqlite_store&>()))::value_type;
+    auto rp = self->make_response_promise<value>();
+    w.read([rp, read](sqlite_store& db) mutable { answer(rp, read(db)); });
+  };
+  // Built once: the loop below takes one message per call.
+  caf::behavior handlers{
+    [&](persist_atom, store_batch& b) {
       w.add(std::move(b), self->make_response_promise<bool>());
-    };
-    auto on_batch = [&](store_batch& b) { w.add(std::move(b), {}); };
-    auto on_published = [&](published_atom, std::vector<int64_t>& seqs) {
+    },
+    [&](store_batch& b) { w.add(std::move(b), {}); },
+    [&](published_atom, std::vector<int64_t>& seqs) {
       w.published(self, seqs);
-    };
-    auto on_sink = [&](outbox_sink_actor& sink, size_t window) {
+    },
+    [&](outbox_sink_actor& sink, size_t window) {
       w.set_sink(self, std::move(sink), window);
-    };
-    // A read answers with what `read(db)` returns, after the next commit.
-    auto queue_read = [&](auto read) {
-      using value =
-        typename decltype(read(std::declval<sqlite_store&>()))::value_type;
-      auto rp = self->make_response_promise<value>();
-      w.read([rp, read](sqlite_store& db) mutable { answer(rp, read(db)); });
-    };
-    auto on_get = [&](caf::get_atom, std::string& id) {
+    },
+    [&](caf::get_atom, std::string& id) {
       queue_read([id](sqlite_store& db) { return db.read_booking(id); });
-    };
-    auto on_list = [&](list_atom, booking_filter& filter) {
+    },
+    [&](list_atom, booking_filter& filter) {
       queue_read(
         [filter](sqlite_store& db) { return db.list_bookings(filter); });
-    };
-    auto on_parts = [&](caf::get_atom, parts_atom, std::string& id) {
+    },
+    [&](caf::get_atom, parts_atom, std::string& id) {
       queue_read([id](sqlite_store& db) { return db.read_parts(id); });
-    };
-    auto on_notice = [&](caf::get_atom, notice_atom, std::string& id) {
+    },
+    [&](caf::get_atom, notice_atom, std::string& id) {
       queue_read([id](sqlite_store& db) { return db.read_notification(id); });
-    };
-    auto on_notices = [&](list_atom, notification_filter& filter) {
+    },
+    [&](list_atom, notification_filter& filter) {
       queue_read(
         [filter](sqlite_store& db) { return db.list_notifications(filter); });
-    };
-    auto on_snapshot = [&](snapshot_atom) {
+    },
+    [&](snapshot_atom) {
       queue_read(
         [](sqlite_store& db) { return db.load(load_scope::everything); });
-    };
-    auto on_exit = [&](caf::exit_msg&) { running = false; };
-    if (wait == forever)
-      self->receive(on_persist, on_batch, on_published, on_sink, on_get,
-                    on_list, on_parts, on_notice, on_notices, on_snapshot,
-                    on_exit);
-    else
-      self->receive(
-        on_persist, on_batch, on_published, on_sink, on_get, on_list, on_parts,
-        on_notice, on_notices, on_snapshot, on_exit, caf::after(wait) >> [] {});
+    },
+    [&](caf::exit_msg&) { running = false; },
   };
-  constexpr auto now = std::chrono::milliseconds(0);
   while (running) {
     // Block for the first batch, then take whatever else is waiting: the
     // writers that queued up during the last commit share this one. A feed
     // stalled by a failed read tries again every second, since no confirm
     // may come to trigger it.
-    handlers(w.stalled() ? std::chrono::milliseconds(1000) : forever);
+    if (!w.stalled())
+      self->receive(handlers);
+    else if (self->await_data(std::chrono::high_resolution_clock::now()
+                              + std::chrono::seconds(1)))
+      self->receive(handlers);
     while (running && w.queued() < max_group && self->has_next_message())
-      handlers(now);
+      self->receive(handlers);
     w.commit(self);
     w.retry(self);
   }
   // Writers that sent before the exit still get their batches committed.
   while (self->has_next_message() && w.queued() < max_group)
-    handlers(now);
+    self->receive(handlers);
   w.commit(self);
 }
 
