@@ -15,6 +15,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,39 +67,45 @@ struct attempt_result {
 using booking_promise = caf::typed_response_promise<booking_record>;
 
 /// One running saga.
+///
+/// Its size decides the allocator's size class of every saga in flight:
+/// the table's node (this plus a pointer) fits 512 bytes, the memory target
+/// counts each byte over it as 128 (BENCHMARKS.md). So the small members
+/// share one word, and what few sagas use sits behind a pointer.
 struct saga_instance {
   /// The table it runs on: the current one of its saga, or the version its
   /// checkpoint named (one of `opts.tables`, which never change).
   const saga_definition* table = nullptr;
-  bool cancellation = false;
   booking_request req;
   int64_t amount_cents = 0;
   std::string currency;
-  saga_phase phase = saga_phase::forward;
   /// Current row.
   size_t row = 0;
   /// Attempt of the current (row, action), from 1.
   int32_t attempt = 1;
+  bool cancellation = false;
+  saga_phase phase = saga_phase::forward;
+  /// Set when a compensation ran out of retries.
+  bool compensation_failed = false;
+  /// The outcome, once known (`pending` until then).
+  booking_status outcome = booking_status::pending;
+  /// Set once the store answered the outcome's write (awaiters read the
+  /// booking from the store from then on).
+  bool outcome_stored = false;
   /// Changes with every call issued and every answer taken, to a number no
   /// other attempt of the coordinator had; a reply for an older epoch is
   /// late.
   uint64_t epoch = 0;
   /// Rows to compensate; the last one first.
   std::vector<uint8_t> to_compensate;
-  /// Set when a compensation ran out of retries.
-  bool compensation_failed = false;
   std::string reason;
-  /// The outcome, once known (`pending` until then).
-  booking_status outcome = booking_status::pending;
-  /// Set once the store answered the outcome's write (awaiters read the
-  /// booking from the store from then on).
-  bool outcome_stored = false;
   std::vector<booking_promise> awaiters;
   /// For the duration histogram; the actor clock, so tests control it.
   caf::actor_clock::time_point started;
   /// Domain events not yet handed to the store (durable mode only): they
   /// go with the next update of the booking, in the same transaction.
-  std::vector<domain_event> outbox;
+  /// Null while there are none.
+  std::unique_ptr<std::vector<domain_event>> outbox;
   /// When the pending retry is due (for the checkpoint).
   caf::timestamp retry_at;
   /// When the call in progress times out; meaningful while `deadline` is
@@ -110,6 +117,9 @@ struct saga_instance {
     boost::intrusive::link_mode<boost::intrusive::auto_unlink>>
     deadline;
 };
+
+static_assert(sizeof(saga_instance) <= 504,
+              "a saga's node no longer fits 512 bytes: see saga_instance");
 
 /// Names one saga of a coordinator: its booking, and whether it cancels it.
 /// It views into the instance, or into the text of a `saga_key`.

@@ -46,8 +46,10 @@ void attach_durable(coordinator_pointer self, saga_instance& s,
   if (!self->state.opts.durable)
     return;
   upd.checkpoint = checkpoint(s, done);
-  upd.events = std::move(s.outbox);
-  s.outbox.clear();
+  if (s.outbox) {
+    upd.events = std::move(*s.outbox);
+    s.outbox.reset();
+  }
 }
 
 /// Records one history entry, and the outcome status if `status` is set.

@@ -59,9 +59,11 @@ void emit(coordinator_pointer self, saga_instance& s,
   if (self->state.opts.durable) {
     // The transactional outbox: the event is written with the next state
     // change of this saga, and the store publishes it once committed.
-    s.outbox.push_back(std::move(ev));
+    if (!s.outbox)
+      s.outbox = std::make_unique<std::vector<domain_event>>();
+    s.outbox->push_back(std::move(ev));
     if (reply)
-      s.outbox.push_back(std::move(*reply));
+      s.outbox->push_back(std::move(*reply));
     return;
   }
   // One-way sends from one actor to one sink keep their order, so the
