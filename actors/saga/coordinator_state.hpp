@@ -69,9 +69,11 @@ using booking_promise = caf::typed_response_promise<booking_record>;
 /// One running saga.
 ///
 /// Its size decides the allocator's size class of every saga in flight:
-/// the table's node (this plus a pointer) fits 512 bytes, the memory target
-/// counts each byte over it as 128 (BENCHMARKS.md). So the small members
-/// share one word, and what few sagas use sits behind a pointer.
+/// the table's node (this plus a pointer) fits 512 bytes, and each byte
+/// over it costs 128 (the next class; BENCHMARKS.md). So the small members
+/// sit together, without padding between them, and the durable mode's
+/// outbox, which holds events only between a step and its update, sits
+/// behind a pointer.
 struct saga_instance {
   /// The table it runs on: the current one of its saga, or the version its
   /// checkpoint named (one of `opts.tables`, which never change).

@@ -338,59 +338,61 @@ void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
     auto rp = self->make_response_promise<value>();
     w.read([rp, read](sqlite_store& db) mutable { answer(rp, read(db)); });
   };
-  // Built once: the loop below takes one message per call.
-  caf::behavior handlers{
-    [&](persist_atom, store_batch& b) {
-      w.add(std::move(b), self->make_response_promise<bool>());
-    },
-    [&](store_batch& b) { w.add(std::move(b), {}); },
-    [&](published_atom, std::vector<int64_t>& seqs) {
-      w.published(self, seqs);
-    },
-    [&](outbox_sink_actor& sink, size_t window) {
-      w.set_sink(self, std::move(sink), window);
-    },
-    [&](caf::get_atom, std::string& id) {
-      queue_read([id](sqlite_store& db) { return db.read_booking(id); });
-    },
-    [&](list_atom, booking_filter& filter) {
-      queue_read(
-        [filter](sqlite_store& db) { return db.list_bookings(filter); });
-    },
-    [&](caf::get_atom, parts_atom, std::string& id) {
-      queue_read([id](sqlite_store& db) { return db.read_parts(id); });
-    },
-    [&](caf::get_atom, notice_atom, std::string& id) {
-      queue_read([id](sqlite_store& db) { return db.read_notification(id); });
-    },
-    [&](list_atom, notification_filter& filter) {
-      queue_read(
-        [filter](sqlite_store& db) { return db.list_notifications(filter); });
-    },
-    [&](snapshot_atom) {
-      queue_read(
-        [](sqlite_store& db) { return db.load(load_scope::everything); });
-    },
-    [&](caf::exit_msg&) { running = false; },
+  auto on_persist = [&](persist_atom, store_batch& b) {
+    w.add(std::move(b), self->make_response_promise<bool>());
   };
+  auto on_batch = [&](store_batch& b) { w.add(std::move(b), {}); };
+  auto on_published = [&](published_atom, std::vector<int64_t>& seqs) {
+    w.published(self, seqs);
+  };
+  auto on_sink = [&](outbox_sink_actor& sink, size_t window) {
+    w.set_sink(self, std::move(sink), window);
+  };
+  auto on_get = [&](caf::get_atom, std::string& id) {
+    queue_read([id](sqlite_store& db) { return db.read_booking(id); });
+  };
+  auto on_list = [&](list_atom, booking_filter& filter) {
+    queue_read([filter](sqlite_store& db) { return db.list_bookings(filter); });
+  };
+  auto on_parts = [&](caf::get_atom, parts_atom, std::string& id) {
+    queue_read([id](sqlite_store& db) { return db.read_parts(id); });
+  };
+  auto on_notice = [&](caf::get_atom, notice_atom, std::string& id) {
+    queue_read([id](sqlite_store& db) { return db.read_notification(id); });
+  };
+  auto on_notices = [&](list_atom, notification_filter& filter) {
+    queue_read(
+      [filter](sqlite_store& db) { return db.list_notifications(filter); });
+  };
+  auto on_snapshot = [&](snapshot_atom) {
+    queue_read(
+      [](sqlite_store& db) { return db.load(load_scope::everything); });
+  };
+  auto on_exit = [&](caf::exit_msg&) { running = false; };
+  // The behaviors are built once, not per message: one waits for good, one
+  // up to `wait`.
+  auto make = [&](auto... wait) {
+    return caf::behavior{on_persist, on_batch,    on_published, on_sink,
+                         on_get,     on_list,     on_parts,     on_notice,
+                         on_notices, on_snapshot, on_exit,      wait...};
+  };
+  auto forever = make();
+  auto now = make(caf::after(std::chrono::milliseconds(0)) >> [] {});
+  auto second = make(caf::after(std::chrono::seconds(1)) >> [] {});
   while (running) {
     // Block for the first batch, then take whatever else is waiting: the
     // writers that queued up during the last commit share this one. A feed
     // stalled by a failed read tries again every second, since no confirm
     // may come to trigger it.
-    if (!w.stalled())
-      self->receive(handlers);
-    else if (self->await_data(std::chrono::high_resolution_clock::now()
-                              + std::chrono::seconds(1)))
-      self->receive(handlers);
+    self->receive(w.stalled() ? second : forever);
     while (running && w.queued() < max_group && self->has_next_message())
-      self->receive(handlers);
+      self->receive(now);
     w.commit(self);
     w.retry(self);
   }
   // Writers that sent before the exit still get their batches committed.
   while (self->has_next_message() && w.queued() < max_group)
-    self->receive(handlers);
+    self->receive(now);
   w.commit(self);
 }
 
