@@ -1827,14 +1827,7 @@ CAF_TEST(a refused login is named in the log and in readyz) {
   http_connection c{srv->port()};
   auto expected = std::string{"login refused: user guest, vhost '' (use %2f "
                               "for /)"};
-  auto deadline = clock_type::now() + 20s;
-  http_response r;
-  while (clock_type::now() < deadline) {
-    r = c.send("GET", "/readyz");
-    if (contains(r.body, "login refused"))
-      break;
-    std::this_thread::sleep_for(50ms);
-  }
+  auto r = readyz_until(c, 503, 20s, "login refused");
   DUR_CHECK(r.status == 503, r.to_text());
   DUR_CHECK(contains(r.body, "\"amqp\":\"down\""), r.body);
   DUR_CHECK(contains(r.body, "\"detail\":{\"amqp\":\"" + expected + "\"}"),
