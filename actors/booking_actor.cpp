@@ -64,6 +64,9 @@ struct booking_state {
   store_actor store;
   booking_cache cache;
   finished_list finished;
+  /// Without a store: the parked sagas of compensation_failed bookings, by
+  /// booking id (with one, the store keeps them).
+  std::unordered_map<std::string, saga_checkpoint> parked;
   static inline const char* name = "booking";
 };
 
@@ -112,6 +115,26 @@ store_batch changes(const booking_pointer self, const booking_record& rec,
   return b;
 }
 
+/// Counts booking `rec`'s move from status `from` (none: it is new) to its
+/// own, in the tally and, with a store, in batch `b`.
+void count_status(booking_pointer self, store_batch& b,
+                  caf::optional<booking_status> from,
+                  const booking_record& rec) {
+  if (from && *from == rec.status)
+    return;
+  if (auto& tally = self->state.cache.by_status) {
+    if (from)
+      tally->add(*from, -1);
+    tally->add(rec.status, 1);
+  }
+  if (!self->state.store)
+    return;
+  b.status_deltas.resize(6);
+  if (from)
+    --b.status_deltas[static_cast<size_t>(*from)];
+  ++b.status_deltas[static_cast<size_t>(rec.status)];
+}
+
 /// Runs `f` after a change of the bookings held: with a store, a booking
 /// whose saga just ended joins the finished ones, one whose saga runs
 /// leaves them, and the least recently used beyond the capacity leave
@@ -129,14 +152,23 @@ auto held_change(booking_pointer self, F f) {
   return result;
 }
 
-/// Notes whether the saga of `upd`'s booking goes on or has ended.
+/// Notes whether the saga of `upd`'s booking goes on or has ended (a
+/// parked saga has ended until it is re-driven).
 void note_saga(booking_pointer self, const booking_update& upd) {
   if (!upd.checkpoint)
     return;
-  if (upd.checkpoint->done)
-    self->state.finished.use(upd.id);
+  auto& st = self->state;
+  auto& cp = *upd.checkpoint;
+  if (!st.store) {
+    if (cp.parked())
+      st.parked[upd.id] = cp;
+    else
+      st.parked.erase(upd.id);
+  }
+  if (cp.done || cp.parked())
+    st.finished.use(upd.id);
   else
-    self->state.finished.remove(upd.id);
+    st.finished.remove(upd.id);
 }
 
 /// Runs `f` once booking `id` is in memory: at once if it is there or there
@@ -169,6 +201,9 @@ void with_booking(booking_pointer self, const std::string& id, F f) {
 void update(booking_pointer self, const booking_update& upd,
             booking_promise rp) {
   auto& st = self->state;
+  caf::optional<booking_status> before;
+  if (upd.has_status)
+    before = st.repo->status_of(upd.id);
   auto rec = held_change(self, [&] {
     auto result = st.repo->apply(upd, caf::make_timestamp());
     if (result)
@@ -184,6 +219,8 @@ void update(booking_pointer self, const booking_update& upd,
     return;
   }
   auto b = changes(self, *rec, &upd, false);
+  if (before)
+    count_status(self, b, before, *rec);
   if (!rp.pending()) {
     persist_later(self, st.store, std::move(b));
     return;
@@ -206,6 +243,7 @@ caf::result<booking_record> create(booking_pointer self, booking_record& rec,
   if (!stored)
     return std::move(stored.error());
   auto b = changes(self, *stored, first, true);
+  count_status(self, b, caf::none, *stored);
   return persist_then_reply(self, self->state.store, std::move(b),
                             std::move(stored));
 }
@@ -242,6 +280,16 @@ booking_impl(booking_pointer self, std::shared_ptr<booking_repository> repo,
         return self->delegate(st.store, caf::get_atom::value, id);
       return make_error(booking_errc::not_found, id);
     },
+    [=](caf::get_atom, saga_atom,
+        const std::string& id) -> caf::result<saga_checkpoint> {
+      auto& st = self->state;
+      if (st.store)
+        return self->delegate(st.store, caf::get_atom::value, saga_atom::value,
+                              id);
+      if (auto i = st.parked.find(id); i != st.parked.end())
+        return i->second;
+      return make_error(booking_errc::not_found, id);
+    },
     [=](list_atom, const booking_filter& filter) {
       return self->state.repo->list(filter);
     },
@@ -249,6 +297,18 @@ booking_impl(booking_pointer self, std::shared_ptr<booking_repository> repo,
 }
 
 } // namespace
+
+void status_tally::reset(const std::vector<int64_t>& counts) {
+  for (size_t i = 0; i < counts_.size(); ++i)
+    counts_[i] = i < counts.size() ? counts[i] : 0;
+}
+
+booking_summary status_tally::summary() const {
+  booking_summary result;
+  for (size_t i = 0; i < counts_.size(); ++i)
+    result.by_status[to_string(static_cast<booking_status>(i))] = counts_[i];
+  return result;
+}
 
 booking_actor spawn_booking(caf::actor_system& sys,
                             std::shared_ptr<booking_repository> repo,

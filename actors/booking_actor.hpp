@@ -13,6 +13,7 @@
 
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <vector>
@@ -42,9 +43,34 @@ using booking_actor = caf::typed_actor<
   caf::reacts_to<record_atom, booking_update>,
   // One booking by id (fails with not_found).
   caf::replies_to<caf::get_atom, std::string>::with<booking_record>,
+  // The parked saga of a compensation_failed booking, by booking id: the
+  // checkpoint its saga (the booking's or its cancellation's) ended with
+  // (fails with not_found).
+  caf::replies_to<caf::get_atom, saga_atom, std::string>::with<saga_checkpoint>,
   // Bookings of this shard matching a filter, ordered by id.
   caf::replies_to<list_atom,
                   booking_filter>::with<std::vector<booking_record>>>;
+
+/// Bookings per status over every shard, and with a store over those that
+/// left memory too: the shards count each booking they create and each
+/// status change they apply (with a store, in the same transactions, so the
+/// file's counts start the next run).
+class status_tally {
+public:
+  /// Starts from counts indexed by `booking_status` (as the store loads
+  /// them); missing ones are 0.
+  void reset(const std::vector<int64_t>& counts);
+
+  void add(booking_status x, int64_t n) {
+    counts_[static_cast<size_t>(x)] += n;
+  }
+
+  /// Every status, 0 when none.
+  booking_summary summary() const;
+
+private:
+  std::array<std::atomic<int64_t>, 6> counts_{};
+};
 
 /// How many finished bookings a shard keeps, and where it counts the
 /// bookings it holds.
@@ -53,6 +79,8 @@ struct booking_cache {
   size_t capacity = 0;
   /// Bookings held in memory, summed over every shard; may be null.
   std::shared_ptr<std::atomic<int64_t>> held;
+  /// Bookings per status; may be null.
+  std::shared_ptr<status_tally> by_status;
 };
 
 /// Spawns one booking shard owning `repo`. With a `store`, every change

@@ -145,9 +145,18 @@ front_desk_actor::behavior_type desk_impl(desk_pointer self,
       return self->delegate(shard_for(peers->coordinators, id),
                             cancel_atom::value, id, correlation_id);
     },
+    [=](redrive_atom, const std::string& id,
+        const std::string& correlation_id) {
+      return self->delegate(shard_for(peers->coordinators, id),
+                            redrive_atom::value, id, correlation_id);
+    },
     [=](caf::get_atom, const std::string& id) {
       return self->delegate(shard_for(peers->bookings, id),
                             caf::get_atom::value, id);
+    },
+    [=](caf::get_atom, summary_atom) {
+      return peers->by_status ? peers->by_status->summary()
+                              : status_tally{}.summary();
     },
     [=](list_atom, const booking_filter& filter) -> caf::result<booking_page> {
       auto rp = self->make_response_promise<booking_page>();

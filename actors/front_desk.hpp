@@ -45,8 +45,14 @@ using front_desk_actor = caf::typed_actor<
   // Starts the cancellation of a booking (id, correlation id): answers with
   // it in status cancelling; see the coordinator's cancel.
   caf::replies_to<cancel_atom, std::string, std::string>::with<booking_record>,
+  // Re-drives a compensation_failed booking (id, correlation id): answers
+  // with it in the status its saga runs under; see the coordinator's
+  // redrive.
+  caf::replies_to<redrive_atom, std::string, std::string>::with<booking_record>,
   // One booking by id (fails with not_found).
   caf::replies_to<caf::get_atom, std::string>::with<booking_record>,
+  // How many bookings are in each status.
+  caf::replies_to<caf::get_atom, summary_atom>::with<booking_summary>,
   // One page of bookings matching the filter, in id order, across shards;
   // `next_cursor` is set when another page follows.
   caf::replies_to<list_atom, booking_filter>::with<booking_page>,
@@ -68,6 +74,8 @@ struct front_desk_peers {
   /// The durable store, if any: it answers listings, since the shards keep
   /// only part of the bookings in memory then.
   store_actor store;
+  /// Bookings per status, as the shards count them; may be null (all 0).
+  std::shared_ptr<const status_tally> by_status;
 };
 
 /// Spawns the front desk.

@@ -35,6 +35,7 @@
   X(booking_update)                                                            \
   X(booking_filter)                                                            \
   X(booking_page)                                                              \
+  X(booking_summary)                                                           \
   X(departure)                                                                 \
   X(tour)                                                                      \
   X(seat_hold)                                                                 \
@@ -48,6 +49,7 @@
   X(notification_record)                                                       \
   X(notification_filter)                                                       \
   X(domain_event)                                                              \
+  X(gave_up_step)                                                              \
   X(saga_checkpoint)                                                           \
   X(saga_stats)
 

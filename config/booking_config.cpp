@@ -275,6 +275,10 @@ const std::vector<option_spec>& option_table() {
     integer("demo", 0, int32_max, "run N demo bookings, then exit (0: serve)")
       .bind_config([](auto& c) -> auto& { return c.demo; })
       .for_program(program::server),
+    flag("redrive-all", "at start, re-drive every booking whose saga ended "
+                        "in compensation_failed")
+      .bind_config([](auto& c) -> auto& { return c.redrive_all; })
+      .for_program(program::server),
     [] {
       auto x = text("tours", "JSON file of tours to create or replace at start")
                  .bind_config([](auto& c) -> auto& { return c.tours_file; });

@@ -99,6 +99,9 @@ struct booking_config : caf::actor_system_config {
   /// `--demo N`: run N demo bookings, then exit (0: serve).
   int32_t demo = 0;
 
+  /// `--redrive-all`: re-drive every compensation_failed booking at start.
+  bool redrive_all = false;
+
   /// `--tours FILE`: tours to create or replace at start; empty = none.
   std::string tours_file;
 

@@ -106,8 +106,20 @@ int main(int argc, char** argv) {
               log_number("unfinished_sagas",
                          static_cast<int64_t>((*store)->state.sagas.size())),
               log_number("unpublished_events", (*store)->state.outbox_events)});
-  caf::actor_system sys{cfg};
   engine_options opts;
+  if (cfg.redrive_all && *store) {
+    auto parked = (*store)->db->load_parked();
+    if (!parked) {
+      log_line(log_level::error, "cannot read the sagas to re-drive",
+               {{"path", settings.store.path},
+                {"error", describe(parked.error())}});
+      return 1;
+    }
+    opts.redrive = std::move(*parked);
+    log_line(log_level::info, "re-driving every compensation_failed booking",
+             {log_number("count", static_cast<int64_t>(opts.redrive.size()))});
+  }
+  caf::actor_system sys{cfg};
   opts.store = std::move(*store);
   auto e = start_engine(sys, settings, std::move(opts));
   try {

@@ -297,6 +297,8 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
   cache.capacity = (cfg.store.cache_bookings + w.booking_shards - 1)
                    / w.booking_shards;
   cache.held = e.bookings_held;
+  cache.by_status = e.bookings_by_status;
+  e.bookings_by_status->reset(loaded.status_counts);
   for (auto& repo : booking_repos)
     e.bookings.push_back(spawn_booking(sys, repo, e.store, cache));
   std::vector<std::shared_ptr<memory_inventory_repository>> inventory_repos;
@@ -434,13 +436,16 @@ engine start_engine(caf::actor_system& sys, const engine_settings& cfg,
     for (auto& cp : loaded.sagas)
       if (shard_index(cp.req.id, w.saga_coordinators) == i)
         co.recovered.push_back(cp);
+    for (auto& cp : opts.redrive)
+      if (shard_index(cp.req.id, w.saga_coordinators) == i)
+        co.redrive.push_back(cp);
     e.coordinators.push_back(spawn_saga_coordinator(sys, peers, co));
   }
   // The desk holds no state, so a few of them sit behind a round-robin
   // pool: the edges' requests do not queue behind one mailbox (see
   // BENCHMARKS.md, "The front desk").
   front_desk_peers desk_peers{e.coordinators, e.bookings, e.inventory,
-                              e.idempotency, e.store};
+                              e.idempotency,  e.store,    e.bookings_by_status};
   e.desk = caf::actor_cast<front_desk_actor>(caf::actor_pool::make(
     sys.dummy_execution_unit(), front_desks,
     [&] {

@@ -78,6 +78,9 @@ struct engine {
   /// the cached finished ones (all of them without a store).
   std::shared_ptr<std::atomic<int64_t>> bookings_held
     = std::make_shared<std::atomic<int64_t>>(0);
+  /// Bookings per status, all of them (the store's counts to start with).
+  std::shared_ptr<status_tally> bookings_by_status
+    = std::make_shared<status_tally>();
   /// Sagas the store holds that this release cannot resume (a version of
   /// their table it does not have); they wait in the store, untouched.
   std::vector<suspended_saga> suspended;
@@ -135,6 +138,9 @@ struct engine_options {
   /// The durable store (from `open_store`); empty: everything in memory.
   /// The engine takes over its state and resumes its unfinished sagas.
   std::shared_ptr<opened_store> store;
+  /// Parked sagas of compensation_failed bookings to re-drive at start
+  /// (`--redrive-all`; see `sqlite_store::load_parked`).
+  std::vector<saga_checkpoint> redrive;
 };
 
 /// One line naming the suspended sagas (the first few) and why; empty if

@@ -115,10 +115,10 @@ http_response api_handler::refuse(const problem& p, const http_request& req) {
 }
 
 bool api_handler::authorized(const exchange_ptr& ex, const http_request& req) {
-  auto& required = ex->route.target == endpoint::create_tour
-                       && !opts_.admin_token.empty()
-                     ? opts_.admin_token
-                     : opts_.api_token;
+  auto admin = ex->route.target == endpoint::create_tour
+               || ex->route.target == endpoint::retry_booking;
+  auto& required = admin && !opts_.admin_token.empty() ? opts_.admin_token
+                                                       : opts_.api_token;
   if (required.empty())
     return true;
   auto header = std::string{req[http::field::authorization]};
@@ -177,10 +177,14 @@ void api_handler::dispatch(const exchange_ptr& ex, http_request& req) {
       return create_booking(*this, ex, req);
     case endpoint::list_bookings:
       return list_bookings(*this, ex);
+    case endpoint::booking_summary:
+      return summarize_bookings(*this, ex);
     case endpoint::get_booking:
       return get_booking(*this, ex);
     case endpoint::cancel_booking:
       return cancel_booking(*this, ex, req);
+    case endpoint::retry_booking:
+      return retry_booking(*this, ex, req);
     case endpoint::list_notifications:
       return list_notifications(*this, ex);
     case endpoint::get_notification:
@@ -238,10 +242,12 @@ void api_handler::finish(const exchange_ptr& ex, http_response&& res) {
   // One line per booking request or cancel, whatever its outcome, with the
   // correlation id (never the body: it holds the payment token).
   auto target = ex->route.target;
-  if (target == endpoint::create_booking || target == endpoint::cancel_booking)
+  if (target == endpoint::create_booking || target == endpoint::cancel_booking
+      || target == endpoint::retry_booking)
     log_line(log_level::info,
-             target == endpoint::create_booking ? "booking request"
-                                                : "cancel request",
+             target == endpoint::create_booking   ? "booking request"
+             : target == endpoint::cancel_booking ? "cancel request"
+                                                  : "re-drive request",
              {{"correlation_id", ex->request_id},
               {"booking_id", ex->booking_id},
               log_number("status", status)});

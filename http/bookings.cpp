@@ -1,6 +1,7 @@
-// Bookings: create (optionally waiting for the outcome), list, get and
-// cancel. Everything goes through the front desk, which owns the use case
-// (idempotency keys, routing, waiting); this file only translates HTTP.
+// Bookings: create (optionally waiting for the outcome), list, get,
+// cancel and re-drive. Everything goes through the front desk, which owns the
+// use case (idempotency keys, routing, waiting); this file only translates
+// HTTP.
 
 #include <algorithm>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include <caf/sec.hpp>
 
 #include "actors/codec/json_codec.hpp"
+#include "actors/codec/json_writer.hpp"
 #include "actors/errors.hpp"
 #include "http/resources.hpp"
 
@@ -161,6 +163,35 @@ void list_bookings(api_handler& api, const exchange_ptr& ex) {
   });
 }
 
+void summarize_bookings(api_handler& api, const exchange_ptr& ex) {
+  auto desk = api.peers().desk;
+  with_actor(api.system(), [ex, desk](caf::event_based_actor* self) {
+    self
+      ->request(desk, caf::infinite, caf::get_atom::value, summary_atom::value)
+      .then(
+        [ex](booking_summary& x) {
+          // Every status, in the order of the lifecycle.
+          json_writer w;
+          w.begin_object();
+          w.key("by_status");
+          w.begin_object();
+          for (auto status :
+               {booking_status::pending, booking_status::confirmed,
+                booking_status::failed, booking_status::cancelling,
+                booking_status::cancelled,
+                booking_status::compensation_failed}) {
+            auto name = to_string(status);
+            w.key(name);
+            w.int64(x.by_status[name]);
+          }
+          w.end_object();
+          w.end_object();
+          ex->api->reply(ex, 200, w.str());
+        },
+        [ex](caf::error& e) { ex->api->reply(ex, problem_for(e)); });
+  });
+}
+
 void get_booking(api_handler& api, const exchange_ptr& ex) {
   auto desk = api.peers().desk;
   with_actor(api.system(), [ex, desk](caf::event_based_actor* self) {
@@ -183,6 +214,24 @@ void cancel_booking(api_handler& api, const exchange_ptr& ex,
         [ex, self, desk](booking_record& rec) {
           answer_after_wait(self, desk, ex, rec, booking_status::cancelling,
                             true);
+        },
+        [ex](caf::error& err) { ex->api->reply(ex, problem_for(err)); });
+  });
+}
+
+void retry_booking(api_handler& api, const exchange_ptr& ex,
+                   const http_request& req) {
+  ex->wait = prefer_wait(req);
+  ex->booking_id = ex->route.id;
+  auto desk = api.peers().desk;
+  with_actor(api.system(), [ex, desk](caf::event_based_actor* self) {
+    auto id = ex->route.id;
+    self->request(desk, caf::infinite, redrive_atom::value, id, ex->request_id)
+      .then(
+        [ex, self, desk](booking_record& rec) {
+          // The status the re-drive runs under: pending or cancelling.
+          auto running = rec.status;
+          answer_after_wait(self, desk, ex, rec, running, true);
         },
         [ex](caf::error& err) { ex->api->reply(ex, problem_for(err)); });
   });

@@ -153,6 +153,16 @@ render_metrics(const http_metrics& http, const saga_stats& sagas,
          "Compensations issued, by the step they undo.");
   by_label(out, "booking_saga_compensations_total", "step",
            sagas.compensations_by_step);
+  header(out, "booking_saga_redrives_total", "counter",
+         "Re-drives of compensation_failed bookings that reached an outcome, "
+         "by it.");
+  {
+    // Every outcome a re-drive can reach, at 0 until it happens.
+    auto redrives = sagas.redrives_by;
+    for (auto outcome : {"failed", "cancelled", "compensation_failed"})
+      redrives[outcome] += 0;
+    by_label(out, "booking_saga_redrives_total", "outcome", redrives);
+  }
   header(out, "booking_saga_retries_total", "counter",
          "Step attempts after the first, by step.");
   by_label(out, "booking_saga_retries_total", "step", sagas.retries_by_step);

@@ -31,9 +31,17 @@ void get_availability(api_handler& api, const exchange_ptr& ex);
 void create_booking(api_handler& api, const exchange_ptr& ex,
                     const http_request& req);
 void list_bookings(api_handler& api, const exchange_ptr& ex);
+
+/// GET /api/v1/bookings/summary: bookings per status.
+void summarize_bookings(api_handler& api, const exchange_ptr& ex);
 void get_booking(api_handler& api, const exchange_ptr& ex);
 void cancel_booking(api_handler& api, const exchange_ptr& ex,
                     const http_request& req);
+
+/// POST /api/v1/bookings/{id}/retry: re-drives a compensation_failed
+/// booking (admin).
+void retry_booking(api_handler& api, const exchange_ptr& ex,
+                   const http_request& req);
 
 // -- notifications.cpp --------------------------------------------------------
 

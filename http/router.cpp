@@ -27,9 +27,12 @@ const std::vector<route_row>& routes() {
     {"/api/v1/tours/{id}/availability", {{http::verb::get, endpoint::get_availability}}},
     {"/api/v1/bookings",                {{http::verb::get, endpoint::list_bookings},
                                          {http::verb::post, endpoint::create_booking}}},
+    // Before "{id}", which would take "summary" for an id.
+    {"/api/v1/bookings/summary",        {{http::verb::get, endpoint::booking_summary}}},
     {"/api/v1/bookings/{id}",           {{http::verb::get, endpoint::get_booking},
                                          {http::verb::delete_, endpoint::cancel_booking}}},
     {"/api/v1/bookings/{id}/cancel",    {{http::verb::post, endpoint::cancel_booking}}},
+    {"/api/v1/bookings/{id}/retry",     {{http::verb::post, endpoint::retry_booking}}},
     {"/api/v1/notifications",           {{http::verb::get, endpoint::list_notifications}}},
     {"/api/v1/notifications/{id}",      {{http::verb::get, endpoint::get_notification}}},
     {"/healthz",                        {{http::verb::get, endpoint::healthz}}},

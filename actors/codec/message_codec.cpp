@@ -103,6 +103,11 @@ void fields(F& f, booking_page& x) {
 }
 
 template <class F>
+void fields(F& f, booking_summary& x) {
+  f("by_status", x.by_status);
+}
+
+template <class F>
 void fields(F& f, departure& x) {
   f("date", x.date);
   f("capacity", x.capacity);
@@ -245,6 +250,14 @@ void fields(F& f, saga_checkpoint& x) {
   f("reason", x.reason);
   f("outcome", x.outcome);
   f("retry_at", x.retry_at);
+  f("gave_up", x.gave_up);
+  f("redrive", x.redrive);
+}
+
+template <class F>
+void fields(F& f, gave_up_step& x) {
+  f("step", x.step);
+  f("attempts", x.attempts);
 }
 
 template <class F>
@@ -257,6 +270,7 @@ void fields(F& f, saga_stats& x) {
   f("uncertain_resolved", x.uncertain_resolved);
   f("starting", x.starting);
   f("completed_by", x.completed_by);
+  f("redrives_by", x.redrives_by);
   f("compensations_by_step", x.compensations_by_step);
   f("retries_by_step", x.retries_by_step);
   f("in_flight_by_version", x.in_flight_by_version);

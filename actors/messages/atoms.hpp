@@ -31,5 +31,8 @@ using parts_atom = caf::atom_constant<caf::atom("parts")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
 using fresh_atom = caf::atom_constant<caf::atom("fresh")>;
 using notice_atom = caf::atom_constant<caf::atom("notice")>;
+using redrive_atom = caf::atom_constant<caf::atom("redrive")>;
+using saga_atom = caf::atom_constant<caf::atom("saga")>;
+using summary_atom = caf::atom_constant<caf::atom("summary")>;
 
 } // namespace booking

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -157,6 +158,17 @@ struct booking_page {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, booking_page& x) {
   return f(caf::meta::type_name("booking_page"), x.items, x.next_cursor);
+}
+
+/// How many bookings are in each status.
+struct booking_summary {
+  /// Every status by name (`to_string`), 0 when none.
+  std::map<std::string, int64_t> by_status;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, booking_summary& x) {
+  return f(caf::meta::type_name("booking_summary"), x.by_status);
 }
 
 /// Stable hash of everything a booking request asks for (not its id nor its

@@ -54,6 +54,7 @@ saga_stats& operator+=(saga_stats& x, const saga_stats& y) {
   x.uncertain_resolved += y.uncertain_resolved;
   x.starting += y.starting;
   add_counts(x.completed_by, y.completed_by);
+  add_counts(x.redrives_by, y.redrives_by);
   add_counts(x.compensations_by_step, y.compensations_by_step);
   add_counts(x.retries_by_step, y.retries_by_step);
   add_counts(x.in_flight_by_version, y.in_flight_by_version);

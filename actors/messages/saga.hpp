@@ -17,6 +17,21 @@
 
 namespace booking {
 
+/// A step whose retries ran out, and the attempts it has had so far (the
+/// history numbers a re-drive's attempts on from there).
+struct gave_up_step {
+  std::string step;
+  int32_t attempts = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, gave_up_step& x) {
+  return f(caf::meta::type_name("gave_up_step"), x.step, x.attempts);
+}
+
+/// The phase of a saga with nothing left to run (`detail::saga_phase`).
+inline constexpr uint8_t saga_phase_done = 4;
+
 /// Where a saga instance stands, as the coordinator checkpoints it with each
 /// step. Resuming from an older checkpoint is safe: every command and
 /// compensation is idempotent per booking id. Rows are named by their step,
@@ -48,6 +63,18 @@ struct saga_checkpoint {
   booking_status outcome = booking_status::pending;
   /// When the next attempt is due (a retry's backoff); zero: at once.
   caf::timestamp retry_at;
+  /// The steps that gave up (compensations of a booking saga, executed
+  /// steps of a cancellation), in table order. While a re-drive runs: the
+  /// ones it has still to get through.
+  std::vector<gave_up_step> gave_up;
+  /// The saga is a re-drive of one that ended in compensation_failed.
+  bool redrive = false;
+
+  /// A saga that ended in compensation_failed, kept for an operator: it
+  /// runs again only when re-driven.
+  bool parked() const {
+    return !done && phase == saga_phase_done;
+  }
 };
 
 template <class Inspector>
@@ -55,7 +82,7 @@ typename Inspector::result_type inspect(Inspector& f, saga_checkpoint& x) {
   return f(caf::meta::type_name("saga_checkpoint"), x.key, x.done,
            x.cancellation, x.req, x.amount_cents, x.currency, x.version,
            x.phase, x.step, x.attempt, x.to_compensate, x.compensation_failed,
-           x.reason, x.outcome, x.retry_at);
+           x.reason, x.outcome, x.retry_at, x.gave_up, x.redrive);
 }
 
 /// A saga table's version (`saga_checkpoint::version`) as 16 lowercase hex
@@ -109,6 +136,9 @@ struct saga_stats {
   /// "confirmed/none" or "failed/sold_out"; counted when the outcome is set,
   /// so before `completed`, which waits for the final rows.
   std::map<std::string, int64_t> completed_by;
+  /// Re-drives that reached an outcome, by it (`failed`, `cancelled`,
+  /// `compensation_failed`).
+  std::map<std::string, int64_t> redrives_by;
   /// `compensations` by the step undone.
   std::map<std::string, int64_t> compensations_by_step;
   /// `retries` by the step of the row retried.
@@ -130,7 +160,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, saga_stats& x) {
   return f(caf::meta::type_name("saga_stats"), x.started, x.in_flight,
            x.completed, x.retries, x.compensations, x.uncertain_resolved,
-           x.starting, x.completed_by, x.compensations_by_step,
+           x.starting, x.completed_by, x.redrives_by, x.compensations_by_step,
            x.retries_by_step, x.in_flight_by_version, x.started_by_version,
            x.duration_counts, x.duration_sum);
 }

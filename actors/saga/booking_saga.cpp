@@ -120,6 +120,13 @@ size_t find_step(const saga_definition& def, saga_step step) {
   return def.steps.size();
 }
 
+size_t find_step_named(const saga_definition& def, const std::string& name) {
+  for (size_t i = 0; i < def.steps.size(); ++i)
+    if (to_string(def.steps[i].step) == name)
+      return i;
+  return def.steps.size();
+}
+
 // -- versions -----------------------------------------------------------------
 
 namespace {

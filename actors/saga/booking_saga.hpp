@@ -117,6 +117,10 @@ saga_definition verifying_booking_saga(const saga_settings& cfg);
 /// Index of the row for `step`, or the table size if absent.
 size_t find_step(const saga_definition& def, saga_step step);
 
+/// Index of the row whose step is named `name` (as `to_string` writes
+/// it), or the table size if absent.
+size_t find_step_named(const saga_definition& def, const std::string& name);
+
 // -- versions -----------------------------------------------------------------
 
 /// The text a table's version is the hash of: its name, its rows in order

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/intrusive/list.hpp>
@@ -210,6 +211,12 @@ struct coordinator_state {
   std::optional<caf::actor_clock::time_point> tick_at;
   /// Tells the current tick from ones scheduled earlier and superseded.
   uint64_t tick_generation = 0;
+  /// The steps that gave up, by saga key: kept beside the instances, since
+  /// only a saga that ends in compensation_failed, or re-drives one, has
+  /// any (see `saga_checkpoint::gave_up`).
+  std::unordered_map<std::string, std::vector<gave_up_step>> gave_up;
+  /// Keys of the sagas that re-drive one that ended in compensation_failed.
+  std::unordered_set<std::string> redriving;
   static inline const char* name = "saga_coordinator";
 };
 
@@ -356,7 +363,14 @@ void emit_outcome(coordinator_pointer self, saga_instance& s);
 void serve_awaiters(saga_instance& s, const booking_record& rec);
 
 /// Where `s` stands, for the store.
-saga_checkpoint checkpoint(const saga_instance& s, bool done = false);
+saga_checkpoint checkpoint(coordinator_pointer self, const saga_instance& s,
+                           bool done = false);
+
+/// Adds the saga's checkpoint to `upd` in either mode (a parked saga and
+/// the start of a re-drive are kept in memory without a store too), with
+/// its pending events in durable mode.
+void attach_checkpoint(coordinator_pointer self, saga_instance& s,
+                       booking_update& upd);
 
 /// In durable mode, adds the saga's checkpoint and pending events to `upd`,
 /// so the store writes them with the change in one transaction.
@@ -370,8 +384,18 @@ void record(coordinator_pointer self, saga_instance& s,
             caf::optional<saga_entry> entry,
             caf::optional<booking_status> status, saga_continuation next = {});
 
-saga_entry make_entry(const saga_instance& s, saga_step step,
-                      const attempt_result& r);
+saga_entry make_entry(coordinator_pointer self, const saga_instance& s,
+                      saga_step step, const attempt_result& r);
+
+/// The attempts the current row of `s` had before this run: a re-drive
+/// numbers its attempts on from them; 0 for any other row.
+int32_t attempts_before(coordinator_pointer self, const saga_instance& s);
+
+/// The current row of `s` ran out of retries: it is kept for a re-drive.
+void note_gave_up(coordinator_pointer self, const saga_instance& s);
+
+/// The current row of `s`, re-driven, succeeded: it no longer gave up.
+void note_recovered(coordinator_pointer self, const saga_instance& s);
 
 /// Counts the outcome `s` just reached and how long it took to get there.
 void count_outcome(coordinator_pointer self, const saga_instance& s);

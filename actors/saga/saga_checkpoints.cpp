@@ -13,7 +13,8 @@ void serve_awaiters(saga_instance& s, const booking_record& rec) {
 }
 
 /// Where `s` stands, for the store.
-saga_checkpoint checkpoint(const saga_instance& s, bool done) {
+saga_checkpoint checkpoint(coordinator_pointer self, const saga_instance& s,
+                           bool done) {
   saga_checkpoint cp;
   cp.key = saga_key(s.req.id, s.cancellation);
   cp.done = done;
@@ -36,6 +37,12 @@ saga_checkpoint checkpoint(const saga_instance& s, bool done) {
   cp.reason = s.reason;
   cp.outcome = s.outcome;
   cp.retry_at = s.retry_at;
+  auto& st = self->state;
+  if (!st.gave_up.empty() || !st.redriving.empty()) {
+    if (auto i = st.gave_up.find(cp.key); i != st.gave_up.end())
+      cp.gave_up = i->second;
+    cp.redrive = st.redriving.count(cp.key) > 0;
+  }
   return cp;
 }
 
@@ -45,11 +52,19 @@ void attach_durable(coordinator_pointer self, saga_instance& s,
                     booking_update& upd, bool done) {
   if (!self->state.opts.durable)
     return;
-  upd.checkpoint = checkpoint(s, done);
+  upd.checkpoint = checkpoint(self, s, done);
   if (s.outbox) {
     upd.events = std::move(*s.outbox);
     s.outbox.reset();
   }
+}
+
+void attach_checkpoint(coordinator_pointer self, saga_instance& s,
+                       booking_update& upd) {
+  if (self->state.opts.durable)
+    attach_durable(self, s, upd);
+  else
+    upd.checkpoint = checkpoint(self, s);
 }
 
 /// Records one history entry, and the outcome status if `status` is set.
@@ -136,16 +151,78 @@ void record(coordinator_pointer self, saga_instance& s,
     next(s);
 }
 
-saga_entry make_entry(const saga_instance& s, saga_step step,
-                      const attempt_result& r) {
+saga_entry make_entry(coordinator_pointer self, const saga_instance& s,
+                      saga_step step, const attempt_result& r) {
   saga_entry e;
   e.step = step;
   e.action = current_action(s);
   e.outcome = r.outcome;
-  e.attempt = s.attempt;
+  e.attempt = s.attempt + attempts_before(self, s);
   e.at = caf::make_timestamp();
   e.error = r.outcome == step_outcome::ok ? std::string{} : r.error;
   return e;
+}
+
+namespace {
+
+/// The entry of the current row of `s` among the steps that gave up, or
+/// null.
+gave_up_step* gave_up_entry(coordinator_pointer self, const saga_instance& s,
+                            std::vector<gave_up_step>** list = nullptr) {
+  auto& st = self->state;
+  if (st.gave_up.empty())
+    return nullptr;
+  auto i = st.gave_up.find(saga_key(s.req.id, s.cancellation));
+  if (i == st.gave_up.end())
+    return nullptr;
+  if (list)
+    *list = &i->second;
+  auto name = to_string(current_row(self, s).step);
+  for (auto& g : i->second)
+    if (g.step == name)
+      return &g;
+  return nullptr;
+}
+
+} // namespace
+
+int32_t attempts_before(coordinator_pointer self, const saga_instance& s) {
+  auto& redriving = self->state.redriving;
+  if (redriving.empty()
+      || redriving.count(saga_key(s.req.id, s.cancellation)) == 0)
+    return 0;
+  auto g = gave_up_entry(self, s);
+  return g != nullptr ? g->attempts : 0;
+}
+
+void note_gave_up(coordinator_pointer self, const saga_instance& s) {
+  auto attempts = s.attempt + attempts_before(self, s);
+  if (auto g = gave_up_entry(self, s)) {
+    g->attempts = attempts;
+    return;
+  }
+  auto& list = self->state.gave_up[saga_key(s.req.id, s.cancellation)];
+  list.push_back({to_string(current_row(self, s).step), attempts});
+  // In table order, whichever order they gave up in.
+  auto& rows = s.table->steps;
+  auto row_of = [&](const gave_up_step& g) {
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (to_string(rows[i].step) == g.step)
+        return i;
+    return rows.size();
+  };
+  std::stable_sort(list.begin(), list.end(),
+                   [&](const gave_up_step& x, const gave_up_step& y) {
+                     return row_of(x) < row_of(y);
+                   });
+}
+
+void note_recovered(coordinator_pointer self, const saga_instance& s) {
+  std::vector<gave_up_step>* list = nullptr;
+  auto g = gave_up_entry(self, s, &list);
+  if (g == nullptr)
+    return;
+  list->erase(list->begin() + (g - list->data()));
 }
 
 /// Counts the outcome `s` just reached and how long it took to get there.
@@ -153,6 +230,9 @@ void count_outcome(coordinator_pointer self, const saga_instance& s) {
   auto& st = self->state.stats;
   auto reason = s.reason.empty() ? std::string{"none"} : s.reason;
   ++st.completed_by[to_string(s.outcome) + "/" + reason];
+  if (!self->state.redriving.empty()
+      && self->state.redriving.count(saga_key(s.req.id, s.cancellation)) > 0)
+    ++st.redrives_by[to_string(s.outcome)];
   auto elapsed = self->clock().now() - s.started;
   observe_duration(st, std::chrono::duration<double>(elapsed).count());
 }
@@ -178,6 +258,8 @@ void set_outcome(coordinator_pointer self, saga_instance& s,
 void resume(coordinator_pointer self, const saga_checkpoint& cp) {
   if (self->state.sagas.contains(saga_ref_from(cp.key)))
     return; // resumed already
+  if (cp.parked())
+    return; // waits for an operator's re-drive
   std::string why;
   auto pos = locate(self->state.opts.tables, cp, why);
   if (!pos) {
@@ -205,6 +287,10 @@ void resume(coordinator_pointer self, const saga_checkpoint& cp) {
     s.outcome_stored = true;
   }
   auto key = cp.key;
+  if (!cp.gave_up.empty())
+    self->state.gave_up[key] = cp.gave_up;
+  if (cp.redrive)
+    self->state.redriving.insert(key);
   // A saga already accepted is never refused: it takes its place whatever
   // the limit.
   self->state.opts.gate->enter();

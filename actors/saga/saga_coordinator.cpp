@@ -78,6 +78,97 @@ void log_repeated(const booking_request& req) {
            {{"booking_id", req.id}, {"correlation_id", req.correlation_id}});
 }
 
+// -- re-driving ---------------------------------------------------------------
+
+/// Starts re-driving `cp`, the parked saga of a compensation_failed
+/// booking, with a place taken for it: its booking goes back to the status
+/// its saga runs under, with the re-drive's first checkpoint, and once that
+/// is stored `rp` (if valid) gets the booking and the first step goes out.
+void start_redrive(coordinator_pointer self, saga_checkpoint cp,
+                   const std::string& correlation_id, booking_promise rp) {
+  auto& st = self->state;
+  auto refuse = [&](std::string why) {
+    give_place(self);
+    log_line(log_level::warn, "re-drive refused",
+             {{"booking_id", cp.req.id}, {"why", why}});
+    if (rp.pending())
+      rp.deliver(
+        make_error(booking_errc::wrong_status, "compensation_failed: " + why));
+  };
+  std::string why;
+  auto pos = locate(st.opts.tables, cp, why);
+  if (!pos)
+    return refuse(why);
+  if (cp.gave_up.empty())
+    return refuse("no step is recorded as having given up");
+  auto& rows = pos->table->steps;
+  std::vector<uint8_t> gave_up;
+  for (auto& g : cp.gave_up) {
+    auto row = find_step_named(*pos->table, g.step);
+    if (row == rows.size())
+      return refuse("step '" + g.step + "' is not in the saga's table");
+    gave_up.push_back(static_cast<uint8_t>(row));
+  }
+  std::sort(gave_up.begin(), gave_up.end());
+  saga_instance s;
+  s.table = pos->table;
+  s.cancellation = cp.cancellation;
+  s.req = std::move(cp.req);
+  if (!correlation_id.empty())
+    s.req.correlation_id = correlation_id;
+  s.amount_cents = cp.amount_cents;
+  s.currency = std::move(cp.currency);
+  s.reason = std::move(cp.reason);
+  if (s.cancellation) {
+    // The step that gave up runs again, and the saga goes on from it.
+    s.phase = saga_phase::forward;
+    s.row = gave_up.front();
+  } else {
+    // The compensations that gave up, the last row first.
+    s.phase = saga_phase::compensating;
+    s.to_compensate = std::move(gave_up);
+  }
+  auto key = saga_key(s.req.id, s.cancellation);
+  st.gave_up[key] = std::move(cp.gave_up);
+  st.redriving.insert(key);
+  auto id = s.req.id;
+  auto& inst = start(self, std::move(s), true, true);
+  auto& def = definition(self, inst);
+  log_line(log_level::info, "saga re-driven",
+           {{"booking_id", id},
+            {"correlation_id", inst.req.correlation_id},
+            {"saga", def.name}});
+  if (!inst.cancellation)
+    emit(self, inst, def.event_on_compensating);
+  booking_update upd;
+  upd.id = id;
+  upd.has_status = true;
+  upd.status = def.running_status;
+  upd.reason = inst.reason;
+  attach_checkpoint(self, inst, upd);
+  auto shard = shard_for(st.peers.bookings, id);
+  self->request(shard, caf::infinite, update_atom::value, std::move(upd))
+    .then(
+      [=](booking_record& updated) mutable {
+        if (rp.pending())
+          rp.deliver(std::move(updated));
+        issue(self, key);
+      },
+      [=](caf::error& e) mutable {
+        log_line(log_level::error, "re-drive not stored",
+                 {{"booking_id", id}, {"error", describe(e)}});
+        auto& st = self->state;
+        if (auto s = st.sagas.find(saga_ref_from(key))) {
+          for (auto& waiter : s->awaiters)
+            waiter.deliver(e);
+          forget_saga(self, saga_ref_from(key));
+        }
+        drop_in_flight(self);
+        if (rp.pending())
+          rp.deliver(std::move(e));
+      });
+}
+
 // -- behavior -----------------------------------------------------------------
 
 saga_coordinator_actor::behavior_type
@@ -93,6 +184,14 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
   self->state.opts = std::move(opts);
   for (auto& cp : recovered)
     resume(self, cp);
+  auto redrive = std::move(self->state.opts.redrive);
+  self->state.opts.redrive.clear();
+  for (auto& cp : redrive) {
+    // Asked for at start: never refused by the limit.
+    self->state.opts.gate->enter();
+    auto correlation_id = cp.req.correlation_id;
+    start_redrive(self, std::move(cp), correlation_id, {});
+  }
   return {
     [=](create_atom, booking_request& req) -> caf::result<booking_record> {
       auto& st = self->state;
@@ -305,6 +404,60 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
                   --st.started_on[&st.opts.tables.current(true)];
                   drop_in_flight(self);
                   rp.deliver(std::move(e));
+                });
+          },
+          fail_start);
+      return rp;
+    },
+    [=](redrive_atom, const std::string& id,
+        const std::string& correlation_id) -> caf::result<booking_record> {
+      auto& st = self->state;
+      for (auto cancellation : {false, true})
+        if (auto s = st.sagas.find(make_saga_ref(id, cancellation)))
+          return make_error(booking_errc::wrong_status,
+                            to_string(current_status(self, *s)));
+      if (auto refusal = take_place(self))
+        return refusal;
+      ++st.starting;
+      auto rp = self->make_response_promise<booking_record>();
+      auto fail_start = [=](caf::error& e) mutable {
+        drop_start(self);
+        rp.deliver(std::move(e));
+      };
+      auto shard = shard_for(st.peers.bookings, id);
+      auto timeout = st.opts.lookup_timeout;
+      self->request(shard, timeout, caf::get_atom::value, id)
+        .then(
+          [=](booking_record& rec) mutable {
+            if (rec.status != booking_status::compensation_failed) {
+              drop_start(self);
+              rp.deliver(
+                make_error(booking_errc::wrong_status, to_string(rec.status)));
+              return;
+            }
+            self
+              ->request(shard, timeout, caf::get_atom::value, saga_atom::value,
+                        id)
+              .then(
+                [=](saga_checkpoint& cp) mutable {
+                  auto& st = self->state;
+                  --st.starting;
+                  if (st.sagas.contains(make_saga_ref(id, false))
+                      || st.sagas.contains(make_saga_ref(id, true))) {
+                    // Another re-drive won the race.
+                    give_place(self);
+                    rp.deliver(make_error(booking_errc::wrong_status,
+                                          "being re-driven"));
+                    return;
+                  }
+                  start_redrive(self, std::move(cp), correlation_id, rp);
+                },
+                [=](caf::error& e) mutable {
+                  if (is(e, booking_errc::not_found))
+                    e = make_error(booking_errc::wrong_status,
+                                   "compensation_failed: no record of the "
+                                   "steps that gave up");
+                  fail_start(e);
                 });
           },
           fail_start);

@@ -62,6 +62,13 @@ using saga_coordinator_actor = caf::typed_actor<
   // in status cancelling; a cancelled or cancelling booking is returned as
   // is; any other status fails with wrong_status.
   caf::replies_to<cancel_atom, std::string, std::string>::with<booking_record>,
+  // Re-drives a compensation_failed booking (second argument: the
+  // correlation id of the request): the steps that gave up run again, with
+  // fresh retry budgets, their attempts numbered on in the history. Answers
+  // with the booking in the status its saga runs under (pending, or
+  // cancelling) once that is stored. Fails with not_found, wrong_status (any
+  // other status, or no record of the steps that gave up) or overloaded.
+  caf::replies_to<redrive_atom, std::string, std::string>::with<booking_record>,
   // Counters and metrics of this coordinator.
   caf::replies_to<caf::get_atom>::with<saga_stats>,
   // Internal: a retry timer fired (saga key, attempt epoch).
@@ -100,6 +107,9 @@ struct coordinator_options {
   /// Sagas an earlier run left unfinished; resumed at start, unless their
   /// checkpoint cannot be placed in `tables` (then logged and left alone).
   std::vector<saga_checkpoint> recovered;
+  /// Sagas that ended in compensation_failed, parked in the store, to
+  /// re-drive at start (`--redrive-all`).
+  std::vector<saga_checkpoint> redrive;
 };
 
 /// Where a checkpoint stands in a table: its row and the rows to

@@ -15,6 +15,11 @@ void forget_saga(coordinator_pointer self, saga_ref ref) {
   if (auto s = st.sagas.find(ref)) {
     if (auto i = st.calls.find(s->epoch); i != st.calls.end() && i->second == s)
       st.calls.erase(i);
+    if (!st.gave_up.empty() || !st.redriving.empty()) {
+      auto key = saga_key(s->req.id, s->cancellation);
+      st.gave_up.erase(key);
+      st.redriving.erase(key);
+    }
     st.sagas.erase(ref);
   }
 }
@@ -245,14 +250,22 @@ void finish(coordinator_pointer self, const std::string& key) {
 void complete(coordinator_pointer self, const std::string& key,
               saga_instance& s) {
   s.phase = saga_phase::done;
-  if (self->state.opts.durable) {
-    // The saga's row goes, with any event still pending.
-    auto& peers = self->state.peers;
+  auto& peers = self->state.peers;
+  // A saga that ended in compensation_failed is parked: its checkpoint
+  // stays, with the steps that gave up, for a re-drive (in memory too).
+  // Any other saga's row goes, with any event still pending.
+  auto parked = s.outcome == booking_status::compensation_failed;
+  if (parked || self->state.opts.durable) {
     booking_update upd;
     upd.id = s.req.id;
-    attach_durable(self, s, upd, true);
+    if (parked)
+      attach_checkpoint(self, s, upd);
+    else
+      attach_durable(self, s, upd, true);
     self->send(shard_for(peers.bookings, s.req.id), record_atom::value,
                std::move(upd));
+  }
+  if (self->state.opts.durable) {
     // The participants may forget the booking: the store keeps what they
     // wrote of it (every call of the saga has been answered, so each
     // wrote before this goes out) and gives it back if it is worked on
@@ -418,9 +431,10 @@ void on_forward_result(coordinator_pointer self, const std::string& key,
                        saga_instance& s, attempt_result r) {
   auto& def = definition(self, s);
   auto& row = def.steps[s.row];
-  auto entry = make_entry(s, row.step, r);
+  auto entry = make_entry(self, s, row.step, r);
   auto past_pivot = s.outcome != booking_status::pending;
   if (r.outcome == step_outcome::ok) {
+    note_recovered(self, s);
     if (row.compensation != saga_command::none)
       s.to_compensate.push_back(static_cast<uint8_t>(s.row));
     // Before the status change, so the event carries the status before it
@@ -472,13 +486,17 @@ void on_forward_result(coordinator_pointer self, const std::string& key,
   // idempotent, so undoing what never happened is harmless).
   if (uncertain && row.compensation != saga_command::none)
     s.to_compensate.push_back(static_cast<uint8_t>(s.row));
+  // In a table where nothing is undone (a cancellation), the step that
+  // gave up is what an operator re-drives.
+  if (def.failure_status == booking_status::compensation_failed)
+    note_gave_up(self, s);
   fail(self, key, s, reason, std::move(entry));
 }
 
 void on_query_result(coordinator_pointer self, const std::string& key,
                      saga_instance& s, attempt_result r) {
   auto& row = current_row(self, s);
-  auto entry = make_entry(s, row.step, r);
+  auto entry = make_entry(self, s, row.step, r);
   if (r.outcome != step_outcome::ok && s.attempt < row.retry.max_attempts) {
     retry_later(self, key, s, std::move(entry));
     return;
@@ -489,19 +507,22 @@ void on_query_result(coordinator_pointer self, const std::string& key,
   // authorization still on its way to the gateway.
   if (row.compensation != saga_command::none)
     s.to_compensate.push_back(static_cast<uint8_t>(s.row));
+  if (definition(self, s).failure_status == booking_status::compensation_failed)
+    note_gave_up(self, s);
   fail(self, key, s, "timeout", std::move(entry));
 }
 
 void on_compensation_result(coordinator_pointer self, const std::string& key,
                             saga_instance& s, attempt_result r) {
   auto& row = current_row(self, s);
-  auto entry = make_entry(s, row.step, r);
+  auto entry = make_entry(self, s, row.step, r);
   if (r.outcome != step_outcome::ok
       && s.attempt < row.compensation_retry.max_attempts) {
     retry_later(self, key, s, std::move(entry));
     return;
   }
   if (r.outcome == step_outcome::ok) {
+    note_recovered(self, s);
     // Counted once per step undone, when it succeeds: not per attempt.
     auto& st = self->state.stats;
     ++st.compensations;
@@ -511,6 +532,7 @@ void on_compensation_result(coordinator_pointer self, const std::string& key,
     // Out of retries: leave this one for an operator, but still undo the
     // other steps, so as little as possible stays taken.
     s.compensation_failed = true;
+    note_gave_up(self, s);
     log_line(log_level::error, "compensation failed",
              {{"booking_id", s.req.id},
               {"correlation_id", s.req.correlation_id},
@@ -531,7 +553,7 @@ void on_compensation_result(coordinator_pointer self, const std::string& key,
 void on_final_result(coordinator_pointer self, const std::string& key,
                      saga_instance& s, attempt_result r) {
   auto& row = current_row(self, s);
-  auto entry = make_entry(s, row.step, r);
+  auto entry = make_entry(self, s, row.step, r);
   if (r.outcome != step_outcome::ok && s.attempt < row.retry.max_attempts) {
     retry_later(self, key, s, std::move(entry));
     return;

@@ -56,6 +56,14 @@ memory_booking_repository::find(const std::string& id) const {
   return i->rec;
 }
 
+caf::optional<booking_status>
+memory_booking_repository::status_of(const std::string& id) const {
+  auto i = records_.find(id);
+  if (i == records_.end())
+    return caf::none;
+  return i->rec.status;
+}
+
 bool memory_booking_repository::contains(const std::string& id) const {
   return records_.count(id) > 0;
 }

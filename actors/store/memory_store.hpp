@@ -23,6 +23,7 @@ namespace booking {
 class memory_booking_repository : public booking_repository {
 public:
   caf::expected<booking_record> insert(booking_record rec) override;
+  caf::optional<booking_status> status_of(const std::string& id) const override;
   caf::expected<booking_record> apply(const booking_update& upd,
                                       caf::timestamp now) override;
   caf::optional<booking_record> find(const std::string& id) const override;

@@ -40,6 +40,10 @@ public:
   /// True if the booking is held here.
   virtual bool contains(const std::string& id) const = 0;
 
+  /// The status of a booking held here.
+  virtual caf::optional<booking_status>
+  status_of(const std::string& id) const = 0;
+
   /// Forgets a booking (a durable store still holds it).
   virtual void erase(const std::string& id) = 0;
 

@@ -204,6 +204,24 @@ ALTER TABLE sagas DROP COLUMN step_row;
 ALTER TABLE sagas ADD COLUMN req_reply_to TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN reply_to TEXT NOT NULL DEFAULT '';
 )sql",
+    // A saga that ends in compensation_failed keeps its row (phase 4,
+    // "done"), with the steps that gave up and their attempts
+    // ("step:attempts,..."), until an operator re-drives it; a re-drive's
+    // rows say so. Start-up does not load the parked ones.
+    //
+    // The bookings per status are counted as they change, in the same
+    // transactions, so the summary never scans the table; the count of the
+    // bookings written so far is taken here, once.
+    R"sql(
+ALTER TABLE sagas ADD COLUMN gave_up TEXT NOT NULL DEFAULT '';
+ALTER TABLE sagas ADD COLUMN redrive INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE booking_counts (
+  status TEXT PRIMARY KEY,
+  n INTEGER NOT NULL
+);
+INSERT INTO booking_counts (status, n)
+  SELECT status, COUNT(*) FROM bookings GROUP BY status;
+)sql",
   };
   return scripts;
 }
@@ -360,6 +378,37 @@ std::string join(const std::vector<std::string>& xs) {
   return result;
 }
 
+/// Steps that gave up, as "step:attempts", comma-separated.
+std::string join(const std::vector<gave_up_step>& xs) {
+  std::string result;
+  for (auto& x : xs) {
+    if (!result.empty())
+      result += ',';
+    result += x.step + ':' + std::to_string(x.attempts);
+  }
+  return result;
+}
+
+bool split(const std::string& text, std::vector<std::string>& xs);
+
+bool split(const std::string& text, std::vector<gave_up_step>& xs) {
+  std::vector<std::string> items;
+  if (!split(text, items))
+    return false;
+  xs.clear();
+  for (auto& item : items) {
+    auto colon = item.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == item.size())
+      return false;
+    auto digits = item.substr(colon + 1);
+    if (digits.size() > 9
+        || digits.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    xs.push_back({item.substr(0, colon), std::stoi(digits)});
+  }
+  return true;
+}
+
 bool split(const std::string& text, std::vector<std::string>& xs) {
   xs.clear();
   if (text.empty())
@@ -454,6 +503,7 @@ struct sqlite_store::impl {
   statement append_history;
   statement put_saga;
   statement delete_saga;
+  statement add_count;
   statement append_event;
   statement put_tour;
   statement delete_departures;
@@ -566,6 +616,11 @@ struct sqlite_store::impl {
   caf::error
   read_bookings(std::vector<booking_record>& out, const std::string& selection,
                 const std::vector<std::variant<std::string, int64_t>>& xs);
+  /// Appends the saga checkpoints that `where` (an SQL clause, its `?`
+  /// bound to `xs`) selects.
+  caf::error
+  read_sagas(std::vector<saga_checkpoint>& out, const std::string& where,
+             const std::vector<std::variant<std::string, int64_t>>& xs);
   /// Appends the holds, payments and notifications of the bookings the
   /// queries select (with `everything`, each kind by its own query, else
   /// all by `holds_of`), their `?` bound to `xs`.
@@ -668,9 +723,12 @@ caf::error sqlite_store::impl::prepare_write_path() {
      "req_customer_phone, req_payment_token, req_correlation_id, "
      "req_reply_to, amount_cents, currency, table_version, phase, step, "
      "attempt, to_compensate, compensation_failed, reason, outcome, "
-     "retry_at) VALUES "
-     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+     "retry_at, gave_up, redrive) VALUES "
+     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+     "?, ?)"},
     {&delete_saga, "DELETE FROM sagas WHERE key = ?"},
+    {&add_count, "INSERT INTO booking_counts (status, n) VALUES (?, ?) "
+                 "ON CONFLICT (status) DO UPDATE SET n = n + excluded.n"},
     {&append_event,
      "INSERT INTO outbox (id, type, time, correlation_id, booking_id, "
      "tour_id, date, seats, amount_cents, currency, customer_email, status, "
@@ -749,11 +807,17 @@ int sqlite_store::impl::apply(const store_batch& b,
                r.payment_token, r.correlation_id, r.reply_to, x.amount_cents,
                x.currency, version_text(x.version), x.phase, x.step, x.attempt,
                join(x.to_compensate), x.compensation_failed, x.reason,
-               x.outcome, x.retry_at);
+               x.outcome, x.retry_at, join(x.gave_up), x.redrive);
     }
     if (rc != SQLITE_OK)
       return rc;
   }
+  for (size_t i = 0; i < b.status_deltas.size(); ++i)
+    if (b.status_deltas[i] != 0
+        && (rc = run(add_count.get(), static_cast<booking_status>(i),
+                     b.status_deltas[i]))
+             != SQLITE_OK)
+      return rc;
   for (auto& x : b.events) {
     if ((rc = run(append_event.get(), x.id, x.type, x.time, x.correlation_id,
                   x.booking_id, x.tour_id, x.date, x.seats, x.amount_cents,
@@ -952,6 +1016,43 @@ caf::error sqlite_store::impl::each_row_of(const std::string& sql,
   return rc == SQLITE_DONE ? caf::error{} : fail(rc);
 }
 
+caf::error sqlite_store::impl::read_sagas(std::vector<saga_checkpoint>& out,
+                                          const std::string& where,
+                                          const std::vector<sql_value>& xs) {
+  std::string bad_value;
+  auto err = each_row_of(
+    "SELECT key, cancellation, req_id, req_tour_id, req_date, req_seats, "
+    "req_customer_name, req_customer_email, req_customer_phone, "
+    "req_payment_token, req_correlation_id, req_reply_to, amount_cents, "
+    "currency, table_version, phase, step, attempt, to_compensate, "
+    "compensation_failed, reason, outcome, retry_at, gave_up, redrive "
+    "FROM sagas "
+      + where,
+    xs, [&](row_reader& r) {
+      auto& x = out.emplace_back();
+      auto& q = x.req;
+      std::string version;
+      std::string list;
+      std::string gave_up;
+      r(x.key, x.cancellation, q.id, q.tour_id, q.date, q.seats, q.cust.name,
+        q.cust.email, q.cust.phone, q.payment_token, q.correlation_id,
+        q.reply_to, x.amount_cents, x.currency, version, x.phase, x.step,
+        x.attempt, list, x.compensation_failed, x.reason, x.outcome, x.retry_at,
+        gave_up, x.redrive);
+      if (bad_value.empty() && !parse_version(version, x.version))
+        bad_value = "'" + version + "' in column table_version";
+      if (bad_value.empty() && !split(list, x.to_compensate))
+        bad_value = "'" + list + "' in column to_compensate";
+      if (bad_value.empty() && !split(gave_up, x.gave_up))
+        bad_value = "'" + gave_up + "' in column gave_up";
+    });
+  if (err)
+    return err;
+  if (!bad_value.empty())
+    return fail("cannot read the stored data: unknown value " + bad_value);
+  return caf::none;
+}
+
 caf::error sqlite_store::impl::read_bookings(std::vector<booking_record>& out,
                                              const std::string& selection,
                                              const std::vector<sql_value>& xs) {
@@ -1036,34 +1137,19 @@ caf::expected<stored_state> sqlite_store::load(load_scope scope) {
                                             : "SELECT req_id FROM sagas",
                                  {}))
     return err;
+  // The parked sagas of compensation_failed bookings wait for a re-drive.
+  if (auto err = d.read_sagas(st.sagas, "WHERE phase <> 4 ORDER BY key", {}))
+    return err;
   caf::error err;
-  std::string bad_value;
-  err = d.each_row(
-    "SELECT key, cancellation, req_id, req_tour_id, req_date, req_seats, "
-    "req_customer_name, req_customer_email, req_customer_phone, "
-    "req_payment_token, req_correlation_id, req_reply_to, amount_cents, "
-    "currency, table_version, phase, step, attempt, to_compensate, "
-    "compensation_failed, "
-    "reason, outcome, retry_at FROM sagas ORDER BY key",
-    [&](row_reader& r) {
-      auto& x = st.sagas.emplace_back();
-      auto& q = x.req;
-      std::string version;
-      std::string list;
-      r(x.key, x.cancellation, q.id, q.tour_id, q.date, q.seats, q.cust.name,
-        q.cust.email, q.cust.phone, q.payment_token, q.correlation_id,
-        q.reply_to, x.amount_cents, x.currency, version, x.phase, x.step,
-        x.attempt, list, x.compensation_failed, x.reason, x.outcome,
-        x.retry_at);
-      if (bad_value.empty() && !parse_version(version, x.version))
-        bad_value = "'" + version + "' in column table_version";
-      if (bad_value.empty() && !split(list, x.to_compensate))
-        bad_value = "'" + list + "' in column to_compensate";
-    });
+  st.status_counts.assign(6, 0);
+  err = d.each_row("SELECT status, n FROM booking_counts", [&](row_reader& r) {
+    booking_status status = booking_status::pending;
+    int64_t n = 0;
+    r(status, n);
+    st.status_counts[static_cast<size_t>(status)] = n;
+  });
   if (err)
     return err;
-  if (!bad_value.empty())
-    return d.fail("cannot read the stored data: unknown value " + bad_value);
   // The outbox stays in the table: the store actor reads it as the
   // publisher asks for more.
   err = d.each_row("SELECT COUNT(*) FROM outbox",
@@ -1130,6 +1216,25 @@ caf::expected<booking_parts> sqlite_store::read_parts(const std::string& id) {
   if (err)
     return err;
   return parts;
+}
+
+caf::expected<saga_checkpoint>
+sqlite_store::read_parked(const std::string& booking_id) {
+  std::vector<saga_checkpoint> found;
+  if (auto err = impl_->read_sagas(found, "WHERE key IN (?, ?) AND phase = 4",
+                                   {sql_value{booking_id},
+                                    sql_value{booking_id + "#cancel"}}))
+    return err;
+  if (found.empty())
+    return make_error(booking_errc::not_found, booking_id);
+  return std::move(found.front());
+}
+
+caf::expected<std::vector<saga_checkpoint>> sqlite_store::load_parked() {
+  std::vector<saga_checkpoint> found;
+  if (auto err = impl_->read_sagas(found, "WHERE phase = 4 ORDER BY key", {}))
+    return err;
+  return found;
 }
 
 caf::expected<notification_record>

@@ -59,6 +59,14 @@ public:
   /// has none).
   caf::expected<booking_parts> read_parts(const std::string& id);
 
+  /// The parked saga (see `saga_checkpoint::parked`) of a
+  /// compensation_failed booking, its own or its cancellation's; fails with
+  /// `not_found`.
+  caf::expected<saga_checkpoint> read_parked(const std::string& booking_id);
+
+  /// Every parked saga, by key.
+  caf::expected<std::vector<saga_checkpoint>> load_parked();
+
   /// One notification by id; fails with `not_found`.
   caf::expected<notification_record> read_notification(const std::string& id);
 

@@ -123,6 +123,11 @@ store_batch fold(std::vector<store_batch>& batches) {
                                       b.keys_expire_before);
     out.published.insert(out.published.end(), b.published.begin(),
                          b.published.end());
+    if (!b.status_deltas.empty()) {
+      out.status_deltas.resize(b.status_deltas.size());
+      for (size_t i = 0; i < b.status_deltas.size(); ++i)
+        out.status_deltas[i] += b.status_deltas[i];
+    }
   }
   auto none = [](std::string) {};
   bookings.each([&](booking_record x) { out.bookings.push_back(std::move(x)); },
@@ -354,6 +359,9 @@ void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
   auto on_list = [&](list_atom, booking_filter& filter) {
     queue_read([filter](sqlite_store& db) { return db.list_bookings(filter); });
   };
+  auto on_parked = [&](caf::get_atom, saga_atom, std::string& id) {
+    queue_read([id](sqlite_store& db) { return db.read_parked(id); });
+  };
   auto on_parts = [&](caf::get_atom, parts_atom, std::string& id) {
     queue_read([id](sqlite_store& db) { return db.read_parts(id); });
   };
@@ -372,9 +380,10 @@ void store_impl(caf::blocking_actor* self, std::shared_ptr<sqlite_store> db,
   // The behaviors are built once, not per message: one waits for good, one
   // up to `wait`.
   auto make = [&](auto... wait) {
-    return caf::behavior{on_persist, on_batch,    on_published, on_sink,
-                         on_get,     on_list,     on_parts,     on_notice,
-                         on_notices, on_snapshot, on_exit,      wait...};
+    return caf::behavior{on_persist, on_batch,   on_published, on_sink,
+                         on_get,     on_list,    on_parked,    on_parts,
+                         on_notice,  on_notices, on_snapshot,  on_exit,
+                         wait...};
   };
   auto forever = make();
   auto now = make(caf::after(std::chrono::milliseconds(0)) >> [] {});

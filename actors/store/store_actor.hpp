@@ -66,6 +66,9 @@ using store_actor = caf::typed_actor<
   caf::replies_to<caf::get_atom, std::string>::with<booking_record>,
   // The bookings matching a filter, ordered by id.
   caf::replies_to<list_atom, booking_filter>::with<std::vector<booking_record>>,
+  // The parked saga of a compensation_failed booking, by booking id (fails
+  // with not_found).
+  caf::replies_to<caf::get_atom, saga_atom, std::string>::with<saga_checkpoint>,
   // The hold, payment and notifications of one booking.
   caf::replies_to<caf::get_atom, parts_atom, std::string>::with<booking_parts>,
   // One notification by id (fails with not_found).

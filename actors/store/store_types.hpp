@@ -91,12 +91,15 @@ struct store_batch {
   caf::timestamp keys_expire_before;
   /// Outbox entries the broker confirmed: deleted.
   std::vector<int64_t> published;
+  /// Changes of the number of bookings per status, indexed by
+  /// `booking_status` (empty: none), added to the stored counts.
+  std::vector<int64_t> status_deltas;
 
   bool empty() const {
     return bookings.empty() && history.empty() && sagas.empty()
            && events.empty() && tours.empty() && counts.empty() && holds.empty()
            && released.empty() && payments.empty() && notifications.empty()
-           && keys.empty() && published.empty()
+           && keys.empty() && published.empty() && status_deltas.empty()
            && keys_expire_before.time_since_epoch().count() == 0;
   }
 };
@@ -105,7 +108,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_batch& x) {
   return f(caf::meta::type_name("store_batch"), x.bookings, x.history, x.sagas,
            x.events, x.tours, x.counts, x.holds, x.released, x.payments,
-           x.notifications, x.keys, x.keys_expire_before, x.published);
+           x.notifications, x.keys, x.keys_expire_before, x.published,
+           x.status_deltas);
 }
 
 /// What the store holds, as loaded at start (see `load_scope`): the
@@ -125,13 +129,15 @@ struct stored_state {
   std::vector<payment_row> payments;
   std::vector<notification_record> notifications;
   std::vector<idempotency_entry> keys;
+  /// Bookings per status, indexed by `booking_status`, over the whole file.
+  std::vector<int64_t> status_counts;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stored_state& x) {
   return f(caf::meta::type_name("stored_state"), x.bookings, x.sagas,
            x.outbox_events, x.tours, x.counts, x.holds, x.payments,
-           x.notifications, x.keys);
+           x.notifications, x.keys, x.status_counts);
 }
 
 /// What the participants keep of one booking, as the store holds it: read

@@ -106,6 +106,8 @@ saga_checkpoint sample_checkpoint() {
   x.reason = "payment_error";
   x.outcome = booking_status::compensation_failed;
   x.retry_at = at(1764581699000000004);
+  x.gave_up = {{"refund_payment", 8}};
+  x.redrive = true;
   return x;
 }
 
@@ -231,6 +233,8 @@ CAF_TEST(every message struct survives a round trip) {
   check_round_trip(
     booking_filter{"failed", "lisbon-food", "ana@example.com", "b-0", 20});
   check_round_trip(booking_page{{sample_record()}, "b-1"});
+  check_round_trip(booking_summary{{{"pending", 2}, {"confirmed", 40}}});
+  check_round_trip(gave_up_step{"release_seats", 12});
   check_round_trip(departure{"2026-12-01", 12});
   check_round_trip(sample_tour());
   check_round_trip(sample_hold());

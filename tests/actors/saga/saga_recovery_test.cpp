@@ -71,6 +71,10 @@ hold_compensating(holding_shard_actor::stateful_pointer<holding_state> self,
       auto& dest = shard_for(shards, id);
       return self->delegate(dest, a, std::move(id));
     },
+    [=](caf::get_atom a, saga_atom b, std::string& id) {
+      auto& dest = shard_for(shards, id);
+      return self->delegate(dest, a, b, std::move(id));
+    },
     [=](list_atom a, booking_filter& filter) {
       return self->delegate(shards.front(), a, std::move(filter));
     },

@@ -118,6 +118,8 @@ saga_checkpoint make_saga(const std::string& key) {
   x.reason = "payment_error";
   x.outcome = booking_status::compensation_failed;
   x.retry_at = at(1714566999000000007);
+  x.gave_up = {{"refund_payment", 8}, {"release_seats", 12}};
+  x.redrive = true;
   return x;
 }
 
@@ -615,6 +617,88 @@ CAF_TEST(start up loads only what unfinished sagas work on) {
   CAF_CHECK_EQUAL((*notes)[0].id, "n2");
 }
 
+CAF_TEST(a parked saga stays out of start - up and reads back by booking id) {
+  auto path = file("parked.db");
+  auto db = open(path);
+  auto parked = make_saga("b9#cancel");
+  parked.phase = saga_phase_done;
+  parked.step.clear();
+  parked.redrive = false;
+  CAF_REQUIRE(parked.parked());
+  auto running = make_saga("b8");
+  store_batch a;
+  a.sagas = {parked, running};
+  write(*db, a);
+  auto st = load(*db, load_scope::unfinished);
+  CAF_REQUIRE_EQUAL(st.sagas.size(), 1u);
+  CAF_CHECK_EQUAL(st.sagas[0].key, "b8");
+  auto back = db->read_parked("b9");
+  CAF_REQUIRE(back);
+  CAF_CHECK_EQUAL(caf::deep_to_string(*back), caf::deep_to_string(parked));
+  CAF_REQUIRE_EQUAL(back->gave_up.size(), 2u);
+  CAF_CHECK_EQUAL(back->gave_up[1].step, "release_seats");
+  CAF_CHECK_EQUAL(back->gave_up[1].attempts, 12);
+  CAF_CHECK(!db->read_parked("b8"));
+  auto missing = db->read_parked("nope");
+  CAF_REQUIRE(!missing);
+  CAF_CHECK(is(missing.error(), booking_errc::not_found));
+  auto all = db->load_parked();
+  CAF_REQUIRE(all);
+  CAF_REQUIRE_EQUAL(all->size(), 1u);
+  CAF_CHECK_EQUAL((*all)[0].key, "b9#cancel");
+  // A re-drive's first checkpoint replaces it: nothing is parked then.
+  store_batch b;
+  auto redriving = parked;
+  redriving.phase = 0;
+  redriving.step = "refund_payment";
+  redriving.redrive = true;
+  b.sagas = {redriving};
+  write(*db, b);
+  CAF_CHECK(!db->read_parked("b9"));
+  CAF_CHECK_EQUAL(load(*db, load_scope::unfinished).sagas.size(), 2u);
+}
+
+CAF_TEST(bookings are counted by status as they change) {
+  auto path = file("counts.db");
+  {
+    auto db = open(path);
+    store_batch a;
+    a.status_deltas = {2, 0, 0, 0, 0, 0};
+    store_batch b;
+    b.status_deltas = {-1, 1, 0, 0, 0, 0};
+    store_batch c;
+    c.status_deltas = {0, -1, 0, 0, 0, 1};
+    write(*db, a);
+    write(*db, b);
+    write(*db, c);
+    auto st = load(*db, load_scope::unfinished);
+    CAF_CHECK_EQUAL(st.status_counts, (std::vector<int64_t>{1, 0, 0, 0, 0, 1}));
+  }
+  // Reopened, the counts are there.
+  auto db = open(path);
+  CAF_CHECK_EQUAL(load(*db, load_scope::unfinished).status_counts,
+                  (std::vector<int64_t>{1, 0, 0, 0, 0, 1}));
+}
+
+CAF_TEST(a store of schema 4 counts the bookings it holds by status) {
+  auto path = file("four.db");
+  {
+    auto db = open(path);
+    store_batch a;
+    auto b3 = make_booking("b3", 3);
+    b3.status = booking_status::confirmed;
+    a.bookings = {make_booking("b1", 1), make_booking("b2", 2), b3};
+    write(*db, a);
+  }
+  for (auto sql : {"ALTER TABLE sagas DROP COLUMN gave_up",
+                   "ALTER TABLE sagas DROP COLUMN redrive",
+                   "DROP TABLE booking_counts", "PRAGMA user_version=4"})
+    raw(path, sql);
+  auto db = open(path);
+  CAF_CHECK_EQUAL(load(*db, load_scope::unfinished).status_counts,
+                  (std::vector<int64_t>{0, 1, 0, 2, 0, 0}));
+}
+
 CAF_TEST(a store of schema 3 opens with no reply queues) {
   auto path = file("three.db");
   {
@@ -625,7 +709,9 @@ CAF_TEST(a store of schema 3 opens with no reply queues) {
     write(*db, a);
   }
   for (auto sql :
-       {"ALTER TABLE sagas DROP COLUMN req_reply_to",
+       {"ALTER TABLE sagas DROP COLUMN gave_up",
+        "ALTER TABLE sagas DROP COLUMN redrive", "DROP TABLE booking_counts",
+        "ALTER TABLE sagas DROP COLUMN req_reply_to",
         "ALTER TABLE outbox DROP COLUMN reply_to", "PRAGMA user_version=3"})
     raw(path, sql);
   auto db = open(path);
@@ -656,7 +742,9 @@ CAF_TEST(a store of schema 1 gets its seat counts from its holds) {
   // What a build of schema 1 left: no counts, no read indexes, saga rows
   // by index.
   for (auto sql :
-       {"DROP INDEX booking_history_by_booking",
+       {"ALTER TABLE sagas DROP COLUMN gave_up",
+        "ALTER TABLE sagas DROP COLUMN redrive", "DROP TABLE booking_counts",
+        "DROP INDEX booking_history_by_booking",
         "DROP INDEX notifications_by_booking",
         "ALTER TABLE departures DROP COLUMN held",
         "ALTER TABLE departures DROP COLUMN sold",
@@ -727,7 +815,9 @@ CAF_TEST(a saga row whose index no table had maps to no step) {
     write(*db, a);
   }
   for (auto sql :
-       {"ALTER TABLE sagas DROP COLUMN table_version",
+       {"ALTER TABLE sagas DROP COLUMN gave_up",
+        "ALTER TABLE sagas DROP COLUMN redrive", "DROP TABLE booking_counts",
+        "ALTER TABLE sagas DROP COLUMN table_version",
         "ALTER TABLE sagas DROP COLUMN step",
         "ALTER TABLE sagas ADD COLUMN step_row INTEGER NOT NULL "
         "DEFAULT 0",
