@@ -123,7 +123,7 @@ caf::expected<bool> send(notification_pointer self,
       if (st.store)
         b.notifications.push_back(std::move(sent));
       persist_later(self, st.store, std::move(b));
-      return true;
+      return false;
     }
     case claim::busy:
       return make_error(booking_errc::notification_error,

@@ -23,8 +23,9 @@ namespace booking {
 
 /// Interface of a notification worker (and of the pool in front of them).
 using notification_actor = caf::typed_actor<
-  // True once the notification is delivered (now or before); the record
-  // stays with the worker.
+  // Answers once the notification is delivered: true if it was delivered
+  // now, false if it had been before (nothing was sent); the record stays
+  // with the worker.
   caf::replies_to<send_atom, notification_request>::with<bool>,
   // One notification by id (fails with not_found).
   caf::replies_to<caf::get_atom, std::string>::with<notification_record>,

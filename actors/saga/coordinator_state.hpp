@@ -63,6 +63,9 @@ struct attempt_result {
   std::string error;
   /// Failure reason this result implies, if it ends the saga.
   std::string reason;
+  /// Ok, but done before: nothing happened now (a notification already
+  /// sent), so the row's event is not emitted again.
+  bool repeated = false;
 };
 
 using booking_promise = caf::typed_response_promise<booking_record>;

@@ -230,7 +230,13 @@ void dispatch(coordinator_pointer self, const saga_instance& s,
       self
         ->request(peers.notification, caf::infinite, send_atom::value,
                   std::move(req))
-        .then(on_reply<bool>(done), on_error(done));
+        .then(
+          [done](bool now) {
+            attempt_result r;
+            r.repeated = !now;
+            done(std::move(r));
+          },
+          on_error(done));
       return;
     }
   }
@@ -439,7 +445,8 @@ void on_forward_result(coordinator_pointer self, const std::string& key,
       s.to_compensate.push_back(static_cast<uint8_t>(s.row));
     // Before the status change, so the event carries the status before it
     // (payment.captured is `pending`, booking.confirmed `confirmed`).
-    emit_success(self, s, row);
+    if (!r.repeated)
+      emit_success(self, s, row);
     // Moved on before recording, so the checkpoint names the next row.
     ++s.row;
     s.attempt = 1;
@@ -559,7 +566,7 @@ void on_final_result(coordinator_pointer self, const std::string& key,
     return;
   }
   record(self, s, std::move(entry), caf::none);
-  if (r.outcome == step_outcome::ok)
+  if (r.outcome == step_outcome::ok && !r.repeated)
     emit_success(self, s, row);
   else
     log_line(log_level::warn, "final saga step gave up",
