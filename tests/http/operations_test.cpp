@@ -14,9 +14,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> all_statuses{
-  "pending",   "confirmed", "failed", "cancelling",
-  "cancelled", "compensation_failed"};
+const std::vector<std::string> all_statuses{"pending",   "confirmed",
+                                            "failed",    "cancelling",
+                                            "cancelled", "compensation_failed"};
 
 struct fixture : api_fixture {
   std::string dir;
@@ -129,7 +129,7 @@ struct fixture : api_fixture {
 
 CAF_TEST_FIXTURE_SCOPE(http_operations, fixture)
 
-CAF_TEST(a re-drive runs the steps that gave up and answers 202 then failed) {
+CAF_TEST(a redrive runs the steps that gave up and answers 202 then failed) {
   cfg.faults.payment_timeout_rate = 1.0;
   boot();
   auto id = book_stuck();
@@ -161,7 +161,7 @@ CAF_TEST(a re-drive runs the steps that gave up and answers 202 then failed) {
   CAF_CHECK(invariants_hold({id}));
 }
 
-CAF_TEST(a re-drive with a wait answers 200 with the outcome) {
+CAF_TEST(a redrive with a wait answers 200 with the outcome) {
   cfg.faults.payment_timeout_rate = 1.0;
   boot();
   auto id = book_stuck();
@@ -173,7 +173,7 @@ CAF_TEST(a re-drive with a wait answers 200 with the outcome) {
   CAF_CHECK(invariants_hold({id}));
 }
 
-CAF_TEST(a re-driven cancellation ends cancelled) {
+CAF_TEST(a redriven cancellation ends cancelled) {
   boot();
   booking_args a;
   a.token = "tok_refund_fail";
@@ -196,7 +196,7 @@ CAF_TEST(a re-driven cancellation ends cancelled) {
   CAF_CHECK(invariants_hold({id}));
 }
 
-CAF_TEST(a re-drive of any other status is 409 and of an unknown id 404) {
+CAF_TEST(a redrive of any other status is 409 and of an unknown id 404) {
   boot();
   auto id = str(book_wait({}).json(), "id");
   CAF_REQUIRE(!id.empty());
@@ -211,7 +211,7 @@ CAF_TEST(a re-drive of any other status is 409 and of an unknown id 404) {
   CAF_CHECK_EQUAL(str(booking(failed_id), "status"), "failed");
 }
 
-CAF_TEST(a re-drive needs the admin token) {
+CAF_TEST(a redrive needs the admin token) {
   cfg.faults.payment_timeout_rate = 1.0;
   http_opts.admin_token = "admin-secret";
   http_opts.api_token = "api-secret";

@@ -78,7 +78,7 @@ struct redrive_fixture : engine_fixture {
 
 CAF_TEST_FIXTURE_SCOPE(saga_redrive_tests, redrive_fixture)
 
-CAF_TEST(a re-drive runs the compensation that gave up and the booking fails) {
+CAF_TEST(a redrive runs the compensation that gave up and the booking fails) {
   cfg.faults.payment_timeout_rate = 1.0; // authorized, never answered
   boot();
   auto id = book_id("tok_refund_fail");
@@ -98,12 +98,12 @@ CAF_TEST(a re-drive runs the compensation that gave up and the booking fails) {
   CAF_CHECK_EQUAL(rec.status, booking_status::failed);
   CAF_CHECK_EQUAL(rec.reason, "timeout");
   // Exactly the step that gave up ran again, its attempts numbered on.
-  CAF_CHECK_EQUAL(
-    attempts(rec, saga_step::authorize_payment, saga_action::compensate),
-    (std::vector<int32_t>{1, 2, 3}));
-  CAF_CHECK_EQUAL(
-    attempts(rec, saga_step::reserve_seats, saga_action::compensate),
-    (std::vector<int32_t>{1}));
+  CAF_CHECK_EQUAL(attempts(rec, saga_step::authorize_payment,
+                           saga_action::compensate),
+                  (std::vector<int32_t>{1, 2, 3}));
+  CAF_CHECK_EQUAL(attempts(rec, saga_step::reserve_seats,
+                           saga_action::compensate),
+                  (std::vector<int32_t>{1}));
   CAF_CHECK_EQUAL(state_of(id), payment_state::voided);
   // booking_failed went out with compensation_failed: not again.
   CAF_CHECK_EQUAL(notifications_of(id), sent_before);
@@ -114,13 +114,13 @@ CAF_TEST(a re-drive runs the compensation that gave up and the booking fails) {
     if (ev.booking_id == id && ev.type == "booking.failed")
       CAF_CHECK_EQUAL(ev.correlation_id, "req-redrive");
   auto st = stats();
-  CAF_CHECK_EQUAL(st.redrives_by, (std::map<std::string, int64_t>{
-                                    {"failed", 1}}));
+  CAF_CHECK_EQUAL(st.redrives_by,
+                  (std::map<std::string, int64_t>{{"failed", 1}}));
   CAF_CHECK_EQUAL(st.in_flight, 0);
   CHECK_INVARIANTS({id});
 }
 
-CAF_TEST(a re-drive that gives up again leaves compensation_failed) {
+CAF_TEST(a redrive that gives up again leaves compensation_failed) {
   cfg.faults.payment_timeout_rate = 1.0;
   boot();
   auto id = book_id("tok_refund_fail");
@@ -131,22 +131,22 @@ CAF_TEST(a re-drive that gives up again leaves compensation_failed) {
   CAF_REQUIRE(reply.record);
   auto rec = get(id);
   CAF_CHECK_EQUAL(rec.status, booking_status::compensation_failed);
-  CAF_CHECK_EQUAL(
-    attempts(rec, saga_step::authorize_payment, saga_action::compensate),
-    (std::vector<int32_t>{1, 2, 3, 4}));
+  CAF_CHECK_EQUAL(attempts(rec, saga_step::authorize_payment,
+                           saga_action::compensate),
+                  (std::vector<int32_t>{1, 2, 3, 4}));
   // The seats were released the first time: not again.
-  CAF_CHECK_EQUAL(
-    attempts(rec, saga_step::reserve_seats, saga_action::compensate),
-    (std::vector<int32_t>{1}));
+  CAF_CHECK_EQUAL(attempts(rec, saga_step::reserve_seats,
+                           saga_action::compensate),
+                  (std::vector<int32_t>{1}));
   // Again, with the provider back: attempts go on from 4.
   outages->payment = false;
   reply = redrive(id, "req-2");
   CAF_REQUIRE(reply.record);
   rec = get(id);
   CAF_CHECK_EQUAL(rec.status, booking_status::failed);
-  CAF_CHECK_EQUAL(
-    attempts(rec, saga_step::authorize_payment, saga_action::compensate),
-    (std::vector<int32_t>{1, 2, 3, 4, 5}));
+  CAF_CHECK_EQUAL(attempts(rec, saga_step::authorize_payment,
+                           saga_action::compensate),
+                  (std::vector<int32_t>{1, 2, 3, 4, 5}));
   CAF_CHECK_EQUAL(notifications_of(id), 1u);
   CAF_CHECK_EQUAL(stats().redrives_by,
                   (std::map<std::string, int64_t>{{"compensation_failed", 1},
@@ -154,7 +154,7 @@ CAF_TEST(a re-drive that gives up again leaves compensation_failed) {
   CHECK_INVARIANTS({id});
 }
 
-CAF_TEST(a re-driven cancellation refunds and then goes on to cancelled) {
+CAF_TEST(a redriven cancellation refunds and then goes on to cancelled) {
   boot();
   auto id = book_id("tok_refund_fail");
   CAF_REQUIRE_EQUAL(get(id).status, booking_status::confirmed);
@@ -164,15 +164,16 @@ CAF_TEST(a re-driven cancellation refunds and then goes on to cancelled) {
   run();
   auto stuck = get(id);
   CAF_REQUIRE_EQUAL(stuck.status, booking_status::compensation_failed);
-  CAF_CHECK(entries(stuck, saga_step::release_seats, saga_action::execute)
-              .empty());
+  CAF_CHECK(
+    entries(stuck, saga_step::release_seats, saga_action::execute).empty());
   CAF_CHECK_EQUAL(notifications_of(id), 1u); // the confirmation
   auto reply = redrive(id, "req-redrive");
   CAF_REQUIRE(reply.record);
   CAF_CHECK_EQUAL(reply.record->status, booking_status::cancelling);
   auto rec = get(id);
   CAF_CHECK_EQUAL(rec.status, booking_status::cancelled);
-  CAF_CHECK_EQUAL(attempts(rec, saga_step::refund_payment, saga_action::execute),
+  CAF_CHECK_EQUAL(attempts(rec, saga_step::refund_payment,
+                           saga_action::execute),
                   (std::vector<int32_t>{1, 2, 3}));
   CAF_CHECK_EQUAL(attempts(rec, saga_step::release_seats, saga_action::execute),
                   (std::vector<int32_t>{1}));
@@ -184,7 +185,7 @@ CAF_TEST(a re-driven cancellation refunds and then goes on to cancelled) {
   CHECK_INVARIANTS({id});
 }
 
-CAF_TEST(only a compensation_failed booking is re-driven) {
+CAF_TEST(only a compensation_failed booking is redriven) {
   boot();
   auto id = book_id("tok_ok");
   CAF_REQUIRE_EQUAL(get(id).status, booking_status::confirmed);
@@ -199,7 +200,7 @@ CAF_TEST(only a compensation_failed booking is re-driven) {
   CHECK_INVARIANTS({id});
 }
 
-CAF_TEST(a second re-drive while one runs is refused) {
+CAF_TEST(a second redrive while one runs is refused) {
   cfg.faults.payment_timeout_rate = 1.0;
   boot();
   auto id = book_id("tok_refund_fail");
