@@ -1529,6 +1529,158 @@ CAF_TEST(a key answered before a kill names the same booking after it) {
 CAF_TEST_FIXTURE_SCOPE_END()
 
 #undef CAF_SUITE
+#define CAF_SUITE durability.redrive
+
+namespace {
+
+rapidjson::Document parse_json(const std::string& body) {
+  rapidjson::Document doc;
+  doc.Parse(body.c_str());
+  return doc;
+}
+
+/// The authorization times out (the gateway did authorize) and every void
+/// fails: a booking ends in compensation_failed after two attempts.
+const std::vector<std::string> stuck_faults{
+  "--faults.payment-timeout-rate=1", "--faults.refund-error-rate=1",
+  "--saga.compensation-max-attempts=2"};
+
+/// Books while `srv` runs with `stuck_faults`; the booking's id once its
+/// saga has ended (compensation_failed, notification sent).
+std::string book_stuck(server_process& srv, const std::string& name) {
+  http_connection c{srv.port()};
+  auto r = c.send("POST", "/api/v1/bookings",
+                  booking_body("mid-cellar", "2026-12-05", 1, "tok_ok", name),
+                  {{"Prefer", "wait=10"}});
+  DUR_CHECK(r.status == 200 && contains(r.body, "\"compensation_failed\""),
+            r.to_text());
+  auto id = str(r.json(), "id");
+  auto deadline = clock_type::now() + 10s;
+  while (clock_type::now() < deadline) {
+    auto g = c.send("GET", "/api/v1/bookings/" + id);
+    if (contains(g.body, "\"send_notification\""))
+      return id;
+    std::this_thread::sleep_for(20ms);
+  }
+  CAF_FAIL("the saga of " << id << " did not end");
+  return id;
+}
+
+/// Polls booking `id` until its status is `status`; the last body.
+std::string await_status(uint16_t port, const std::string& id,
+                         const std::string& status, ms limit = 15s) {
+  http_connection c{port};
+  auto deadline = clock_type::now() + limit;
+  std::string body;
+  while (clock_type::now() < deadline) {
+    auto g = c.send("GET", "/api/v1/bookings/" + id);
+    body = g.body;
+    if (g.status == 200 && str(g.json(), "status") == status)
+      return body;
+    std::this_thread::sleep_for(20ms);
+  }
+  CAF_TEST_PRINT_ERROR(id << " did not reach " << status << ": " << body);
+  return body;
+}
+
+/// The attempt numbers of one step and action in a booking's JSON.
+std::vector<int> attempts_in(const std::string& body, const std::string& step,
+                             const std::string& action) {
+  std::vector<int> result;
+  auto doc = parse_json(body);
+  if (!doc.IsObject() || !doc.HasMember("saga"))
+    return result;
+  for (auto& e : doc["saga"].GetArray())
+    if (e["step"].GetString() == step && e["action"].GetString() == action)
+      result.push_back(e["attempt"].GetInt());
+  return result;
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(durability_redrive_tests, fixture)
+
+CAF_TEST(a redrive killed midway resumes after the restart) {
+  std::string id;
+  {
+    auto srv = start(stuck_faults);
+    id = book_stuck(*srv, "stuck");
+    stop(*srv);
+  }
+  {
+    // The provider is back but slow: the re-drive's void is under way when
+    // the process dies.
+    auto srv
+      = start({"--saga.payment-timeout=10s", "--faults.payment-latency=3s"});
+    http_connection c{srv->port()};
+    auto r = c.send("POST", "/api/v1/bookings/" + id + "/retry");
+    DUR_CHECK(r.status == 202, r.to_text());
+    CAF_CHECK_EQUAL(str(r.json(), "status"), "pending");
+    std::this_thread::sleep_for(300ms);
+    srv->kill9();
+  }
+  auto srv = start();
+  auto body = await_status(srv->port(), id, "failed");
+  auto voids = attempts_in(body, "authorize_payment", "compensate");
+  DUR_CHECK(voids == (std::vector<int>{1, 2, 3}), body);
+  DUR_CHECK(attempts_in(body, "reserve_seats", "compensate")
+              == std::vector<int>{1},
+            body);
+  http_connection c{srv->port()};
+  auto m = c.send("GET", "/metrics").body;
+  DUR_CHECK(contains(m, "booking_saga_redrives_total{outcome=\"failed\"} 1"),
+            m);
+  auto notes = c.send("GET", "/api/v1/notifications?booking_id=" + id);
+  DUR_CHECK(parse_json(notes.body)["items"].Size() == 1, notes.body);
+  auto summary = c.send("GET", "/api/v1/bookings/summary");
+  auto counts = parse_json(summary.body);
+  DUR_CHECK(counts.HasMember("by_status")
+              && counts["by_status"]["failed"].GetInt() == 1
+              && counts["by_status"]["compensation_failed"].GetInt() == 0,
+            summary.body);
+  stop(*srv);
+  auto db = sqlite_store::open(db_path);
+  CAF_REQUIRE(db);
+  CAF_CHECK(!(*db)->read_parked(id));
+  db->reset();
+  auto st = load_store(db_path);
+  CAF_REQUIRE(st.has_value());
+  CAF_CHECK(st->sagas.empty());
+  std::vector<std::string> unknown;
+  auto report = check_invariants(world_of(*st, {id}, unknown));
+  DUR_CHECK(report.ok(), "\n" << report.to_text());
+}
+
+CAF_TEST(redrive all at start re - drives every compensation_failed booking) {
+  std::vector<std::string> ids;
+  {
+    auto srv = start(stuck_faults);
+    ids.push_back(book_stuck(*srv, "first"));
+    ids.push_back(book_stuck(*srv, "second"));
+    stop(*srv);
+  }
+  auto srv = start({"--redrive-all"});
+  for (auto& id : ids) {
+    auto body = await_status(srv->port(), id, "failed");
+    DUR_CHECK(attempts_in(body, "authorize_payment", "compensate")
+                == (std::vector<int>{1, 2, 3}),
+              body);
+  }
+  DUR_CHECK(contains(srv->log(), "re-driving every compensation_failed"),
+            tail(srv->log()));
+  stop(*srv);
+  // Nothing is parked any more: a second start re-drives nothing.
+  auto again = start({"--redrive-all"});
+  http_connection c{again->port()};
+  auto m = c.send("GET", "/metrics").body;
+  DUR_CHECK(contains(m, "booking_saga_redrives_total{outcome=\"failed\"} 0"),
+            m);
+  stop(*again);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+#undef CAF_SUITE
 #define CAF_SUITE durability.broker
 
 CAF_TEST_FIXTURE_SCOPE(durability_broker_tests, fixture)
