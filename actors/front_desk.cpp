@@ -141,14 +141,17 @@ front_desk_actor::behavior_type desk_impl(desk_pointer self,
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
-    [=](cancel_atom, const std::string& id, const std::string& correlation_id) {
+    [=](cancel_atom, const std::string& id, const std::string& correlation_id,
+        const std::string& traceparent) {
       return self->delegate(shard_for(peers->coordinators, id),
-                            cancel_atom::value, id, correlation_id);
+                            cancel_atom::value, id, correlation_id,
+                            traceparent);
     },
-    [=](redrive_atom, const std::string& id,
-        const std::string& correlation_id) {
+    [=](redrive_atom, const std::string& id, const std::string& correlation_id,
+        const std::string& traceparent) {
       return self->delegate(shard_for(peers->coordinators, id),
-                            redrive_atom::value, id, correlation_id);
+                            redrive_atom::value, id, correlation_id,
+                            traceparent);
     },
     [=](caf::get_atom, const std::string& id) {
       return self->delegate(shard_for(peers->bookings, id),

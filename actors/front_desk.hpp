@@ -44,11 +44,13 @@ using front_desk_actor = caf::typed_actor<
                   std::string>::with<booking_record>,
   // Starts the cancellation of a booking (id, correlation id): answers with
   // it in status cancelling; see the coordinator's cancel.
-  caf::replies_to<cancel_atom, std::string, std::string>::with<booking_record>,
+  caf::replies_to<cancel_atom, std::string, std::string,
+                  std::string>::with<booking_record>,
   // Re-drives a compensation_failed booking (id, correlation id): answers
   // with it in the status its saga runs under; see the coordinator's
   // redrive.
-  caf::replies_to<redrive_atom, std::string, std::string>::with<booking_record>,
+  caf::replies_to<redrive_atom, std::string, std::string,
+                  std::string>::with<booking_record>,
   // One booking by id (fails with not_found).
   caf::replies_to<caf::get_atom, std::string>::with<booking_record>,
   // How many bookings are in each status.

@@ -165,6 +165,8 @@ void log_line(log_level level, const std::string& message,
   line += json_escape(message);
   line += '"';
   for (auto& f : fields) {
+    if (f.key == nullptr)
+      continue;
     line += ",\"";
     line += f.key;
     line += "\":";

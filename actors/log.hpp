@@ -11,6 +11,8 @@
 #include <string>
 #include <utility>
 
+#include "actors/messages/booking.hpp"
+
 namespace booking {
 
 /// Severity of a log line.
@@ -25,6 +27,7 @@ bool log_enabled(log_level x);
 /// A key and its value, written as a JSON string (or as a number, see
 /// `log_number`).
 struct log_field {
+  /// Null: the field is left out of the line.
   const char* key;
   std::string value;
   bool number = false;
@@ -33,6 +36,13 @@ struct log_field {
 /// A field written as a JSON number.
 inline log_field log_number(const char* key, int64_t x) {
   return {key, std::to_string(x), true};
+}
+
+/// The `trace_id` of a saga's trace context; left out when there is none.
+inline log_field log_trace(const trace_context& x) {
+  if (x.empty())
+    return {nullptr, {}};
+  return {"trace_id", x.trace_id()};
 }
 
 /// Writes one line if `level` is enabled. Info and debug lines reach stderr

@@ -47,9 +47,10 @@ std::string reason_text(const std::string& reason) {
 } // namespace
 
 notification_sink log_sink() {
-  return [](const notification_record& rec) {
+  return [](const notification_record& rec, const trace_context& trace) {
     log_line(log_level::info, "notification delivered",
              {{"booking_id", rec.booking_id},
+              log_trace(trace),
               {"notification_id", rec.id},
               {"kind", to_string(rec.kind)},
               {"channel", rec.channel}});
@@ -134,7 +135,7 @@ caf::expected<bool> send(notification_pointer self,
   auto rec = render(req);
   rec.created_at = caf::make_timestamp();
   auto delivered = !st.dice.roll(st.opts.error_rate)
-                   && (!st.opts.sink || st.opts.sink(rec));
+                   && (!st.opts.sink || st.opts.sink(rec, req.trace));
   rec.status = delivered ? "sent" : "failed";
   auto stored = st.repo->record_attempt(std::move(rec));
   store_batch b;

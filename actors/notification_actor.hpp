@@ -38,9 +38,11 @@ using notification_actor = caf::typed_actor<
   caf::reacts_to<fresh_atom, std::string>,
   caf::reacts_to<deliver_atom, uint64_t>>;
 
-/// Delivers a rendered notification (the email or SMS provider); returns
-/// false if delivery failed.
-using notification_sink = std::function<bool(const notification_record&)>;
+/// Delivers a rendered notification (the email or SMS provider), with the
+/// trace context of the saga that sends it; returns false if delivery
+/// failed.
+using notification_sink
+  = std::function<bool(const notification_record&, const trace_context&)>;
 
 /// A sink that delivers by writing one log line per notification.
 notification_sink log_sink();

@@ -2,6 +2,9 @@
 # Installs every Debian package the project needs to build, run, test and
 # benchmark. Idempotent: packages already present are skipped, and the package
 # index is refreshed at most once per run.
+#
+# `--tests` adds what only the tests need: a headless browser and its driver
+# for the console's tests (the server itself needs none of them).
 set -euo pipefail
 
 packages=(
@@ -16,6 +19,9 @@ packages=(
   rabbitmq-server
   wrk curl procps python3 python3-jsonschema
 )
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(chromium chromium-driver python3-selenium)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

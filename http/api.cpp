@@ -7,6 +7,7 @@
 
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
+#include "http/console.hpp"
 #include "http/resources.hpp"
 #include "http/router.hpp"
 
@@ -60,6 +61,7 @@ void api_handler::handle(http_request&& req, const std::string& client,
   ex->start = std::chrono::steady_clock::now();
   auto rid = std::string{req["X-Request-Id"]};
   ex->request_id = is_request_id(rid) ? rid : new_booking_id();
+  ex->trace = trace_context::parse_or_make(std::string{req["traceparent"]});
   describe_request(*ex, req);
   auto target = std::string_view{req.target().data(), req.target().size()};
   auto qpos = target.find('?');
@@ -106,6 +108,7 @@ http_response api_handler::refuse(const problem& p, const http_request& req) {
   // client's request id, its origin (CORS) and, if known, the route.
   auto rid = std::string{req["X-Request-Id"]};
   ex->request_id = is_request_id(rid) ? rid : new_booking_id();
+  ex->trace = trace_context::parse_or_make(std::string{req["traceparent"]});
   describe_request(*ex, req);
   ex->keep_alive = false;
   http_response result;
@@ -195,6 +198,8 @@ void api_handler::dispatch(const exchange_ptr& ex, http_request& req) {
       return readyz(*this, ex);
     case endpoint::metrics:
       return booking::metrics(*this, ex);
+    case endpoint::console:
+      return serve_console(*this, ex, ex->route.id);
     case endpoint::none:
       break;
   }
@@ -224,6 +229,8 @@ void api_handler::finish(const exchange_ptr& ex, http_response&& res) {
   for (auto& [name, value] : ex->headers)
     res.set(name, value);
   res.set("X-Request-Id", ex->request_id);
+  if (!ex->trace.empty())
+    res.set("traceparent", ex->trace.text());
   if (!ex->origin.empty() && cors_.allows(ex->origin)) {
     res.set(http::field::access_control_allow_origin, ex->origin);
     res.set(http::field::access_control_expose_headers,
@@ -249,6 +256,7 @@ void api_handler::finish(const exchange_ptr& ex, http_response&& res) {
              : target == endpoint::cancel_booking ? "cancel request"
                                                   : "re-drive request",
              {{"correlation_id", ex->request_id},
+              log_trace(ex->trace),
               {"booking_id", ex->booking_id},
               log_number("status", status)});
   auto done = std::move(ex->done);

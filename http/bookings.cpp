@@ -120,6 +120,7 @@ void create_booking(api_handler& api, const exchange_ptr& ex,
                                                   "characters"}}));
   br.id = new_booking_id();
   br.correlation_id = ex->request_id;
+  br.trace = ex->trace;
   ex->wait = prefer_wait(req);
   auto desk = api.peers().desk;
   with_actor(api.system(), [ex, br, key, desk](caf::event_based_actor* self) {
@@ -209,7 +210,9 @@ void cancel_booking(api_handler& api, const exchange_ptr& ex,
   auto desk = api.peers().desk;
   with_actor(api.system(), [ex, desk](caf::event_based_actor* self) {
     auto id = ex->route.id;
-    self->request(desk, caf::infinite, cancel_atom::value, id, ex->request_id)
+    self
+      ->request(desk, caf::infinite, cancel_atom::value, id, ex->request_id,
+                ex->trace.text())
       .then(
         [ex, self, desk](booking_record& rec) {
           answer_after_wait(self, desk, ex, rec, booking_status::cancelling,
@@ -226,7 +229,9 @@ void retry_booking(api_handler& api, const exchange_ptr& ex,
   auto desk = api.peers().desk;
   with_actor(api.system(), [ex, desk](caf::event_based_actor* self) {
     auto id = ex->route.id;
-    self->request(desk, caf::infinite, redrive_atom::value, id, ex->request_id)
+    self
+      ->request(desk, caf::infinite, redrive_atom::value, id, ex->request_id,
+                ex->trace.text())
       .then(
         [ex, self, desk](booking_record& rec) {
           // The status the re-drive runs under: pending or cancelling.

@@ -15,6 +15,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "actors/messages/booking.hpp"
 #include "http/router.hpp"
 
 namespace booking {
@@ -35,6 +36,9 @@ struct exchange {
   reply_fn done;
   std::chrono::steady_clock::time_point start;
   std::string request_id;
+  /// The request's W3C trace context (`traceparent`), or a new one when it
+  /// sent none or an invalid one; echoed in the response.
+  trace_context trace;
   std::string method;
   std::string origin;
   unsigned version = 11;

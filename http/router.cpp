@@ -38,6 +38,8 @@ const std::vector<route_row>& routes() {
     {"/healthz",                        {{http::verb::get, endpoint::healthz}}},
     {"/readyz",                         {{http::verb::get, endpoint::readyz}}},
     {"/metrics",                        {{http::verb::get, endpoint::metrics}}},
+    {"/ui",                             {{http::verb::get, endpoint::console}}},
+    {"/ui/{id}",                        {{http::verb::get, endpoint::console}}},
   };
   return table;
 }

@@ -35,6 +35,7 @@ enum class endpoint {
   healthz,
   readyz,
   metrics,
+  console,
 };
 
 /// Result of routing one request.

@@ -103,7 +103,8 @@ bool parse_rfc3339(const std::string& x, caf::timestamp& out) {
 /// Writes the envelope up to and including the `data` key.
 void open_envelope(writer& w, const std::string& id, const std::string& type,
                    caf::timestamp time, const std::string& subject,
-                   const std::string& node_id) {
+                   const std::string& node_id,
+                   const std::string& traceparent = {}) {
   w.StartObject();
   put(w, "specversion", specversion);
   put(w, "id", id);
@@ -115,6 +116,9 @@ void open_envelope(writer& w, const std::string& id, const std::string& type,
     put(w, "subject", subject);
   put(w, "datacontenttype", data_content_type);
   put(w, "dataschema", dataschema_of(type));
+  // The distributed-tracing extension attribute.
+  if (!traceparent.empty())
+    put(w, "traceparent", traceparent);
   w.Key("data");
 }
 
@@ -131,6 +135,7 @@ struct envelope {
   std::string type;
   std::string subject;
   std::string dataschema;
+  std::string traceparent;
   caf::timestamp time;
   const value* data = nullptr;
 };
@@ -150,7 +155,8 @@ struct fault {
 /// = the event id, with its correlation id, type and time.
 message_properties
 published_properties(const std::string& id, const std::string& correlation_id,
-                     const std::string& type, caf::timestamp time) {
+                     const std::string& type, caf::timestamp time,
+                     const std::string& traceparent = {}) {
   message_properties result;
   result.message_id = id;
   result.correlation_id = correlation_id;
@@ -158,7 +164,17 @@ published_properties(const std::string& id, const std::string& correlation_id,
   result.timestamp
     = std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch())
         .count();
+  if (!traceparent.empty())
+    result.headers.emplace_back("traceparent", traceparent);
   return result;
+}
+
+/// The value of header `name`, or empty.
+std::string header_of(const message_properties& props, const char* name) {
+  for (auto& [k, v] : props.headers)
+    if (k == name)
+      return v;
+  return {};
 }
 
 /// Parses `body` into `doc`, which must hold one JSON object.
@@ -247,6 +263,10 @@ bool read_envelope(const value& doc, envelope& out, fault& err) {
     err = {"dataschema", "must be a string"};
     return false;
   }
+  if (!optional_string(doc, "traceparent", out.traceparent)) {
+    err = {"traceparent", "must be a string"};
+    return false;
+  }
   out.data = member(doc, "data");
   if (out.data == nullptr) {
     err = {"data", "is required"};
@@ -323,7 +343,8 @@ std::string join_fields(const std::vector<field_error>& errors) {
 // -- properties ---------------------------------------------------------------
 
 message_properties properties_for(const domain_event& x) {
-  return published_properties(x.id, x.correlation_id, x.type, x.time);
+  return published_properties(x.id, x.correlation_id, x.type, x.time,
+                              x.traceparent);
 }
 
 // -- domain events ------------------------------------------------------------
@@ -346,7 +367,7 @@ std::string encode_event(const domain_event& x, const std::string& node_id) {
   auto s = find_event(x.type);
   rapidjson::StringBuffer buf;
   writer w{buf};
-  open_envelope(w, x.id, x.type, x.time, x.booking_id, node_id);
+  open_envelope(w, x.id, x.type, x.time, x.booking_id, node_id, x.traceparent);
   w.StartObject();
   put(w, "booking_id", x.booking_id);
   put(w, "tour_id", x.tour_id);
@@ -392,6 +413,9 @@ std::optional<domain_event> decode_event(const std::string& body,
   result.type = std::move(env.type);
   result.time = env.time;
   result.correlation_id = props.correlation_id;
+  result.traceparent = !env.traceparent.empty()
+                         ? std::move(env.traceparent)
+                         : header_of(props, "traceparent");
   if (!read_event_data(*env.data, result, err)) {
     set_error(error, err);
     return std::nullopt;
@@ -452,6 +476,11 @@ decode_intake(const std::string& body, const message_properties& props,
   }
   out.correlation_id = !props.correlation_id.empty() ? props.correlation_id
                                                      : props.message_id;
+  // The trace context of the AMQP header, else of the CloudEvent's
+  // attribute; a new one when neither is valid.
+  auto header = trace_context::parse(header_of(props, "traceparent"));
+  out.trace = !header.empty() ? header
+                              : trace_context::parse_or_make(env.traceparent);
   return intake_outcome::ok;
 }
 
@@ -468,6 +497,8 @@ std::string encode_intake(const booking_request& request,
   put(w, "time", rfc3339(std::chrono::system_clock::now()));
   put(w, "datacontenttype", data_content_type);
   put(w, "dataschema", dataschema_of(intake_type));
+  if (!request.trace.empty())
+    put(w, "traceparent", request.trace.text());
   w.Key("data");
   w.StartObject();
   put(w, "tour_id", request.tour_id);

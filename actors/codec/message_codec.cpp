@@ -47,6 +47,7 @@ void fields(F& f, booking_request& x) {
   f("payment_token", x.payment_token);
   f("correlation_id", x.correlation_id);
   f("reply_to", x.reply_to);
+  f("traceparent", x.trace);
 }
 
 template <class F>
@@ -189,6 +190,7 @@ void fields(F& f, notification_request& x) {
   f("reason", x.reason);
   f("settled", x.settled);
   f("correlation_id", x.correlation_id);
+  f("traceparent", x.trace);
 }
 
 template <class F>
@@ -231,6 +233,7 @@ void fields(F& f, domain_event& x) {
   f("kind", x.kind);
   f("channel", x.channel);
   f("reply_to", x.reply_to);
+  f("traceparent", x.traceparent);
 }
 
 template <class F>
@@ -320,6 +323,16 @@ void put(writer& w, double x) {
     w.Double(x);
   else
     w.Null();
+}
+
+// A trace context travels as its `traceparent` text, null when empty.
+void put(writer& w, const trace_context& x) {
+  if (x.empty()) {
+    w.Null();
+    return;
+  }
+  auto text = x.text();
+  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
 void put(writer& w, caf::timestamp x) {
@@ -468,6 +481,19 @@ bool get(reader& r, const value& v, double& x) {
   if (!v.IsNumber())
     return r.fail("expected a number");
   x = v.GetDouble();
+  return true;
+}
+
+bool get(reader& r, const value& v, trace_context& x) {
+  if (v.IsNull()) {
+    x = trace_context{};
+    return true;
+  }
+  if (!v.IsString())
+    return r.fail("expected a traceparent string or null");
+  x = trace_context::parse(v.GetString());
+  if (x.empty())
+    return r.fail("not a valid traceparent");
   return true;
 }
 

@@ -63,6 +63,86 @@ std::string new_booking_id() {
   return buf;
 }
 
+bool valid_traceparent(const std::string& x) {
+  // 00-<trace id: 32>-<parent id: 16>-<flags: 2>
+  if (x.size() != 55 || x[0] != '0' || x[1] != '0' || x[2] != '-'
+      || x[35] != '-' || x[52] != '-')
+    return false;
+  auto hex = [&](size_t from, size_t n, bool& zero) {
+    zero = true;
+    for (size_t i = from; i < from + n; ++i) {
+      auto c = x[i];
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+        return false;
+      zero = zero && c == '0';
+    }
+    return true;
+  };
+  bool zero = false;
+  if (!hex(3, 32, zero) || zero)
+    return false;
+  if (!hex(36, 16, zero) || zero)
+    return false;
+  return hex(53, 2, zero);
+}
+
+namespace {
+
+uint64_t hex_at(const std::string& x, size_t from, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = from; i < from + n; ++i) {
+    auto c = x[i];
+    v = (v << 4) | static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  return v;
+}
+
+} // namespace
+
+std::string trace_context::text() const {
+  if (empty())
+    return {};
+  char buf[56];
+  std::snprintf(buf, sizeof(buf), "00-%016llx%016llx-%016llx-%02x",
+                static_cast<unsigned long long>(trace_hi),
+                static_cast<unsigned long long>(trace_lo),
+                static_cast<unsigned long long>(parent),
+                static_cast<unsigned>(flags));
+  return buf;
+}
+
+std::string trace_context::trace_id() const {
+  auto x = text();
+  return x.empty() ? x : x.substr(3, 32);
+}
+
+trace_context trace_context::parse(const std::string& x) {
+  trace_context result;
+  if (!valid_traceparent(x))
+    return result;
+  result.trace_hi = hex_at(x, 3, 16);
+  result.trace_lo = hex_at(x, 19, 16);
+  result.parent = hex_at(x, 36, 16);
+  result.flags = static_cast<uint8_t>(hex_at(x, 53, 2));
+  return result;
+}
+
+trace_context trace_context::make() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  trace_context result;
+  while (result.empty())
+    result.trace_hi = gen(), result.trace_lo = gen();
+  while (result.parent == 0)
+    result.parent = gen();
+  result.flags = 1;
+  return result;
+}
+
+trace_context trace_context::parse_or_make(const std::string& x) {
+  auto result = parse(x);
+  return result.empty() ? make() : result;
+}
+
 std::string fingerprint(const booking_request& req) {
   // FNV-1a over the fields, each followed by a separator no field contains.
   uint64_t h = 14695981039346656037ULL;

@@ -68,6 +68,52 @@ typename Inspector::result_type inspect(Inspector& f, customer& x) {
 }
 
 /// A request to book seats, as it enters the engine.
+/// A W3C trace context (`traceparent`) in binary: every saga keeps one,
+/// and the text would cost a heap block each (see `saga_instance`).
+struct trace_context {
+  uint64_t trace_hi = 0;
+  uint64_t trace_lo = 0;
+  uint64_t parent = 0;
+  uint8_t flags = 0;
+
+  /// No trace id: no context.
+  bool empty() const {
+    return trace_hi == 0 && trace_lo == 0;
+  }
+
+  /// The `traceparent` text, `00-<trace id>-<parent id>-<flags>`; empty if
+  /// there is no context.
+  std::string text() const;
+
+  /// The trace id, 32 lowercase hex digits; empty if there is no context.
+  std::string trace_id() const;
+
+  /// The context of a valid `traceparent` (see `valid_traceparent`); an
+  /// empty one otherwise.
+  static trace_context parse(const std::string& x);
+
+  /// A new context: a random trace id and parent id, sampled.
+  static trace_context make();
+
+  /// The context of `x` if it is valid, else a new one.
+  static trace_context parse_or_make(const std::string& x);
+
+  friend bool operator==(const trace_context& x, const trace_context& y) {
+    return x.trace_hi == y.trace_hi && x.trace_lo == y.trace_lo
+           && x.parent == y.parent && x.flags == y.flags;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, trace_context& x) {
+  return f(caf::meta::type_name("trace_context"), x.trace_hi, x.trace_lo,
+           x.parent, x.flags);
+}
+
+/// True if `x` is a W3C `traceparent` this engine honours: version 00,
+/// lowercase hex, a trace id and a parent id that are not all zero.
+bool valid_traceparent(const std::string& x);
+
 struct booking_request {
   /// Chosen by the caller (see `new_booking_id`); routes the booking.
   std::string id;
@@ -82,12 +128,16 @@ struct booking_request {
   /// sends its outcome event there too, through the outbox. Empty for
   /// bookings taken over HTTP.
   std::string reply_to;
+  /// Trace context of the request that started the saga; it travels into
+  /// every event of the saga. Empty: none (a saga started in process).
+  trace_context trace;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, booking_request& x) {
   return f(caf::meta::type_name("booking_request"), x.id, x.tour_id, x.date,
-           x.seats, x.cust, x.payment_token, x.correlation_id, x.reply_to);
+           x.seats, x.cust, x.payment_token, x.correlation_id, x.reply_to,
+           x.trace);
 }
 
 /// One attempt in a saga history.

@@ -108,6 +108,9 @@ struct domain_event {
   /// `reply_to` queue of the intake message that asked for the booking;
   /// the copy there has the same id as the one on booking.events.
   std::string reply_to;
+  /// W3C trace context of the saga's request: the CloudEvents extension
+  /// attribute `traceparent` and an AMQP header of the same name.
+  std::string traceparent;
 };
 
 template <class Inspector>
@@ -115,7 +118,7 @@ typename Inspector::result_type inspect(Inspector& f, domain_event& x) {
   return f(caf::meta::type_name("domain_event"), x.id, x.type, x.time,
            x.correlation_id, x.booking_id, x.tour_id, x.date, x.seats,
            x.amount_cents, x.currency, x.customer_email, x.status, x.reason,
-           x.kind, x.channel, x.reply_to);
+           x.kind, x.channel, x.reply_to, x.traceparent);
 }
 
 } // namespace booking

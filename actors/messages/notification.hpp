@@ -9,6 +9,8 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/timestamp.hpp>
 
+#include "actors/messages/booking.hpp"
+
 namespace booking {
 
 /// Kinds of outcome notification.
@@ -41,13 +43,15 @@ struct notification_request {
   /// False if a compensation failed, so money may still be reserved.
   bool settled = true;
   std::string correlation_id;
+  /// The trace context of the saga that sends it.
+  trace_context trace;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, notification_request& x) {
   return f(caf::meta::type_name("notification_request"), x.booking_id, x.kind,
            x.to, x.customer_name, x.tour_id, x.date, x.seats, x.amount_cents,
-           x.currency, x.reason, x.settled, x.correlation_id);
+           x.currency, x.reason, x.settled, x.correlation_id, x.trace);
 }
 
 /// A rendered notification and its delivery log.

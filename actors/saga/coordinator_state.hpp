@@ -70,6 +70,30 @@ struct attempt_result {
 
 using booking_promise = caf::typed_response_promise<booking_record>;
 
+/// A saga's failure reason, interned: the few distinct texts (`timeout`,
+/// `payment_error`, ...) live once per process and an instance holds a
+/// pointer, 8 bytes instead of a string's 32 (see `saga_instance`).
+class reason_text {
+public:
+  reason_text& operator=(const std::string& x);
+
+  const std::string& str() const {
+    return *text_;
+  }
+
+  operator const std::string&() const {
+    return *text_;
+  }
+
+  bool empty() const {
+    return text_->empty();
+  }
+
+private:
+  static const std::string none_;
+  const std::string* text_ = &none_;
+};
+
 /// One running saga.
 ///
 /// Its size decides the allocator's size class of every saga in flight:
@@ -86,7 +110,7 @@ struct saga_instance {
   int64_t amount_cents = 0;
   std::string currency;
   /// Current row.
-  size_t row = 0;
+  uint32_t row = 0;
   /// Attempt of the current (row, action), from 1.
   int32_t attempt = 1;
   bool cancellation = false;
@@ -104,7 +128,7 @@ struct saga_instance {
   uint64_t epoch = 0;
   /// Rows to compensate; the last one first.
   std::vector<uint8_t> to_compensate;
-  std::string reason;
+  reason_text reason;
   std::vector<booking_promise> awaiters;
   /// For the duration histogram; the actor clock, so tests control it.
   caf::actor_clock::time_point started;

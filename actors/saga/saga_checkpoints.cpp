@@ -140,7 +140,7 @@ void record(coordinator_pointer self, saga_instance& s,
           // restart resumes it from its last checkpoint.
           log_line(log_level::warn,
                    "saga stopped: its checkpoint is not stored",
-                   {{"booking_id", inst.req.id}});
+                   {{"booking_id", inst.req.id}, log_trace(inst.req.trace)});
           forget_saga(self, saga_ref_from(key));
           drop_in_flight(self);
         } else if (is_outcome && inst.phase == saga_phase::done) {
@@ -245,6 +245,7 @@ void set_outcome(coordinator_pointer self, saga_instance& s,
   log_line(log_level::info, "booking " + to_string(status),
            {{"booking_id", s.req.id},
             {"correlation_id", s.req.correlation_id},
+            log_trace(s.req.trace),
             {"reason", s.reason}});
   // The event first, so it is written with the outcome.
   emit_outcome(self, s);
@@ -266,7 +267,10 @@ void resume(coordinator_pointer self, const saga_checkpoint& cp) {
     // Never on another table: the saga waits, as stored, for a release
     // that has its version.
     log_line(log_level::error, "saga suspended",
-             {{"booking_id", cp.req.id}, {"saga", cp.key}, {"why", why}});
+             {{"booking_id", cp.req.id},
+              log_trace(cp.req.trace),
+              {"saga", cp.key},
+              {"why", why}});
     return;
   }
   saga_instance s;
@@ -297,6 +301,7 @@ void resume(coordinator_pointer self, const saga_checkpoint& cp) {
   log_line(log_level::info, "saga resumed",
            {{"booking_id", s.req.id},
             {"correlation_id", s.req.correlation_id},
+            log_trace(s.req.trace),
             {"phase", std::to_string(cp.phase)},
             {"step", cp.step.empty() ? std::string{"end"} : cp.step},
             {"version", version_text(cp.version)}});

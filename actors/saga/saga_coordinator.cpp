@@ -75,7 +75,9 @@ void announce_fresh(coordinator_pointer self, const booking_request& req) {
 
 void log_repeated(const booking_request& req) {
   log_line(log_level::info, "booking requested again",
-           {{"booking_id", req.id}, {"correlation_id", req.correlation_id}});
+           {{"booking_id", req.id},
+            {"correlation_id", req.correlation_id},
+            log_trace(req.trace)});
 }
 
 // -- re-driving ---------------------------------------------------------------
@@ -85,12 +87,13 @@ void log_repeated(const booking_request& req) {
 /// its saga runs under, with the re-drive's first checkpoint, and once that
 /// is stored `rp` (if valid) gets the booking and the first step goes out.
 void start_redrive(coordinator_pointer self, saga_checkpoint cp,
-                   const std::string& correlation_id, booking_promise rp) {
+                   const std::string& correlation_id, trace_context trace,
+                   booking_promise rp) {
   auto& st = self->state;
   auto refuse = [&](std::string why) {
     give_place(self);
     log_line(log_level::warn, "re-drive refused",
-             {{"booking_id", cp.req.id}, {"why", why}});
+             {{"booking_id", cp.req.id}, log_trace(trace), {"why", why}});
     if (rp.pending())
       rp.deliver(
         make_error(booking_errc::wrong_status, "compensation_failed: " + why));
@@ -116,6 +119,7 @@ void start_redrive(coordinator_pointer self, saga_checkpoint cp,
   s.req = std::move(cp.req);
   if (!correlation_id.empty())
     s.req.correlation_id = correlation_id;
+  s.req.trace = trace;
   s.amount_cents = cp.amount_cents;
   s.currency = std::move(cp.currency);
   s.reason = std::move(cp.reason);
@@ -137,6 +141,7 @@ void start_redrive(coordinator_pointer self, saga_checkpoint cp,
   log_line(log_level::info, "saga re-driven",
            {{"booking_id", id},
             {"correlation_id", inst.req.correlation_id},
+            log_trace(inst.req.trace),
             {"saga", def.name}});
   if (!inst.cancellation)
     emit(self, inst, def.event_on_compensating);
@@ -190,7 +195,8 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
     // Asked for at start: never refused by the limit.
     self->state.opts.gate->enter();
     auto correlation_id = cp.req.correlation_id;
-    start_redrive(self, std::move(cp), correlation_id, {});
+    start_redrive(self, std::move(cp), correlation_id, trace_context::make(),
+                  {});
   }
   return {
     [=](create_atom, booking_request& req) -> caf::result<booking_record> {
@@ -229,7 +235,8 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
       ++st.starting;
       log_line(log_level::info, "booking requested",
                {{"booking_id", req.id},
-                {"correlation_id", req.correlation_id}});
+                {"correlation_id", req.correlation_id},
+                log_trace(req.trace)});
       auto rp = self->make_response_promise<booking_record>();
       st.starting_bookings[req.id].creates.push_back(rp);
       auto fail_start = [=](caf::error& e) {
@@ -323,8 +330,8 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
         await_outcome(self, id, rp);
       return rp;
     },
-    [=](cancel_atom, const std::string& id,
-        const std::string& correlation_id) -> caf::result<booking_record> {
+    [=](cancel_atom, const std::string& id, const std::string& correlation_id,
+        const std::string& traceparent) -> caf::result<booking_record> {
       auto& st = self->state;
       auto shard = shard_for(st.peers.bookings, id);
       if (st.sagas.contains(make_saga_ref(id, true)))
@@ -373,6 +380,7 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
             s.req.seats = rec.seats;
             s.req.cust = rec.cust;
             s.req.correlation_id = correlation_id;
+            s.req.trace = trace_context::parse(traceparent);
             s.amount_cents = rec.amount_cents;
             s.currency = rec.currency;
             --st.starting;
@@ -380,7 +388,9 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
             // it at once; the first row runs once `cancelling` is stored.
             auto& inst = start(self, std::move(s), true);
             log_line(log_level::info, "booking cancelling",
-                     {{"booking_id", id}, {"correlation_id", correlation_id}});
+                     {{"booking_id", id},
+                      {"correlation_id", correlation_id},
+                      log_trace(inst.req.trace)});
             booking_update upd;
             upd.id = id;
             upd.has_status = true;
@@ -409,8 +419,8 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
           fail_start);
       return rp;
     },
-    [=](redrive_atom, const std::string& id,
-        const std::string& correlation_id) -> caf::result<booking_record> {
+    [=](redrive_atom, const std::string& id, const std::string& correlation_id,
+        const std::string& traceparent) -> caf::result<booking_record> {
       auto& st = self->state;
       for (auto cancellation : {false, true})
         if (auto s = st.sagas.find(make_saga_ref(id, cancellation)))
@@ -450,7 +460,8 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
                                           "being re-driven"));
                     return;
                   }
-                  start_redrive(self, std::move(cp), correlation_id, rp);
+                  start_redrive(self, std::move(cp), correlation_id,
+                                trace_context::parse_or_make(traceparent), rp);
                 },
                 [=](caf::error& e) mutable {
                   if (is(e, booking_errc::not_found))
@@ -462,6 +473,12 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
           },
           fail_start);
       return rp;
+    },
+    [=](cancel_atom a, std::string& id, std::string& correlation_id) {
+      // Without a trace context: none is carried.
+      return self->delegate(caf::actor_cast<saga_coordinator_actor>(self), a,
+                            std::move(id), std::move(correlation_id),
+                            std::string{});
     },
     [=](caf::get_atom) {
       auto& st = self->state;

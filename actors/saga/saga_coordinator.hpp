@@ -57,18 +57,24 @@ using saga_coordinator_actor = caf::typed_actor<
   // Answers once the booking has an outcome (confirmed, failed, cancelled,
   // compensation_failed), without waiting for the notification.
   caf::replies_to<await_atom, std::string>::with<booking_record>,
-  // Starts the cancellation saga of a confirmed booking (second argument:
-  // the correlation id of the cancel request) and answers with the booking
-  // in status cancelling; a cancelled or cancelling booking is returned as
-  // is; any other status fails with wrong_status.
+  // Starts the cancellation saga of a confirmed booking (then: the
+  // correlation id and the W3C traceparent of the cancel request, which the
+  // saga carries) and answers with the booking in status cancelling; a
+  // cancelled or cancelling booking is returned as is; any other status
+  // fails with wrong_status.
+  caf::replies_to<cancel_atom, std::string, std::string,
+                  std::string>::with<booking_record>,
+  // The same without a trace context.
   caf::replies_to<cancel_atom, std::string, std::string>::with<booking_record>,
-  // Re-drives a compensation_failed booking (second argument: the
-  // correlation id of the request): the steps that gave up run again, with
+  // Re-drives a compensation_failed booking (then: the correlation id and
+  // the W3C traceparent of the request, a new trace when it is not valid):
+  // the steps that gave up run again, with
   // fresh retry budgets, their attempts numbered on in the history. Answers
   // with the booking in the status its saga runs under (pending, or
   // cancelling) once that is stored. Fails with not_found, wrong_status (any
   // other status, or no record of the steps that gave up) or overloaded.
-  caf::replies_to<redrive_atom, std::string, std::string>::with<booking_record>,
+  caf::replies_to<redrive_atom, std::string, std::string,
+                  std::string>::with<booking_record>,
   // Counters and metrics of this coordinator.
   caf::replies_to<caf::get_atom>::with<saga_stats>,
   // Internal: a retry timer fired (saga key, attempt epoch).

@@ -35,6 +35,7 @@ void emit(coordinator_pointer self, saga_instance& s,
   ev.type = to_string(*type);
   ev.time = caf::make_timestamp(); // the clock of the saga history
   ev.correlation_id = s.req.correlation_id;
+  ev.traceparent = s.req.trace.text();
   ev.booking_id = s.req.id;
   ev.tour_id = s.req.tour_id;
   ev.date = s.req.date;

@@ -4,7 +4,23 @@
 
 #include "actors/saga/coordinator_state.hpp"
 
+#include <mutex>
+
 namespace booking::detail {
+
+const std::string reason_text::none_;
+
+reason_text& reason_text::operator=(const std::string& x) {
+  if (x.empty()) {
+    text_ = &none_;
+    return *this;
+  }
+  static std::mutex mtx;
+  static std::unordered_set<std::string> texts;
+  std::lock_guard<std::mutex> guard{mtx};
+  text_ = &*texts.insert(x).first;
+  return *this;
+}
 
 std::string saga_key(const std::string& booking_id, bool cancellation) {
   return cancellation ? booking_id + std::string{cancel_suffix} : booking_id;
@@ -227,6 +243,7 @@ void dispatch(coordinator_pointer self, const saga_instance& s,
       req.reason = s.reason;
       req.settled = s.outcome != booking_status::compensation_failed;
       req.correlation_id = s.req.correlation_id;
+      req.trace = s.req.trace;
       self
         ->request(peers.notification, caf::infinite, send_atom::value,
                   std::move(req))
@@ -329,8 +346,9 @@ void fail(coordinator_pointer self, const std::string& key, saga_instance& s,
   }
   s.phase = saga_phase::compensating;
   s.attempt = 1;
-  log_line(log_level::debug, "saga compensating",
-           {{"booking_id", s.req.id}, {"reason", s.reason}});
+  log_line(
+    log_level::debug, "saga compensating",
+    {{"booking_id", s.req.id}, log_trace(s.req.trace), {"reason", s.reason}});
   emit(self, s, definition(self, s).event_on_compensating);
   // Checkpointed as compensating, with the event, in one write, and in
   // durable mode committed before the first compensation goes out. The
@@ -485,7 +503,9 @@ void on_forward_result(coordinator_pointer self, const std::string& key,
     // After the pivot nothing is undone: give up on this row, keep going.
     record(self, s, std::move(entry), caf::none);
     log_line(log_level::warn, "saga step gave up after the pivot",
-             {{"booking_id", s.req.id}, {"step", to_string(row.step)}});
+             {{"booking_id", s.req.id},
+              log_trace(s.req.trace),
+              {"step", to_string(row.step)}});
     run_final_rows(self, key, s, s.row + 1);
     return;
   }
@@ -543,6 +563,7 @@ void on_compensation_result(coordinator_pointer self, const std::string& key,
     log_line(log_level::error, "compensation failed",
              {{"booking_id", s.req.id},
               {"correlation_id", s.req.correlation_id},
+              log_trace(s.req.trace),
               {"step", to_string(row.step)}});
   }
   s.to_compensate.pop_back();
@@ -570,7 +591,9 @@ void on_final_result(coordinator_pointer self, const std::string& key,
     emit_success(self, s, row);
   else
     log_line(log_level::warn, "final saga step gave up",
-             {{"booking_id", s.req.id}, {"step", to_string(row.step)}});
+             {{"booking_id", s.req.id},
+              log_trace(s.req.trace),
+              {"step", to_string(row.step)}});
   run_final_rows(self, key, s, s.row + 1);
 }
 

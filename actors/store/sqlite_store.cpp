@@ -209,12 +209,17 @@ ALTER TABLE outbox ADD COLUMN reply_to TEXT NOT NULL DEFAULT '';
     // ("step:attempts,..."), until an operator re-drives it; a re-drive's
     // rows say so. Start-up does not load the parked ones.
     //
+    // A saga keeps the W3C trace context of the request that started it,
+    // and its events carry it (`traceparent`).
+    //
     // The bookings per status are counted as they change, in the same
     // transactions, so the summary never scans the table; the count of the
     // bookings written so far is taken here, once.
     R"sql(
 ALTER TABLE sagas ADD COLUMN gave_up TEXT NOT NULL DEFAULT '';
 ALTER TABLE sagas ADD COLUMN redrive INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sagas ADD COLUMN req_traceparent TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN traceparent TEXT NOT NULL DEFAULT '';
 CREATE TABLE booking_counts (
   status TEXT PRIMARY KEY,
   n INTEGER NOT NULL
@@ -723,17 +728,17 @@ caf::error sqlite_store::impl::prepare_write_path() {
      "req_customer_phone, req_payment_token, req_correlation_id, "
      "req_reply_to, amount_cents, currency, table_version, phase, step, "
      "attempt, to_compensate, compensation_failed, reason, outcome, "
-     "retry_at, gave_up, redrive) VALUES "
+     "retry_at, gave_up, redrive, req_traceparent) VALUES "
      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-     "?, ?)"},
+     "?, ?, ?)"},
     {&delete_saga, "DELETE FROM sagas WHERE key = ?"},
     {&add_count, "INSERT INTO booking_counts (status, n) VALUES (?, ?) "
                  "ON CONFLICT (status) DO UPDATE SET n = n + excluded.n"},
     {&append_event,
      "INSERT INTO outbox (id, type, time, correlation_id, booking_id, "
      "tour_id, date, seats, amount_cents, currency, customer_email, status, "
-     "reason, kind, channel, reply_to) VALUES "
-     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+     "reason, kind, channel, reply_to, traceparent) VALUES "
+     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
     {&put_tour,
      "INSERT OR REPLACE INTO tours (id, name, price_cents, currency) "
      "VALUES (?, ?, ?, ?)"},
@@ -807,7 +812,8 @@ int sqlite_store::impl::apply(const store_batch& b,
                r.payment_token, r.correlation_id, r.reply_to, x.amount_cents,
                x.currency, version_text(x.version), x.phase, x.step, x.attempt,
                join(x.to_compensate), x.compensation_failed, x.reason,
-               x.outcome, x.retry_at, join(x.gave_up), x.redrive);
+               x.outcome, x.retry_at, join(x.gave_up), x.redrive,
+               r.trace.text());
     }
     if (rc != SQLITE_OK)
       return rc;
@@ -822,7 +828,7 @@ int sqlite_store::impl::apply(const store_batch& b,
     if ((rc = run(append_event.get(), x.id, x.type, x.time, x.correlation_id,
                   x.booking_id, x.tour_id, x.date, x.seats, x.amount_cents,
                   x.currency, x.customer_email, x.status, x.reason, x.kind,
-                  x.channel, x.reply_to))
+                  x.channel, x.reply_to, x.traceparent))
         != SQLITE_OK)
       return rc;
     seqs.push_back(sqlite3_last_insert_rowid(db.get()));
@@ -1025,8 +1031,8 @@ caf::error sqlite_store::impl::read_sagas(std::vector<saga_checkpoint>& out,
     "req_customer_name, req_customer_email, req_customer_phone, "
     "req_payment_token, req_correlation_id, req_reply_to, amount_cents, "
     "currency, table_version, phase, step, attempt, to_compensate, "
-    "compensation_failed, reason, outcome, retry_at, gave_up, redrive "
-    "FROM sagas "
+    "compensation_failed, reason, outcome, retry_at, gave_up, redrive, "
+    "req_traceparent FROM sagas "
       + where,
     xs, [&](row_reader& r) {
       auto& x = out.emplace_back();
@@ -1034,11 +1040,13 @@ caf::error sqlite_store::impl::read_sagas(std::vector<saga_checkpoint>& out,
       std::string version;
       std::string list;
       std::string gave_up;
+      std::string traceparent;
       r(x.key, x.cancellation, q.id, q.tour_id, q.date, q.seats, q.cust.name,
         q.cust.email, q.cust.phone, q.payment_token, q.correlation_id,
         q.reply_to, x.amount_cents, x.currency, version, x.phase, x.step,
         x.attempt, list, x.compensation_failed, x.reason, x.outcome, x.retry_at,
-        gave_up, x.redrive);
+        gave_up, x.redrive, traceparent);
+      q.trace = trace_context::parse(traceparent);
       if (bad_value.empty() && !parse_version(version, x.version))
         bad_value = "'" + version + "' in column table_version";
       if (bad_value.empty() && !split(list, x.to_compensate))
@@ -1294,13 +1302,14 @@ caf::expected<std::vector<outbox_row>> sqlite_store::read_outbox(int64_t after,
   auto err = impl_->each_row(
     "SELECT seq, id, type, time, correlation_id, booking_id, tour_id, date, "
     "seats, amount_cents, currency, customer_email, status, reason, kind, "
-    "channel, reply_to FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+    "channel, reply_to, traceparent FROM outbox WHERE seq > ? ORDER BY seq "
+    "LIMIT ?",
     [&](row_reader& r) {
       auto& x = rows.emplace_back();
       auto& e = x.event;
       r(x.seq, e.id, e.type, e.time, e.correlation_id, e.booking_id, e.tour_id,
         e.date, e.seats, e.amount_cents, e.currency, e.customer_email, e.status,
-        e.reason, e.kind, e.channel, e.reply_to);
+        e.reason, e.kind, e.channel, e.reply_to, e.traceparent);
     },
     after, static_cast<int64_t>(limit));
   if (err)

@@ -187,8 +187,8 @@ CAF_TEST(cancel tours and stats go to their owners) {
   auto rec = create(request_for("tok_ok"));
   CAF_REQUIRE(rec);
   run();
-  auto cancelling = ask_desk<booking_record>(cancel_atom::value, rec->id,
-                                             std::string{"req-cancel"});
+  auto cancelling = ask_desk<booking_record>(
+    cancel_atom::value, rec->id, std::string{"req-cancel"}, std::string{});
   CAF_REQUIRE(cancelling);
   CAF_CHECK_EQUAL(cancelling->status, booking_status::cancelling);
   run();

@@ -242,7 +242,7 @@ CAF_TEST(refund error rate one half is survived with enough attempts) {
 
 CAF_TEST(a notification outage delays the email until it ends) {
   size_t delivered = 0;
-  opts.sink = [&delivered](const notification_record&) {
+  opts.sink = [&delivered](const notification_record&, const trace_context&) {
     ++delivered;
     return true;
   };

@@ -1795,6 +1795,83 @@ CAF_TEST(kills with a broker lose no outcome event) {
   client->delete_queue(queue);
 }
 
+CAF_TEST(a traceparent reaches the response every log line and every event) {
+  auto url_env = std::getenv("BOOKING_TEST_AMQP_URL");
+  if (url_env == nullptr || *url_env == '\0')
+    CAF_FAIL("BOOKING_TEST_AMQP_URL is not set: run this suite through "
+             "tests/broker/with_broker.sh");
+  std::string url = url_env;
+  auto client = connect_with_retry(url, 30s);
+  auto queue = "test.durability.trace." + std::to_string(seed);
+  client->declare_exchange(events_exchange);
+  client->declare_queue(queue, true);
+  client->bind(queue, events_exchange, "#");
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const std::string create_tp = "00-" + trace_id + "-00f067aa0ba902b7-01";
+  const std::string cancel_trace = "0af7651916cd43dd8448eb211c80319c";
+  const std::string cancel_tp = "00-" + cancel_trace + "-b7ad6b7169203331-01";
+  auto srv = start({"--amqp.url=" + url});
+  http_connection c{srv->port()};
+  auto r = c.send("POST", "/api/v1/bookings",
+                  booking_body("mid-cellar", "2026-12-05", 1, "tok_ok", "tia"),
+                  {{"Prefer", "wait=10"}, {"traceparent", create_tp}});
+  DUR_CHECK(r.status == 201, r.to_text());
+  CAF_CHECK_EQUAL(r.header("traceparent"), create_tp);
+  auto id = str(r.json(), "id");
+  CAF_REQUIRE(!id.empty());
+  auto cancel = c.send("POST", "/api/v1/bookings/" + id + "/cancel", {},
+                       {{"Prefer", "wait=10"}, {"traceparent", cancel_tp}});
+  DUR_CHECK(cancel.status == 200, cancel.to_text());
+  CAF_CHECK_EQUAL(cancel.header("traceparent"), cancel_tp);
+  // A request without one gets a new, valid one.
+  auto fresh = c.send("GET", "/api/v1/bookings/" + id);
+  CAF_CHECK(valid_traceparent(fresh.header("traceparent")));
+  CAF_CHECK(fresh.header("traceparent") != create_tp);
+  // Every event of the booking carries the trace of the saga that emitted
+  // it, as the CloudEvents attribute and as an AMQP header: the booking
+  // saga's (requested ... confirmed, notification) and the cancellation's.
+  auto msgs = client->drain(queue, 1s, 30s);
+  size_t create_events = 0;
+  size_t cancel_events = 0;
+  for (auto& m : msgs) {
+    rapidjson::Document doc;
+    doc.Parse(m.body.data(), m.body.size());
+    CAF_REQUIRE(doc.IsObject() && doc.HasMember("data"));
+    if (str(doc["data"], "booking_id") != id)
+      continue;
+    auto attribute = str(doc, "traceparent");
+    std::string header;
+    for (auto& [k, v] : m.props.headers)
+      if (k == "traceparent")
+        header = v;
+    DUR_CHECK(attribute == header, m.routing_key << ": attribute " << attribute
+                                                 << ", header " << header);
+    auto cancelling = m.routing_key == "booking.cancelled"
+                      || m.routing_key == "payment.refunded"
+                      || m.routing_key == "inventory.released"
+                      || (m.routing_key == "notification.sent"
+                          && str(doc["data"], "kind") == "booking_cancelled");
+    DUR_CHECK(attribute == (cancelling ? cancel_tp : create_tp),
+              m.routing_key << " carries " << attribute);
+    ++(cancelling ? cancel_events : create_events);
+  }
+  CAF_CHECK_EQUAL(create_events, 6u);
+  CAF_CHECK_EQUAL(cancel_events, 4u);
+  stop(*srv);
+  // Every log line of the booking names the trace of its saga.
+  size_t lines = 0;
+  std::istringstream log{srv->log()};
+  for (std::string line; std::getline(log, line);) {
+    if (!contains(line, id))
+      continue;
+    ++lines;
+    DUR_CHECK(contains(line, "\"trace_id\":\"" + trace_id + "\"")
+                || contains(line, "\"trace_id\":\"" + cancel_trace + "\""),
+              line);
+  }
+  CAF_CHECK(lines >= 4);
+}
+
 CAF_TEST(an intake reply survives a kill after the ack) {
   auto url_env = std::getenv("BOOKING_TEST_AMQP_URL");
   if (url_env == nullptr || *url_env == '\0')

@@ -292,4 +292,21 @@ CAF_TEST(on a SQLite file the summary and a parked saga survive a restart) {
   CAF_CHECK(invariants_hold({stuck, ok}));
 }
 
+CAF_TEST(a traceparent is echoed and one is made when absent or invalid) {
+  boot();
+  const std::string tp
+    = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto given = book({}, {{"traceparent", tp}});
+  HTTP_CHECK_STATUS(given, 202);
+  CAF_CHECK_EQUAL(given.header("traceparent"), tp);
+  auto made = get("/api/v1/bookings/summary");
+  CAF_CHECK(valid_traceparent(made.header("traceparent")));
+  auto other = get("/healthz");
+  CAF_CHECK(valid_traceparent(other.header("traceparent")));
+  CAF_CHECK(made.header("traceparent") != other.header("traceparent"));
+  auto invalid = get("/healthz", {{"traceparent", "00-xyz"}});
+  CAF_CHECK(valid_traceparent(invalid.header("traceparent")));
+  CAF_CHECK(idle());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

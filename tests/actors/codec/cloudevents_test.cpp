@@ -196,6 +196,71 @@ CAF_TEST(event properties are persistent and name the event) {
   CAF_CHECK(props.headers.empty());
 }
 
+CAF_TEST(a traceparent travels as the extension attribute and a header) {
+  const std::string tp
+    = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto x = sample_event("booking.confirmed");
+  x.traceparent = tp;
+  auto body = encode_event(x, "node-1");
+  rapidjson::Document doc;
+  doc.Parse(body.c_str());
+  CAF_REQUIRE(doc.HasMember("traceparent"));
+  CAF_CHECK_EQUAL(std::string{doc["traceparent"].GetString()}, tp);
+  auto props = properties_for(x);
+  CAF_REQUIRE_EQUAL(props.headers.size(), 1u);
+  CAF_CHECK_EQUAL(props.headers[0].first, "traceparent");
+  CAF_CHECK_EQUAL(props.headers[0].second, tp);
+  auto back = decode_event(body, props);
+  CAF_REQUIRE(back);
+  CAF_CHECK_EQUAL(back->traceparent, tp);
+  // Without one, neither is written.
+  x.traceparent.clear();
+  CAF_CHECK(encode_event(x, "node-1").find("traceparent") == std::string::npos);
+  CAF_CHECK(properties_for(x).headers.empty());
+}
+
+CAF_TEST(a trace context reads and writes the W3C form only) {
+  const std::string tp
+    = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto t = trace_context::parse(tp);
+  CAF_REQUIRE(!t.empty());
+  CAF_CHECK_EQUAL(t.text(), tp);
+  CAF_CHECK_EQUAL(t.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  for (std::string bad :
+       {"", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+        "00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01"}) {
+    CAF_CHECK(!valid_traceparent(bad));
+    CAF_CHECK(trace_context::parse(bad).empty());
+  }
+  auto fresh = trace_context::make();
+  CAF_CHECK(valid_traceparent(fresh.text()));
+  CAF_CHECK(!(fresh == trace_context::make()));
+  CAF_CHECK_EQUAL(trace_context::parse_or_make("junk").text().size(), 55u);
+}
+
+CAF_TEST(an intake message takes its trace from the header first) {
+  const std::string header
+    = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto props = intake_props();
+  props.headers.emplace_back("traceparent", header);
+  auto d = decode(intake_body(valid_data), props);
+  CAF_REQUIRE_EQUAL(d.outcome, intake_outcome::ok);
+  CAF_CHECK_EQUAL(d.req.trace.text(), header);
+  // Without a valid one: a new trace.
+  auto none = decode(intake_body(valid_data));
+  CAF_REQUIRE_EQUAL(none.outcome, intake_outcome::ok);
+  CAF_CHECK(valid_traceparent(none.req.trace.text()));
+  auto junk = intake_props();
+  junk.headers.emplace_back("traceparent", "junk");
+  auto j = decode(intake_body(valid_data), junk);
+  CAF_REQUIRE_EQUAL(j.outcome, intake_outcome::ok);
+  CAF_CHECK(valid_traceparent(j.req.trace.text()));
+}
+
 CAF_TEST(decoding ignores unknown fields and reads any RFC 3339 offset) {
   auto body
     = R"({"specversion": "1.0", "id": "e-9", "source": "/x",)"

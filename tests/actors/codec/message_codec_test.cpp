@@ -39,7 +39,9 @@ booking_request sample_request() {
           sample_customer(),
           "tok_ok",
           "req-1",
-          ""};
+          "",
+          trace_context::parse(
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")};
 }
 
 saga_entry sample_entry() {

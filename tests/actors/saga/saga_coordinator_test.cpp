@@ -224,7 +224,9 @@ CAF_TEST(retries wait for their backoff) {
 CAF_TEST(notification failure keeps the booking confirmed) {
   // The email provider is down for the first two deliveries.
   int failures_left = 2;
-  opts.sink = [&](const notification_record&) { return failures_left-- <= 0; };
+  opts.sink = [&](const notification_record&, const trace_context&) {
+    return failures_left-- <= 0;
+  };
   boot();
   auto rec = get(book("tok_ok").id);
   CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
@@ -240,7 +242,9 @@ CAF_TEST(notification failure keeps the booking confirmed) {
 
 CAF_TEST(notification outage beyond the budget never undoes the booking) {
   cfg.saga.notification_retry.max_attempts = 3;
-  opts.sink = [](const notification_record&) { return false; };
+  opts.sink = [](const notification_record&, const trace_context&) {
+    return false;
+  };
   boot();
   auto rec = get(book("tok_ok").id);
   CAF_CHECK_EQUAL(rec.status, booking_status::confirmed);
@@ -596,7 +600,7 @@ CAF_TEST(await after a cancellation answers cancelled) {
   // The confirmation email keeps failing, so the booking saga is still
   // retrying it when the cancellation ends.
   bool outage = true;
-  opts.sink = [&](const notification_record& n) {
+  opts.sink = [&](const notification_record& n, const trace_context&) {
     return !outage || n.kind != notification_kind::booking_confirmed;
   };
   boot();

@@ -305,7 +305,9 @@ CAF_TEST(retries emit nothing extra) {
 
 CAF_TEST(notification retries emit one notification event) {
   int failures_left = 2;
-  opts.sink = [&](const notification_record&) { return failures_left-- <= 0; };
+  opts.sink = [&](const notification_record&, const trace_context&) {
+    return failures_left-- <= 0;
+  };
   boot();
   auto req = request_for("tok_ok");
   book_request(req);
@@ -315,7 +317,9 @@ CAF_TEST(notification retries emit one notification event) {
 
 CAF_TEST(a notification that never gets through emits no notification event) {
   cfg.saga.notification_retry.max_attempts = 2;
-  opts.sink = [](const notification_record&) { return false; };
+  opts.sink = [](const notification_record&, const trace_context&) {
+    return false;
+  };
   boot();
   auto req = request_for("tok_ok");
   book_request(req);

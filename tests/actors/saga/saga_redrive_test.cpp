@@ -43,7 +43,8 @@ struct redrive_fixture : engine_fixture {
   /// Re-drives `id` with correlation id `cid`; the answer, then runs until
   /// idle.
   booking_reply redrive(const std::string& id, const std::string& cid) {
-    auto reply = call(e.coordinator_for(id), redrive_atom::value, id, cid);
+    auto reply = call(e.coordinator_for(id), redrive_atom::value, id, cid,
+                      std::string{});
     run();
     return reply;
   }
@@ -207,10 +208,11 @@ CAF_TEST(a second redrive while one runs is refused) {
   CAF_REQUIRE_EQUAL(get(id).status, booking_status::compensation_failed);
   // The first re-drive's void is on its way; nothing has run yet.
   auto first = self->request(e.coordinator_for(id), caf::infinite,
-                             redrive_atom::value, id, std::string{"req-1"});
+                             redrive_atom::value, id, std::string{"req-1"},
+                             std::string{});
   sched.run();
   auto second = call(e.coordinator_for(id), redrive_atom::value, id,
-                     std::string{"req-2"});
+                     std::string{"req-2"}, std::string{});
   CAF_REQUIRE(second.error);
   CAF_CHECK(is(second.error, booking_errc::wrong_status));
   first.receive(

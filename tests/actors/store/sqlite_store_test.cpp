@@ -107,6 +107,8 @@ saga_checkpoint make_saga(const std::string& key) {
   x.req.payment_token = "tok_visa";
   x.req.correlation_id = "corr-saga";
   x.req.reply_to = "amq.gen-reply";
+  x.req.trace = trace_context::parse(
+    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
   x.amount_cents = 9900;
   x.currency = "USD";
   x.version = 0x8000000000000001ULL;
@@ -141,6 +143,7 @@ domain_event make_event(const std::string& id) {
   x.kind = "booking_confirmed";
   x.channel = "email";
   x.reply_to = "reply-" + id;
+  x.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   return x;
 }
 
@@ -690,9 +693,11 @@ CAF_TEST(a store of schema 4 counts the bookings it holds by status) {
     a.bookings = {make_booking("b1", 1), make_booking("b2", 2), b3};
     write(*db, a);
   }
-  for (auto sql : {"ALTER TABLE sagas DROP COLUMN gave_up",
-                   "ALTER TABLE sagas DROP COLUMN redrive",
-                   "DROP TABLE booking_counts", "PRAGMA user_version=4"})
+  for (auto sql :
+       {"ALTER TABLE sagas DROP COLUMN gave_up",
+        "ALTER TABLE sagas DROP COLUMN redrive", "DROP TABLE booking_counts",
+        "ALTER TABLE sagas DROP COLUMN req_traceparent",
+        "ALTER TABLE outbox DROP COLUMN traceparent", "PRAGMA user_version=4"})
     raw(path, sql);
   auto db = open(path);
   CAF_CHECK_EQUAL(load(*db, load_scope::unfinished).status_counts,
@@ -711,6 +716,8 @@ CAF_TEST(a store of schema 3 opens with no reply queues) {
   for (auto sql :
        {"ALTER TABLE sagas DROP COLUMN gave_up",
         "ALTER TABLE sagas DROP COLUMN redrive", "DROP TABLE booking_counts",
+        "ALTER TABLE sagas DROP COLUMN req_traceparent",
+        "ALTER TABLE outbox DROP COLUMN traceparent",
         "ALTER TABLE sagas DROP COLUMN req_reply_to",
         "ALTER TABLE outbox DROP COLUMN reply_to", "PRAGMA user_version=3"})
     raw(path, sql);
@@ -744,6 +751,8 @@ CAF_TEST(a store of schema 1 gets its seat counts from its holds) {
   for (auto sql :
        {"ALTER TABLE sagas DROP COLUMN gave_up",
         "ALTER TABLE sagas DROP COLUMN redrive", "DROP TABLE booking_counts",
+        "ALTER TABLE sagas DROP COLUMN req_traceparent",
+        "ALTER TABLE outbox DROP COLUMN traceparent",
         "DROP INDEX booking_history_by_booking",
         "DROP INDEX notifications_by_booking",
         "ALTER TABLE departures DROP COLUMN held",
@@ -817,6 +826,8 @@ CAF_TEST(a saga row whose index no table had maps to no step) {
   for (auto sql :
        {"ALTER TABLE sagas DROP COLUMN gave_up",
         "ALTER TABLE sagas DROP COLUMN redrive", "DROP TABLE booking_counts",
+        "ALTER TABLE sagas DROP COLUMN req_traceparent",
+        "ALTER TABLE outbox DROP COLUMN traceparent",
         "ALTER TABLE sagas DROP COLUMN table_version",
         "ALTER TABLE sagas DROP COLUMN step",
         "ALTER TABLE sagas ADD COLUMN step_row INTEGER NOT NULL "
