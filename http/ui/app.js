@@ -236,10 +236,10 @@ function drawTimeline(box, b) {
   for (const e of entries)
     if (!steps.includes(e.step))
       steps.push(e.step);
-  const rowH = 34;
+  const rowH = 38;
   const left = 140;
   const right = 24;
-  const top = 14;
+  const top = 34; // room for the arcs of the first row
   const width = Math.max(640, left + right + entries.length * 26);
   const height = top + steps.length * rowH + 34;
   const times = entries.map((e) => Date.parse(e.at));
@@ -280,7 +280,7 @@ function drawTimeline(box, b) {
       continue;
     const undone = placed.filter((q) => q.e.step === p.e.step && q.e.action === 'execute').pop();
     const toX = undone ? undone.mx : left;
-    const lift = 14 + Math.min(40, Math.abs(p.mx - toX) / 6);
+    const lift = 12 + Math.min(20, Math.abs(p.mx - toX) / 8);
     s.append(svg('path', { class: 'back',
       d: `M ${p.mx - 7} ${p.my} C ${p.mx - 20} ${p.my - lift}, ${toX + 20} ${p.my - lift}, ${toX + 2} ${p.my - 8}` }));
   }
@@ -435,7 +435,7 @@ async function scrape() {
 /// Line chart of `data` (name -> points) into `box` (viewBox 320x140);
 /// the series named `rightAxis`, if any, gets a scale of its own.
 function drawChart(box, data, colors, legend, rightAxis) {
-  const W = 320, H = 140, L = 34, R = rightAxis ? 34 : 8, T = 8, B = 16;
+  const W = 320, H = 110, L = 34, R = rightAxis ? 34 : 8, T = 8, B = 16;
   const all = Object.values(data).flat();
   box.replaceChildren();
   if (!all.length)
@@ -477,9 +477,11 @@ function drawChart(box, data, colors, legend, rightAxis) {
     const line = svg('polyline', { points: pts.join(' '), stroke: colors[name] || '#1f4e79',
                                    'data-series': name, 'data-points': String(pts.length) });
     box.append(line);
-    if (legend)
-      legend.append(el('span', {}, el('i', { style: 'background:' + (colors[name] || '#1f4e79') }),
-                       name.replace('_', ' ')));
+    if (legend) {
+      const swatch = el('i');
+      swatch.style.background = colors[name] || '#1f4e79';
+      legend.append(el('span', {}, swatch, name.replace('_', ' ')));
+    }
   }
 }
 
