@@ -234,7 +234,8 @@ void api_handler::finish(const exchange_ptr& ex, http_response&& res) {
   if (!ex->origin.empty() && cors_.allows(ex->origin)) {
     res.set(http::field::access_control_allow_origin, ex->origin);
     res.set(http::field::access_control_expose_headers,
-            "Location, Retry-After, Preference-Applied, X-Request-Id");
+            "Location, Retry-After, Preference-Applied, X-Request-Id, "
+            "traceparent");
     res.set(http::field::vary, "Origin");
   }
   res.keep_alive(ex->keep_alive);

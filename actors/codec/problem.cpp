@@ -76,9 +76,17 @@ problem problem_for(const caf::error& e) {
       case booking_errc::unknown_date:
         return validation_problem({{"date", "the tour has no departure on "
                                             "this date"}});
-      case booking_errc::wrong_status:
+      case booking_errc::wrong_status: {
+        // The context names the status, or why a re-drive cannot run.
+        std::string why;
+        if (e.context().match_elements<std::string>())
+          why = e.context().get_as<std::string>(0);
         return make_problem(409, "wrong-status",
-                            "The booking's status does not allow this.");
+                            why.empty()
+                              ? "The booking's status does not allow this."
+                              : "The booking's status does not allow this: "
+                                  + why + ".");
+      }
       case booking_errc::capacity_conflict:
         return make_problem(409, "capacity-conflict",
                             "A capacity would drop below the seats already "

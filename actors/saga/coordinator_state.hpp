@@ -64,7 +64,7 @@ struct attempt_result {
   /// Failure reason this result implies, if it ends the saga.
   std::string reason;
   /// Ok, but done before: nothing happened now (a notification already
-  /// sent), so the row's event is not emitted again.
+  /// sent). A re-drive emits no event for it (see `skip_repeated`).
   bool repeated = false;
 };
 
@@ -265,6 +265,16 @@ using saga_continuation = std::function<void(saga_instance&)>;
 // -- saga_runner.cpp ----------------------------------------------------------
 
 std::string saga_key(const std::string& booking_id, bool cancellation);
+
+/// True if `s` re-drives a saga that ended in compensation_failed.
+bool is_redriving(coordinator_pointer self, const saga_instance& s);
+
+/// A re-drive emits no event for a call that did nothing now: the outcome
+/// notification its booking got before it was parked is not announced
+/// again. Any other saga does (a notification delivered by an attempt that
+/// timed out, or before a crash, is still this saga's).
+bool skip_repeated(coordinator_pointer self, const saga_instance& s,
+                   const attempt_result& r);
 
 /// Removes a saga, with the entry of the call it has out.
 void forget_saga(coordinator_pointer self, saga_ref ref);

@@ -120,9 +120,12 @@ void record(coordinator_pointer self, saga_instance& s,
           finish(self, key);
       },
       [=](caf::error& e) {
-        log_line(log_level::error, "booking update failed",
-                 {{"booking_id", key}, {"error", describe(e)}});
         auto found = self->state.sagas.find(saga_ref_from(key));
+        log_line(log_level::error, "booking update failed",
+                 {{"booking_id", std::string{saga_ref_from(key).booking_id}},
+                  {"saga", key},
+                  found ? log_trace(found->req.trace) : log_field{nullptr, {}},
+                  {"error", describe(e)}});
         if (found == nullptr)
           return;
         auto& inst = *found;
@@ -187,9 +190,7 @@ gave_up_step* gave_up_entry(coordinator_pointer self, const saga_instance& s,
 } // namespace
 
 int32_t attempts_before(coordinator_pointer self, const saga_instance& s) {
-  auto& redriving = self->state.redriving;
-  if (redriving.empty()
-      || redriving.count(saga_key(s.req.id, s.cancellation)) == 0)
+  if (!is_redriving(self, s))
     return 0;
   auto g = gave_up_entry(self, s);
   return g != nullptr ? g->attempts : 0;
@@ -230,8 +231,7 @@ void count_outcome(coordinator_pointer self, const saga_instance& s) {
   auto& st = self->state.stats;
   auto reason = s.reason.empty() ? std::string{"none"} : s.reason;
   ++st.completed_by[to_string(s.outcome) + "/" + reason];
-  if (!self->state.redriving.empty()
-      && self->state.redriving.count(saga_key(s.req.id, s.cancellation)) > 0)
+  if (is_redriving(self, s))
     ++st.redrives_by[to_string(s.outcome)];
   auto elapsed = self->clock().now() - s.started;
   observe_duration(st, std::chrono::duration<double>(elapsed).count());

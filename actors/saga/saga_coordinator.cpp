@@ -122,7 +122,13 @@ void start_redrive(coordinator_pointer self, saga_checkpoint cp,
   s.req.trace = trace;
   s.amount_cents = cp.amount_cents;
   s.currency = std::move(cp.currency);
-  s.reason = std::move(cp.reason);
+  // A booking saga fails again with its reason; a cancellation has none
+  // until it gives up again.
+  if (!cp.cancellation)
+    s.reason = std::move(cp.reason);
+  // The outcome reached the intake's reply queue when it was parked: a
+  // re-drive sends no second reply.
+  s.req.reply_to.clear();
   if (s.cancellation) {
     // The step that gave up runs again, and the saga goes on from it.
     s.phase = saga_phase::forward;
@@ -149,7 +155,6 @@ void start_redrive(coordinator_pointer self, saga_checkpoint cp,
   upd.id = id;
   upd.has_status = true;
   upd.status = def.running_status;
-  upd.reason = inst.reason;
   attach_checkpoint(self, inst, upd);
   auto shard = shard_for(st.peers.bookings, id);
   self->request(shard, caf::infinite, update_atom::value, std::move(upd))
@@ -160,12 +165,17 @@ void start_redrive(coordinator_pointer self, saga_checkpoint cp,
         issue(self, key);
       },
       [=](caf::error& e) mutable {
-        log_line(log_level::error, "re-drive not stored",
-                 {{"booking_id", id}, {"error", describe(e)}});
         auto& st = self->state;
-        if (auto s = st.sagas.find(saga_ref_from(key))) {
+        auto s = st.sagas.find(saga_ref_from(key));
+        log_line(log_level::error, "re-drive not stored",
+                 {{"booking_id", id},
+                  s ? log_trace(s->req.trace) : log_field{nullptr, {}},
+                  {"error", describe(e)}});
+        if (s) {
           for (auto& waiter : s->awaiters)
             waiter.deliver(e);
+          --st.stats.started;
+          --st.started_on[s->table];
           forget_saga(self, saga_ref_from(key));
         }
         drop_in_flight(self);
@@ -423,9 +433,16 @@ coordinator_impl(coordinator_pointer self, saga_participants peers,
         const std::string& traceparent) -> caf::result<booking_record> {
       auto& st = self->state;
       for (auto cancellation : {false, true})
-        if (auto s = st.sagas.find(make_saga_ref(id, cancellation)))
+        if (auto s = st.sagas.find(make_saga_ref(id, cancellation))) {
+          auto status = current_status(self, *s);
+          // An outcome stands, but the saga still runs its last rows (the
+          // notification): in a moment it is parked.
           return make_error(booking_errc::wrong_status,
-                            to_string(current_status(self, *s)));
+                            status == booking_status::compensation_failed
+                              ? "compensation_failed, its saga still "
+                                "finishing; retry in a moment"
+                              : to_string(status));
+        }
       if (auto refusal = take_place(self))
         return refusal;
       ++st.starting;

@@ -26,6 +26,17 @@ std::string saga_key(const std::string& booking_id, bool cancellation) {
   return cancellation ? booking_id + std::string{cancel_suffix} : booking_id;
 }
 
+bool is_redriving(coordinator_pointer self, const saga_instance& s) {
+  auto& redriving = self->state.redriving;
+  return !redriving.empty()
+         && redriving.count(saga_key(s.req.id, s.cancellation)) > 0;
+}
+
+bool skip_repeated(coordinator_pointer self, const saga_instance& s,
+                   const attempt_result& r) {
+  return r.repeated && is_redriving(self, s);
+}
+
 void forget_saga(coordinator_pointer self, saga_ref ref) {
   auto& st = self->state;
   if (auto s = st.sagas.find(ref)) {
@@ -463,7 +474,7 @@ void on_forward_result(coordinator_pointer self, const std::string& key,
       s.to_compensate.push_back(static_cast<uint8_t>(s.row));
     // Before the status change, so the event carries the status before it
     // (payment.captured is `pending`, booking.confirmed `confirmed`).
-    if (!r.repeated)
+    if (!skip_repeated(self, s, r))
       emit_success(self, s, row);
     // Moved on before recording, so the checkpoint names the next row.
     ++s.row;
@@ -587,7 +598,7 @@ void on_final_result(coordinator_pointer self, const std::string& key,
     return;
   }
   record(self, s, std::move(entry), caf::none);
-  if (r.outcome == step_outcome::ok && !r.repeated)
+  if (r.outcome == step_outcome::ok && !skip_repeated(self, s, r))
     emit_success(self, s, row);
   else
     log_line(log_level::warn, "final saga step gave up",

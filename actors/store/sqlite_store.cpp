@@ -1140,10 +1140,11 @@ caf::expected<stored_state> sqlite_store::load(load_scope scope) {
   stored_state st;
   auto everything = scope == load_scope::everything;
   // A booking whose saga has ended stays in the file until asked for.
-  if (auto err = d.read_bookings(st.bookings,
-                                 everything ? "SELECT id FROM bookings"
-                                            : "SELECT req_id FROM sagas",
-                                 {}))
+  if (auto err = d.read_bookings(
+        st.bookings,
+        everything ? "SELECT id FROM bookings"
+                   : "SELECT req_id FROM sagas WHERE phase <> 4",
+        {}))
     return err;
   // The parked sagas of compensation_failed bookings wait for a re-drive.
   if (auto err = d.read_sagas(st.sagas, "WHERE phase <> 4 ORDER BY key", {}))
@@ -1186,12 +1187,12 @@ caf::expected<stored_state> sqlite_store::load(load_scope scope) {
   if (err)
     return err;
   booking_parts parts;
-  if (auto err = d.read_parts(parts,
-                              everything ? "SELECT booking_id FROM holds"
-                                         : "SELECT req_id FROM sagas",
-                              "SELECT booking_id FROM payments",
-                              "SELECT booking_id FROM notifications",
-                              everything, {}))
+  if (auto err
+      = d.read_parts(parts,
+                     everything ? "SELECT booking_id FROM holds"
+                                : "SELECT req_id FROM sagas WHERE phase <> 4",
+                     "SELECT booking_id FROM payments",
+                     "SELECT booking_id FROM notifications", everything, {}))
     return err;
   st.holds = std::move(parts.holds);
   st.payments = std::move(parts.payments);

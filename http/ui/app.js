@@ -21,8 +21,22 @@ const view = { status: null, cursor: null, booking: null, summary: null };
 const tokenKey = (kind) => 'booking-console.' + kind + '-token';
 const storedToken = (kind) => sessionStorage.getItem(tokenKey(kind)) || '';
 
-/// Shows the token dialog; resolves to the token, or '' if cancelled.
+/// Prompts run one at a time: a second caller (the background refresh
+/// meeting a 401 while the admin prompt is open) waits for the first.
+let prompting = Promise.resolve('');
+
+/// Asks for the token of `kind` in the dialog; resolves to it, or '' if the
+/// dialog was cancelled (its button, or Esc).
 function askToken(kind, why) {
+  prompting = prompting.then(() => showTokenDialog(kind, why));
+  return prompting;
+}
+
+function showTokenDialog(kind, why) {
+  // Another prompt may have got this token meanwhile.
+  const known = storedToken(kind);
+  if (known)
+    return Promise.resolve(known);
   const dialog = $('#token-dialog');
   $('#token-title').textContent =
     kind === 'admin' ? 'Admin token' : 'API token';
@@ -30,20 +44,16 @@ function askToken(kind, why) {
   const input = $('#token-input');
   input.value = '';
   return new Promise((resolve) => {
-    const done = (value) => {
-      $('#token-form').onsubmit = null;
-      $('#token-cancel').onclick = null;
-      dialog.close();
-      resolve(value);
-    };
+    let value = '';
     $('#token-form').onsubmit = (ev) => {
       ev.preventDefault();
-      const value = input.value.trim();
+      value = input.value.trim();
       if (value)
         sessionStorage.setItem(tokenKey(kind), value);
-      done(value);
+      dialog.close();
     };
-    $('#token-cancel').onclick = () => done('');
+    $('#token-cancel').onclick = () => dialog.close();
+    dialog.addEventListener('close', () => resolve(value), { once: true });
     dialog.showModal();
     input.focus();
   });

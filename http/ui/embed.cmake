@@ -28,4 +28,5 @@ foreach(path IN LISTS FILES)
 endforeach()
 string(APPEND content "  };\n  return files;\n}\n\n} // namespace booking\n")
 file(WRITE "${OUT}.tmp" "${content}")
-file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
+# Rewritten only when it changed, so an unchanged console compiles nothing.
+configure_file("${OUT}.tmp" "${OUT}" COPYONLY)

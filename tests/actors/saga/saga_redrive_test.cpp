@@ -173,6 +173,8 @@ CAF_TEST(a redriven cancellation refunds and then goes on to cancelled) {
   CAF_CHECK_EQUAL(reply.record->status, booking_status::cancelling);
   auto rec = get(id);
   CAF_CHECK_EQUAL(rec.status, booking_status::cancelled);
+  // The refund's failure was the stuck cancellation's reason, not this one's.
+  CAF_CHECK_EQUAL(rec.reason, "");
   CAF_CHECK_EQUAL(attempts(rec, saga_step::refund_payment,
                            saga_action::execute),
                   (std::vector<int32_t>{1, 2, 3}));
