@@ -215,7 +215,10 @@ void update(booking_pointer self, const booking_update& upd,
       rp.deliver(std::move(rec.error()));
     else
       log_line(log_level::error, "booking update failed",
-               {{"booking_id", upd.id}, {"error", describe(rec.error())}});
+               {{"booking_id", upd.id},
+                upd.checkpoint ? log_trace(upd.checkpoint->req.trace)
+                               : log_field{nullptr, {}},
+                {"error", describe(rec.error())}});
     return;
   }
   auto b = changes(self, *rec, &upd, false);

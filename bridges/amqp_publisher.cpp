@@ -141,7 +141,10 @@ private:
                                  : reply_route(ev.type, ev.reply_to);
     if (!r) {
       log_line(log_level::error, "event without a route",
-               {{"type", ev.type}, {"reply_to", ev.reply_to}});
+               {{"type", ev.type},
+                {"booking_id", ev.booking_id},
+                log_trace(trace_context::parse(ev.traceparent)),
+                {"reply_to", ev.reply_to}});
       return false;
     }
     enqueue(*r, ev, seq);
