@@ -203,43 +203,44 @@ void get_booking(api_handler& api, const exchange_ptr& ex) {
   });
 }
 
-void cancel_booking(api_handler& api, const exchange_ptr& ex,
-                    const http_request& req) {
+namespace {
+
+/// Sends `atom` (a cancel or a re-drive) for the route's booking to the
+/// desk, with the request's correlation id and trace, and answers with the
+/// booking as it is then; with `Prefer: wait`, once the saga it started
+/// (cancelling, or pending for a re-drive of a booking saga) has an
+/// outcome.
+template <class Atom>
+void start_saga_of(api_handler& api, const exchange_ptr& ex,
+                   const http_request& req, Atom atom) {
   ex->wait = prefer_wait(req);
   ex->booking_id = ex->route.id;
   auto desk = api.peers().desk;
-  with_actor(api.system(), [ex, desk](caf::event_based_actor* self) {
-    auto id = ex->route.id;
+  with_actor(api.system(), [ex, desk, atom](caf::event_based_actor* self) {
     self
-      ->request(desk, caf::infinite, cancel_atom::value, id, ex->request_id,
+      ->request(desk, caf::infinite, atom, ex->route.id, ex->request_id,
                 ex->trace.text())
       .then(
         [ex, self, desk](booking_record& rec) {
-          answer_after_wait(self, desk, ex, rec, booking_status::cancelling,
-                            true);
+          auto running = rec.status == booking_status::pending
+                           ? booking_status::pending
+                           : booking_status::cancelling;
+          answer_after_wait(self, desk, ex, rec, running, true);
         },
         [ex](caf::error& err) { ex->api->reply(ex, problem_for(err)); });
   });
 }
 
+} // namespace
+
+void cancel_booking(api_handler& api, const exchange_ptr& ex,
+                    const http_request& req) {
+  start_saga_of(api, ex, req, cancel_atom::value);
+}
+
 void retry_booking(api_handler& api, const exchange_ptr& ex,
                    const http_request& req) {
-  ex->wait = prefer_wait(req);
-  ex->booking_id = ex->route.id;
-  auto desk = api.peers().desk;
-  with_actor(api.system(), [ex, desk](caf::event_based_actor* self) {
-    auto id = ex->route.id;
-    self
-      ->request(desk, caf::infinite, redrive_atom::value, id, ex->request_id,
-                ex->trace.text())
-      .then(
-        [ex, self, desk](booking_record& rec) {
-          // The status the re-drive runs under: pending or cancelling.
-          auto running = rec.status;
-          answer_after_wait(self, desk, ex, rec, running, true);
-        },
-        [ex](caf::error& err) { ex->api->reply(ex, problem_for(err)); });
-  });
+  start_saga_of(api, ex, req, redrive_atom::value);
 }
 
 } // namespace booking

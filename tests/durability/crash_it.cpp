@@ -1151,6 +1151,15 @@ struct fixture {
     std::filesystem::remove_all(dir, ec);
   }
 
+  /// The throwaway broker's URL that tests/broker/with_broker.sh gives.
+  static std::string broker_url() {
+    auto url = std::getenv("BOOKING_TEST_AMQP_URL");
+    if (url == nullptr || *url == '\0')
+      CAF_FAIL("BOOKING_TEST_AMQP_URL is not set: run this suite through "
+               "tests/broker/with_broker.sh");
+    return url;
+  }
+
   /// Starts a server on `db` (default: the test's file) without waiting.
   std::unique_ptr<server_process>
   spawn(const std::vector<std::string>& extra = {}, std::string db = {}) {
@@ -1686,11 +1695,7 @@ CAF_TEST_FIXTURE_SCOPE_END()
 CAF_TEST_FIXTURE_SCOPE(durability_broker_tests, fixture)
 
 CAF_TEST(kills with a broker lose no outcome event) {
-  auto url_env = std::getenv("BOOKING_TEST_AMQP_URL");
-  if (url_env == nullptr || *url_env == '\0')
-    CAF_FAIL("BOOKING_TEST_AMQP_URL is not set: run this suite through "
-             "tests/broker/with_broker.sh");
-  std::string url = url_env;
+  auto url = broker_url();
   auto client = connect_with_retry(url, 30s);
   auto queue = "test.durability.events." + std::to_string(seed);
   client->declare_exchange(events_exchange);
@@ -1796,11 +1801,7 @@ CAF_TEST(kills with a broker lose no outcome event) {
 }
 
 CAF_TEST(a traceparent reaches the response every log line and every event) {
-  auto url_env = std::getenv("BOOKING_TEST_AMQP_URL");
-  if (url_env == nullptr || *url_env == '\0')
-    CAF_FAIL("BOOKING_TEST_AMQP_URL is not set: run this suite through "
-             "tests/broker/with_broker.sh");
-  std::string url = url_env;
+  auto url = broker_url();
   auto client = connect_with_retry(url, 30s);
   auto queue = "test.durability.trace." + std::to_string(seed);
   client->declare_exchange(events_exchange);
