@@ -130,6 +130,10 @@ int main(int argc, char** argv) {
       b.notifications.push_back(note);
     }
     b.counts = counts;
+    // The bookings per status, as the engine counts them.
+    b.status_deltas.assign(6, 0);
+    b.status_deltas[static_cast<size_t>(booking_status::confirmed)]
+      = static_cast<int64_t>(b.bookings.size());
     if (auto seqs = (*db)->write({&b}); !seqs) {
       std::cerr << describe(seqs.error()) << "\n";
       return 1;
