@@ -77,10 +77,6 @@ class reason_text {
 public:
   reason_text& operator=(const std::string& x);
 
-  const std::string& str() const {
-    return *text_;
-  }
-
   operator const std::string&() const {
     return *text_;
   }
